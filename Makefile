@@ -1,0 +1,39 @@
+# One command sets up and runs each job on a fresh machine:
+#   make serve   - the REST API on the bundled model (http://127.0.0.1:8000)
+#   make test    - the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: setup system-deps test test-fast serve peers clean
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+# torch/torchvision are pinned to the wheels this machine holds; the rest comes from pyproject.toml.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+serve: $(VENV)/.installed
+	$(VENV)/bin/ocr-lstm serve --host $(HOST) --port $(PORT)
+
+peers: setup
+	EXTRA_SYSTEM_PACKAGES="tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev pkg-config g++" bash scripts/install_system_deps.sh
+	$(PY) -m pip install -q -e '.[peers]'
+
+clean:
+	rm -rf $(VENV) .pytest_cache

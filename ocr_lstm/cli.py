@@ -1,0 +1,60 @@
+"""The ``ocr-lstm`` command: recognize, batch, eval, synth, train, serve, explain, lmdb.
+
+Errors the user can fix (a missing file, an unreadable image, a bad option)
+end with one ``error:`` line and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Must precede the OpenMP runtime's start (first torch import): idle threads
+# sleep instead of spinning, which keeps a shared 2-core machine usable.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+
+from ocr_lstm.commands import batch, evaluate, explain, recognize, serve, synth, tools, train  # noqa: E402
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "recognize": ("read the text of one or more word images", recognize.add_arguments, recognize.run),
+    "batch": ("read every image under a folder into JSONL or CSV", batch.add_arguments, batch.run),
+    "eval": ("accuracy, CER and speed on labelled sets", evaluate.add_arguments, evaluate.run),
+    "synth": ("render labelled synthetic word images", synth.add_arguments, synth.run),
+    "train": ("train or fine-tune a recognizer", train.add_arguments, train.run),
+    "serve": ("start the REST API", serve.add_arguments, serve.run),
+    "explain": ("picture of the LSTM's gates over an image", explain.add_arguments, explain.run),
+    "lmdb": ("convert a labelled folder to LMDB", tools.add_lmdb_arguments, tools.run_lmdb),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocr-lstm",
+        description="Scene-text recognition with a CRNN (CNN + bidirectional LSTM + CTC).",
+        epilog="Run 'ocr-lstm COMMAND --help' for a command's options. "
+        "Every command takes --model (a checkpoint path or a bundled model's name; default: the bundled model).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (summary, add_arguments, _) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=summary, description=summary))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS[args.command][2]
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, ValueError, RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

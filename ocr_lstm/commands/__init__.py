@@ -1,0 +1,1 @@
+"""One module per ``ocr-lstm`` sub-command: ``add_arguments(parser)`` and ``run(args) -> exit code``."""

@@ -1,0 +1,30 @@
+"""Options shared by the commands that load a model."""
+
+from __future__ import annotations
+
+import argparse
+
+from ocr_lstm.checkpoint import DEFAULT_MODEL
+from ocr_lstm.recognizer import Recognizer
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", default=DEFAULT_MODEL,
+                       help="checkpoint (.safetensors with its .json) or bundled model name (default: %(default)s)")
+    group.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    group.add_argument("--batch-size", type=int, default=64, help="crops per forward pass (default: %(default)s)")
+    group.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default: greedy)")
+    group.add_argument("--allowlist", default=None, help="only these characters may be read")
+
+
+def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
+    return Recognizer(
+        args.model,
+        device=args.device,
+        batch_size=args.batch_size,
+        threads=args.threads,
+        decoding=args.decoding,
+        allowlist=args.allowlist,
+    )

@@ -1,0 +1,66 @@
+"""``ocr-lstm eval FOLDER...``: accuracy under the standard protocol, CER and speed, per set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
+from ocr_lstm.data.datasets import open_dataset
+from ocr_lstm.metrics import score
+from ocr_lstm.preprocessing import ImageDecodeError
+from ocr_lstm.recognizer import Recognizer
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("datasets", nargs="+", metavar="DATASET",
+                        help="labelled sets: folder with labels.tsv, label file, or LMDB folder")
+    parser.add_argument("--labels", default=None,
+                        help="label file name inside each folder instead of labels.tsv (e.g. labels_1015.tsv)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per set")
+    add_model_arguments(parser)
+
+
+def evaluate_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> dict[str, float | str | int]:
+    """Scores of ``recognizer`` on one labelled set; unreadable images count as wrong."""
+    dataset = open_dataset(Path(path) / label_file) if label_file else open_dataset(path)
+    prepared, labels, unreadable = [], [], 0
+    for i in tqdm(range(len(dataset)), desc=f"load {dataset.name}", unit="img", leave=False):
+        image, text = dataset[i]
+        labels.append(text)
+        try:
+            prepared.append(recognizer.prepare(image))
+        except ImageDecodeError:
+            prepared.append(None)
+            unreadable += 1
+    readable = [p for p in prepared if p is not None]
+    start = time.perf_counter()
+    results = iter(recognizer.recognize_prepared(readable))
+    seconds = time.perf_counter() - start
+    predictions = [next(results).text if p is not None else "" for p in prepared]
+    scores = score(predictions, labels)
+    return {
+        "dataset": str(path) if not label_file else f"{path}/{label_file}",
+        **scores.as_dict(),
+        "unreadable": unreadable,
+        "crops_per_sec": round(len(readable) / seconds, 1) if seconds > 0 else 0.0,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    recognizer = recognizer_from_args(args)
+    if not args.json:
+        print(f"model: {recognizer.name}")
+        print(f"{'dataset':<40} {'n':>6} {'word acc':>9} {'case-sens':>9} {'CER':>7} {'crops/s':>8}")
+    for path in args.datasets:
+        row = evaluate_dataset(recognizer, path, args.labels)
+        if args.json:
+            print(json.dumps(row))
+        else:
+            print(f"{row['dataset']:<40} {row['samples']:>6} {row['word_accuracy']:>9.2f} "
+                  f"{row['case_sensitive_accuracy']:>9.2f} {row['cer']:>7.4f} {row['crops_per_sec']:>8.1f}")
+    return 0

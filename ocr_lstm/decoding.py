@@ -1,0 +1,230 @@
+"""CTC decoding: per-frame log-probabilities to text with confidences.
+
+Kept in numpy, outside any compiled graph. Three strategies:
+
+* ``greedy``: the best class per frame, repeats collapsed, blanks removed.
+* ``beam``: CTC prefix beam search, which sums the probability of every
+  alignment of a prefix, so it can beat greedy when the best path is split.
+* a ``lexicon``: the most probable word of a list under the CTC likelihood,
+  among the candidates closest (edit distance) to the unconstrained reading.
+
+An ``allowlist`` removes every other symbol before decoding. Per-character
+confidence is the highest probability the character reaches on the frames of
+its best alignment; the word confidence is the product of those, in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from ocr_lstm.charset import BLANK, Charset
+
+NEG_INF = -np.inf
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One crop's reading."""
+
+    text: str
+    confidence: float
+    char_confidences: list[float] = field(default_factory=list)
+
+
+def _logsumexp(a: float, b: float) -> float:
+    if a == NEG_INF:
+        return b
+    if b == NEG_INF:
+        return a
+    high, low = (a, b) if a > b else (b, a)
+    return high + math.log1p(math.exp(low - high))
+
+
+def greedy_path(log_probs: np.ndarray) -> tuple[list[int], list[float]]:
+    """Collapsed best-path labels and, per label, its highest frame probability."""
+    best = log_probs.argmax(axis=1)
+    probs = np.exp(log_probs[np.arange(len(best)), best])
+    labels: list[int] = []
+    confidences: list[float] = []
+    previous = BLANK
+    for label, prob in zip(best.tolist(), probs.tolist()):
+        if label != BLANK:
+            if label != previous:
+                labels.append(label)
+                confidences.append(prob)
+            else:
+                confidences[-1] = max(confidences[-1], prob)
+        previous = label
+    return labels, confidences
+
+
+def prefix_beam_search(log_probs: np.ndarray, beam_width: int = 10, prune: float = 1e-3) -> list[int]:
+    """The most probable label sequence by CTC prefix beam search.
+
+    Classes below ``prune`` probability in a frame are skipped, which keeps the
+    search cheap: most frames hold one or two plausible classes.
+    """
+    # prefix -> (log P(prefix, ends in blank), log P(prefix, ends in non-blank))
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, NEG_INF)}
+    log_prune = math.log(prune)
+    for frame in log_probs:
+        candidates = np.flatnonzero(frame >= log_prune).tolist() or [int(frame.argmax())]
+        next_beams: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [NEG_INF, NEG_INF])
+        for prefix, (p_blank, p_label) in beams.items():
+            p_total = _logsumexp(p_blank, p_label)
+            for c in candidates:
+                p = float(frame[c])
+                if c == BLANK:
+                    entry = next_beams[prefix]
+                    entry[0] = _logsumexp(entry[0], p_total + p)
+                    continue
+                extended = prefix + (c,)
+                entry = next_beams[extended]
+                if prefix and prefix[-1] == c:
+                    # A repeat needs a blank in between to count as a new label.
+                    entry[1] = _logsumexp(entry[1], p_blank + p)
+                    same = next_beams[prefix]
+                    same[1] = _logsumexp(same[1], p_label + p)
+                else:
+                    entry[1] = _logsumexp(entry[1], p_total + p)
+        ranked = sorted(next_beams.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
+        beams = {prefix: (pb, pl) for prefix, (pb, pl) in ranked[:beam_width]}
+    return list(max(beams.items(), key=lambda kv: _logsumexp(*kv[1]))[0])
+
+
+def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int]) -> float:
+    """log P(labels | frames), summed over all CTC alignments (forward algorithm)."""
+    extended = [BLANK]
+    for label in labels:
+        extended += [label, BLANK]
+    steps, states = log_probs.shape[0], len(extended)
+    if states > 2 * steps + 1:
+        return NEG_INF
+    alpha = np.full(states, NEG_INF)
+    alpha[0] = log_probs[0, BLANK]
+    if states > 1:
+        alpha[1] = log_probs[0, extended[1]]
+    ext = np.array(extended)
+    can_skip = np.zeros(states, dtype=bool)
+    can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
+    for t in range(1, steps):
+        shifted1 = np.concatenate(([NEG_INF], alpha[:-1]))
+        shifted2 = np.where(can_skip, np.concatenate(([NEG_INF, NEG_INF], alpha[:-2])), NEG_INF)
+        alpha = np.logaddexp(np.logaddexp(alpha, shifted1), shifted2) + log_probs[t, ext]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if states > 1 else alpha[-1])
+
+
+def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[float]:
+    """Per-label confidence from the best (Viterbi) CTC alignment of ``labels``."""
+    if not labels:
+        return []
+    extended = [BLANK]
+    for label in labels:
+        extended += [label, BLANK]
+    ext = np.array(extended)
+    steps, states = log_probs.shape[0], len(extended)
+    score = np.full((steps, states), NEG_INF)
+    back = np.zeros((steps, states), dtype=np.int64)
+    score[0, 0] = log_probs[0, BLANK]
+    score[0, 1] = log_probs[0, ext[1]]
+    can_skip = np.zeros(states, dtype=bool)
+    can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
+    idx = np.arange(states)
+    for t in range(1, steps):
+        prev = score[t - 1]
+        options = np.stack(
+            [
+                prev,
+                np.concatenate(([NEG_INF], prev[:-1])),
+                np.where(can_skip, np.concatenate(([NEG_INF, NEG_INF], prev[:-2])), NEG_INF),
+            ]
+        )
+        choice = options.argmax(axis=0)
+        score[t] = options[choice, idx] + log_probs[t, ext]
+        back[t] = idx - choice
+    state = states - 1 if score[-1, -1] >= score[-1, -2] else states - 2
+    confidences = [0.0] * len(labels)
+    for t in range(steps - 1, -1, -1):
+        if state % 2 == 1:
+            k = state // 2
+            confidences[k] = max(confidences[k], float(np.exp(log_probs[t, ext[state]])))
+        state = int(back[t, state])
+    return confidences
+
+
+@dataclass
+class CTCDecoder:
+    """Turns a (T, C) log-probability matrix into a :class:`Decoded` reading."""
+
+    charset: Charset
+    method: Literal["greedy", "beam"] = "greedy"
+    beam_width: int = 10
+    allowlist: str | None = None
+    lexicon: Sequence[str] | None = None
+    lexicon_candidates: int = 20
+
+    def __post_init__(self) -> None:
+        if self.method not in ("greedy", "beam"):
+            raise ValueError(f"unknown decoding method {self.method!r}; use 'greedy' or 'beam'")
+        self._mask: np.ndarray | None = None
+        if self.allowlist is not None:
+            missing = [c for c in self.allowlist if c not in self.charset]
+            if missing:
+                raise ValueError(f"allowlist characters outside the charset: {''.join(missing)!r}")
+            keep = np.zeros(self.charset.num_classes, dtype=bool)
+            keep[BLANK] = True
+            keep[self.charset.encode(self.allowlist.replace(" ", "")) or []] = True
+            if " " in self.allowlist:
+                keep[self.charset.encode("a b")[1]] = True
+            self._mask = keep
+        self._lexicon: list[str] = []
+        if self.lexicon is not None:
+            self._lexicon = sorted({self.charset.clean(w) for w in self.lexicon} - {""})
+            if not self._lexicon:
+                raise ValueError("the lexicon holds no word the charset can spell")
+
+    def _restrict(self, log_probs: np.ndarray) -> np.ndarray:
+        if self._mask is None:
+            return log_probs
+        masked = np.where(self._mask, log_probs, NEG_INF)
+        return masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
+
+    def decode(self, log_probs: np.ndarray) -> Decoded:
+        """Decode one crop's (T, C) log-probabilities."""
+        log_probs = self._restrict(np.asarray(log_probs, dtype=np.float64))
+        if self.method == "beam":
+            labels = prefix_beam_search(log_probs, self.beam_width)
+            confidences = align_confidences(log_probs, labels)
+        else:
+            labels, confidences = greedy_path(log_probs)
+        if self._lexicon:
+            labels = self._closest_word(log_probs, self.charset.decode(labels))
+            confidences = align_confidences(log_probs, labels)
+        return Decoded(self.charset.decode(labels), _word_confidence(log_probs, confidences), confidences)
+
+    def decode_batch(self, log_probs: np.ndarray, lengths: Iterable[int]) -> list[Decoded]:
+        """Decode a (T, B, C) batch, each item cut to its valid length."""
+        return [self.decode(log_probs[:length, i]) for i, length in enumerate(lengths)]
+
+    def _closest_word(self, log_probs: np.ndarray, reading: str) -> list[int]:
+        matches = process.extract(
+            reading, self._lexicon, scorer=Levenshtein.distance, limit=self.lexicon_candidates
+        )
+        words = [m[0] for m in matches]
+        scores = [ctc_log_likelihood(log_probs, self.charset.encode(w)) for w in words]
+        return self.charset.encode(words[int(np.argmax(scores))])
+
+
+def _word_confidence(log_probs: np.ndarray, char_confidences: list[float]) -> float:
+    if char_confidences:
+        return float(np.prod(char_confidences))
+    # Nothing read: how sure the model is that every frame is blank.
+    return float(np.exp(log_probs[:, BLANK].min()))

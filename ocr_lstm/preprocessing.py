@@ -1,0 +1,166 @@
+"""Pure functions that turn user images into model input, and batches of them.
+
+Every crop is converted to grayscale, resized to the model's input height keeping
+its aspect ratio (width bounded), and scaled to [-1, 1]. Batches are formed from
+crops sorted by width and padded only to the widest crop of each batch, so a
+batch of short words never pays for one long one.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ImageInput = Union[str, Path, bytes, bytearray, Image.Image, np.ndarray]
+
+WIDTH_MULTIPLE = 4  # the CNN downsamples the width by 4: keep widths divisible
+
+
+class ImageDecodeError(ValueError):
+    """The input is not a readable image (corrupt, empty, unsupported or too large)."""
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How crops become tensors; stored in the checkpoint config with the model."""
+
+    height: int = 32
+    min_width: int = 16
+    max_width: int = 512
+    # Crops taller than this ratio (h / w) are treated as rotated text.
+    vertical_ratio: float = 1.5
+    max_pixels: int = 40_000_000
+
+
+def load_image(source: ImageInput, max_pixels: int = PreprocessConfig.max_pixels) -> np.ndarray:
+    """Decode any supported input into an RGB ``uint8`` array of shape (H, W, 3).
+
+    EXIF orientation is applied, palette/alpha/16-bit modes are converted, and
+    images with more than ``max_pixels`` pixels are refused before decoding
+    (decompression bombs).
+    """
+    if isinstance(source, np.ndarray):
+        return _array_to_rgb(source)
+    if isinstance(source, Image.Image):
+        return _pil_to_rgb(source, max_pixels)
+    if isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise ImageDecodeError("empty image data")
+        stream: io.BytesIO | Path = io.BytesIO(bytes(source))
+    elif isinstance(source, (str, Path)):
+        stream = Path(source)
+        if not stream.is_file():
+            raise ImageDecodeError(f"no such file: {stream}")
+        if stream.stat().st_size == 0:
+            raise ImageDecodeError(f"empty file: {stream}")
+    else:
+        raise TypeError(f"unsupported image input type: {type(source).__name__}")
+    try:
+        with Image.open(stream) as image:
+            return _pil_to_rgb(image, max_pixels)
+    except ImageDecodeError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageDecodeError(f"cannot decode image: {exc}") from exc
+
+
+def _pil_to_rgb(image: Image.Image, max_pixels: int) -> np.ndarray:
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise ImageDecodeError("image has zero width or height")
+    if width * height > max_pixels:
+        raise ImageDecodeError(f"image has {width * height} pixels, more than the limit of {max_pixels}")
+    image.load()  # surfaces truncated data as an error here, not later
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = Image.fromarray((np.asarray(image, dtype=np.float32) / 256.0).clip(0, 255).astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.asarray(image.convert("RGB"))
+
+
+def _array_to_rgb(array: np.ndarray) -> np.ndarray:
+    if array.size == 0 or array.ndim not in (2, 3):
+        raise ImageDecodeError(f"expected a non-empty HxW or HxWxC array, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        scale = 255.0 if array.dtype.kind == "f" and array.max(initial=0) <= 1.0 else 1.0
+        array = (array.astype(np.float32) * scale).clip(0, 255).astype(np.uint8)
+    if array.ndim == 2:
+        return np.stack([array] * 3, axis=-1)
+    channels = array.shape[2]
+    if channels == 1:
+        return np.repeat(array, 3, axis=2)
+    if channels == 4:
+        return array[..., :3]
+    if channels != 3:
+        raise ImageDecodeError(f"unsupported number of channels: {channels}")
+    return array
+
+
+def to_grayscale(rgb: np.ndarray) -> np.ndarray:
+    """RGB (H, W, 3) to luminance (H, W), both ``uint8``."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+
+
+def is_vertical(gray: np.ndarray, ratio: float = PreprocessConfig.vertical_ratio) -> bool:
+    """Whether a crop is so much taller than wide that it must hold rotated text."""
+    height, width = gray.shape[:2]
+    return height > ratio * width
+
+
+def target_width(height: int, width: int, config: PreprocessConfig) -> int:
+    """Width after resizing to ``config.height`` with the aspect ratio kept and bounded."""
+    scaled = round(width * config.height / max(height, 1))
+    scaled = min(max(scaled, config.min_width), config.max_width)
+    return -(-scaled // WIDTH_MULTIPLE) * WIDTH_MULTIPLE
+
+
+def resize_to_height(gray: np.ndarray, config: PreprocessConfig) -> np.ndarray:
+    """Resize a grayscale crop to the model's height, aspect ratio kept, width bounded."""
+    height, width = gray.shape[:2]
+    new_width = target_width(height, width, config)
+    shrinking = new_width * config.height < width * height
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(gray, (new_width, config.height), interpolation=interpolation)
+
+
+def prepare_crop(source: ImageInput, config: PreprocessConfig, rotate: int = 0) -> np.ndarray:
+    """Decode, grayscale, optionally rotate by ``rotate`` quarter turns, and resize."""
+    gray = to_grayscale(load_image(source, config.max_pixels))
+    if rotate:
+        gray = np.ascontiguousarray(np.rot90(gray, k=rotate))
+    return resize_to_height(gray, config)
+
+
+def to_tensor(crops: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack resized crops into a (B, 1, H, W_max) float tensor in [-1, 1], zero padded.
+
+    Returns the batch and each crop's width, which the model turns into
+    sequence lengths so that padding never leaks into the prediction.
+    """
+    if not crops:
+        raise ValueError("cannot batch zero crops")
+    height = crops[0].shape[0]
+    widths = torch.tensor([c.shape[1] for c in crops], dtype=torch.long)
+    batch = torch.zeros((len(crops), 1, height, int(widths.max())), dtype=torch.float32)
+    for i, crop in enumerate(crops):
+        batch[i, 0, :, : crop.shape[1]] = torch.from_numpy(crop).float().div_(127.5).sub_(1.0)
+    return batch, widths
+
+
+def width_sorted_batches(widths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar width (narrowest first)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

@@ -1,0 +1,193 @@
+"""Render labelled word images that look like cropped scene text.
+
+A word is drawn in a random installed font over a flat colour, a gradient, or a
+patch of a photographic/textured wallpaper, then degraded the way real crops
+are: rotation, perspective, uneven cropping, blur, noise, low resolution and
+JPEG artefacts. ``difficulty`` in [0, 1] scales how likely and how strong the
+degradations are (a curriculum starts clean and ends hard). A generator with
+the same seed yields the same images.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr_lstm.synth.fonts import find_fonts
+from ocr_lstm.synth.words import sample_text
+
+BACKGROUND_DIRS = (Path("/usr/share/backgrounds"), Path("/usr/share/wallpapers"))
+RASTER_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Knobs of the generator; defaults chosen to resemble real word crops."""
+
+    difficulty: float = 0.6
+    font_size: tuple[int, int] = (28, 64)
+    max_length: int = 24
+    background_dirs: tuple[Path, ...] = BACKGROUND_DIRS
+
+
+@lru_cache(maxsize=2)
+def load_backgrounds(dirs: tuple[Path, ...], max_side: int = 640, limit: int = 200) -> tuple[np.ndarray, ...]:
+    """Wallpapers from the installed background packages, downscaled once and kept in memory."""
+    images: list[np.ndarray] = []
+    for directory in dirs:
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.rglob("*")):
+            if path.suffix.lower() not in RASTER_SUFFIXES or len(images) >= limit:
+                continue
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                continue
+            scale = max_side / max(image.shape[:2])
+            if scale < 1:
+                image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            images.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    return tuple(images)
+
+
+class SynthGenerator:
+    """An endless, seeded stream of ``(rgb_image, text)`` pairs."""
+
+    def __init__(self, seed: int = 0, config: SynthConfig | None = None) -> None:
+        self.config = config or SynthConfig()
+        self.rng = random.Random(seed)
+        self.np_rng = np.random.default_rng(seed)
+        self.fonts = find_fonts()
+        if not self.fonts:
+            raise RuntimeError("no usable fonts found; install fonts (see README, `make setup`)")
+        self.backgrounds = load_backgrounds(self.config.background_dirs)
+        self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, str]]:
+        while True:
+            yield self.render()
+
+    def _font(self, text: str) -> ImageFont.FreeTypeFont:
+        for _ in range(20):
+            path, glyphs = self.rng.choice(self.fonts)
+            if all(c in glyphs or c == " " for c in text):
+                break
+        size = self.rng.randint(*self.config.font_size)
+        key = (path, size)
+        if key not in self._font_cache:
+            if len(self._font_cache) > 512:
+                self._font_cache.clear()
+            self._font_cache[key] = ImageFont.truetype(path, size)
+        return self._font_cache[key]
+
+    def render(self, text: str | None = None) -> tuple[np.ndarray, str]:
+        """One image of ``text`` (a sampled word when None) as RGB ``uint8``."""
+        rng, hard = self.rng, self.config.difficulty
+        text = text if text is not None else sample_text(rng, self.config.max_length)
+        font = self._font(text)
+        left, top, right, bottom = font.getbbox(text)
+        text_w, text_h = max(right - left, 1), max(bottom - top, 1)
+        pad_x = int(text_h * rng.uniform(0.1, 0.6))
+        pad_y = int(text_h * rng.uniform(0.15, 0.5))
+        width, height = text_w + 2 * pad_x, text_h + 2 * pad_y
+        background = self._background(width, height)
+        text_colour = self._contrasting_colour(background)
+
+        mask = Image.new("L", (width, height), 0)
+        draw = ImageDraw.Draw(mask)
+        stroke = 1 if rng.random() < 0.15 else 0  # faux bold
+        draw.text((pad_x - left, pad_y - top), text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+        alpha = np.asarray(mask, dtype=np.float32)[..., None] / 255.0
+        if rng.random() < 0.15 * hard:
+            shadow = np.roll(alpha, (rng.randint(1, 3), rng.randint(1, 3)), axis=(0, 1))
+            background = background * (1 - 0.6 * shadow)
+        image = background * (1 - alpha) + np.array(text_colour, dtype=np.float32) * alpha
+        image = self._geometry(image.clip(0, 255).astype(np.uint8), hard)
+        return self._degrade(image, hard), text
+
+    def _background(self, width: int, height: int) -> np.ndarray:
+        rng = self.rng
+        roll = rng.random()
+        if self.backgrounds and roll < 0.55:
+            source = rng.choice(self.backgrounds)
+            scale = rng.uniform(0.3, 1.5)
+            src_h = min(source.shape[0], max(8, int(height / scale)))
+            src_w = min(source.shape[1], max(8, int(width / scale)))
+            y = rng.randrange(source.shape[0] - src_h + 1)
+            x = rng.randrange(source.shape[1] - src_w + 1)
+            patch = cv2.resize(source[y : y + src_h, x : x + src_w], (width, height), interpolation=cv2.INTER_LINEAR)
+            if rng.random() < 0.5:
+                patch = cv2.GaussianBlur(patch, (0, 0), rng.uniform(0.5, 3.0))
+            return patch.astype(np.float32)
+        base = np.array([rng.randint(0, 255) for _ in range(3)], dtype=np.float32)
+        if roll < 0.8:
+            other = np.array([rng.randint(0, 255) for _ in range(3)], dtype=np.float32)
+            ramp = np.linspace(0, 1, width if rng.random() < 0.5 else height, dtype=np.float32)
+            ramp = ramp[None, :, None] if ramp.shape[0] == width else ramp[:, None, None]
+            return np.broadcast_to(base + (other - base) * ramp * rng.uniform(0.2, 1), (height, width, 3)).copy()
+        return np.broadcast_to(base, (height, width, 3)).copy()
+
+    def _contrasting_colour(self, background: np.ndarray) -> tuple[int, int, int]:
+        mean = float(background.mean())
+        for _ in range(10):
+            colour = tuple(self.rng.randint(0, 255) for _ in range(3))
+            luminance = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]
+            if abs(luminance - mean) > 70:
+                return colour  # type: ignore[return-value]
+        return (0, 0, 0) if mean > 127 else (255, 255, 255)
+
+    def _geometry(self, image: np.ndarray, hard: float) -> np.ndarray:
+        rng = self.rng
+        height, width = image.shape[:2]
+        border = cv2.BORDER_REPLICATE
+        if rng.random() < 0.5 * hard:
+            jitter = 0.12 * hard * height
+            src = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+            dst = src + np.float32([[rng.uniform(-jitter, jitter), rng.uniform(-jitter, jitter)] for _ in range(4)])
+            matrix = cv2.getPerspectiveTransform(src, dst)
+            image = cv2.warpPerspective(image, matrix, (width, height), borderMode=border)
+        if rng.random() < 0.4 * hard:
+            angle = rng.gauss(0, 3 * hard)
+            matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
+            image = cv2.warpAffine(image, matrix, (width, height), borderMode=border)
+        if rng.random() < 0.3 * hard:
+            shear = rng.uniform(-0.3, 0.3) * hard
+            matrix = np.float32([[1, shear, -shear * height / 2], [0, 1, 0]])
+            image = cv2.warpAffine(image, matrix, (width, height), borderMode=border)
+        # Real crops are often cut tight, sometimes through the letters' edges.
+        if rng.random() < 0.5:
+            cut_y = int(height * rng.uniform(0, 0.12))
+            cut_x = int(width * rng.uniform(0, 0.04))
+            image = image[cut_y : height - int(height * rng.uniform(0, 0.12)) or height, cut_x : width - cut_x or width]
+        return np.ascontiguousarray(image)
+
+    def _degrade(self, image: np.ndarray, hard: float) -> np.ndarray:
+        rng = self.rng
+        if rng.random() < 0.4 * hard:
+            image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.5 * hard + 0.3))
+        if rng.random() < 0.3 * hard:
+            height, width = image.shape[:2]
+            factor = rng.uniform(0.25, 0.7)
+            small = cv2.resize(image, (max(4, int(width * factor)), max(4, int(height * factor))), interpolation=cv2.INTER_AREA)
+            image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+        if rng.random() < 0.3 * hard:
+            sigma = rng.uniform(2, 12 * hard + 2)
+            image = (image + self.np_rng.normal(0, sigma, image.shape)).clip(0, 255).astype(np.uint8)
+        if rng.random() < 0.3 * hard:
+            alpha, beta = rng.uniform(0.5, 1.3), rng.uniform(-40, 40)
+            image = cv2.convertScaleAbs(image, alpha=alpha, beta=beta)
+        if rng.random() < 0.4 * hard:
+            quality = rng.randint(int(60 - 45 * hard), 95)
+            ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if ok:
+                image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+        if rng.random() < 0.5:
+            image = image[..., ::-1]  # RGB/BGR swap: colour is noise for a grayscale model
+        return np.ascontiguousarray(image)

@@ -1,0 +1,67 @@
+"""``ocr-lstm train`` / ``python -m training.train``: train or fine-tune a recognizer.
+
+Examples::
+
+    ocr-lstm train --config bundled                          # the bundled model's recipe
+    ocr-lstm train --data my_words/ --init default --steps 2000 --output runs/mine
+    torchrun --nproc_per_node 4 -m training.train --config bundled --set device=cuda
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from training.config import RealSet, TrainConfig
+
+
+def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    parser = parser or argparse.ArgumentParser(prog="ocr-lstm train", description=__doc__,
+                                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", help="TOML config file, or the name of one in training/configs (e.g. bundled)")
+    parser.add_argument("--output", help="run folder: checkpoints, logs, curves; an existing run there is resumed")
+    parser.add_argument("--data", nargs="+", default=None, metavar="PATH",
+                        help="labelled training sets (folder with labels.tsv, label file, or LMDB)")
+    parser.add_argument("--val", nargs="+", default=None, metavar="PATH", help="labelled validation sets")
+    parser.add_argument("--init", help="checkpoint to fine-tune from ('default' = the bundled model)")
+    parser.add_argument("--steps", type=int, help="total optimiser steps")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--synth-count", type=int, help="synthetic pool size (0: real data only)")
+    parser.add_argument("--device", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any config field, e.g. --set real_ratio=0.3 (repeatable)")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    overrides = list(args.set)
+    for field_name in ("output", "init", "steps", "batch_size", "lr", "synth_count", "device"):
+        value = getattr(args, field_name)
+        if value is not None:
+            overrides.append(f"{field_name}={value!r}")
+    config = TrainConfig.from_file(args.config, overrides)
+    if args.data is not None:
+        config.real_sets = [RealSet(path) for path in args.data]
+    if args.val is not None:
+        config.val_sets = list(args.val)
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from training.trainer import run
+
+    summary = run(config)
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""The training loop: CTC on mixed synthetic and real crops, on CPU, one GPU or many (DDP).
+
+Run state lives in ``<output>/``: ``last`` and ``best`` checkpoints
+(safetensors + JSON), ``state.pt`` (optimiser, schedule, step, sampler RNG;
+loaded with ``weights_only=True``), ``config.json``, ``train_log.csv``,
+``val_log.csv`` and ``curves.png``. Starting again with the same output folder
+resumes from ``last``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
+from ocr_lstm.checkpoint import load_checkpoint, save_checkpoint
+from ocr_lstm.decoding import CTCDecoder
+from ocr_lstm.device import configure_threads, select_device
+from ocr_lstm.metrics import score
+from ocr_lstm.model.config import preset
+from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.preprocessing import PreprocessConfig, to_tensor, width_sorted_batches
+from ocr_lstm.synth.generator import SynthConfig
+from training.config import TrainConfig
+from training.crop_pool import CropPool, load_labelled_pool, load_or_render_synthetic, training_preprocess
+from training.plots import plot_curves
+from training.sampling import MixedBatches
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> DistributedContext:
+        """Set by ``torchrun``: RANK, WORLD_SIZE and LOCAL_RANK."""
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def transfer_weights(source: CRNN, source_charset: Charset, target: CRNN, target_charset: Charset) -> int:
+    """Copy every weight of ``source`` into ``target``; head rows are matched by symbol.
+
+    Fine-tuning onto a new charset therefore keeps the whole network and the
+    output rows of shared symbols; only rows of new symbols start fresh.
+    Returns the number of head rows carried over.
+    """
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
+    target.load_state_dict(state, strict=False)
+    old_rows = {c: i + 1 for i, c in enumerate(source_charset.symbols)}
+    with torch.no_grad():
+        target.head.weight[0] = source.head.weight[0]
+        target.head.bias[0] = source.head.bias[0]
+        carried = 0
+        for j, char in enumerate(target_charset.symbols, start=1):
+            if char in old_rows:
+                target.head.weight[j] = source.head.weight[old_rows[char]]
+                target.head.bias[j] = source.head.bias[old_rows[char]]
+                carried += 1
+    return carried
+
+
+def lr_factor(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
+    return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class Trainer:
+    """Builds model, data and optimiser from a :class:`TrainConfig` and runs it."""
+
+    def __init__(self, config: TrainConfig, dist_ctx: DistributedContext | None = None) -> None:
+        self.config = config
+        self.dist = dist_ctx or DistributedContext.from_env()
+        configure_threads(config.threads or None)
+        self.device = self._device()
+        self.output = Path(config.output)
+        self.preprocess = PreprocessConfig()
+        torch.manual_seed(config.seed + self.dist.rank)
+
+        self.charset, self.model, self.init_metadata = self._build_model()
+        self.model.to(self.device)
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.train_model: nn.Module = self.model
+        if self.dist.world_size > 1:
+            self.train_model = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, config))
+        self.use_amp = config.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+        self.step = 0
+        self.best_score = -1.0
+        self.stale_validations = 0
+        self.samples_seen = 0
+        self.elapsed = 0.0
+
+    def _device(self) -> torch.device:
+        if self.dist.world_size > 1 and torch.cuda.is_available() and self.config.device in ("auto", "cuda"):
+            torch.cuda.set_device(self.dist.local_rank)
+            return torch.device("cuda", self.dist.local_rank)
+        return select_device(self.config.device)
+
+    def _build_model(self) -> tuple[Charset, CRNN, dict[str, Any]]:
+        symbols = self.config.charset or DEFAULT_SYMBOLS
+        if not self.config.init:
+            charset = Charset(symbols)
+            return charset, CRNN(preset(self.config.model_size, charset.num_classes)), {}
+        source = load_checkpoint(self.config.init)
+        charset = source.charset.extend(symbols) if self.config.charset else source.charset
+        model = CRNN(type(source.model.config).from_dict({**source.model.config.to_dict(), "num_classes": charset.num_classes}))
+        transfer_weights(source.model, source.charset, model, charset)
+        return charset, model, {"init": self.config.init, "init_metadata": source.metadata}
+
+    # ---- data -------------------------------------------------------------------------
+    def _load_data(self) -> MixedBatches:
+        cfg = self.config
+        preprocess = training_preprocess(self.preprocess, cfg.max_width)
+        synth = None
+        if cfg.synth_count > 0:
+            cache = Path(cfg.synth_cache)
+            if self.dist.is_main:
+                load_or_render_synthetic(
+                    cache, cfg.synth_count, cfg.seed, SynthConfig(difficulty=cfg.synth_difficulty), preprocess,
+                    self.charset, cfg.render_workers,
+                )
+            self._barrier()
+            synth = CropPool.load(cache)
+        real = [load_labelled_pool(r.path, preprocess, self.charset) for r in cfg.real_sets]
+        return MixedBatches(synth, real, [r.weight for r in cfg.real_sets], cfg.real_ratio, cfg.batch_size,
+                            cfg.seed * 1000 + self.dist.rank)
+
+    def _load_validation(self) -> dict[str, CropPool]:
+        sets = {}
+        for path in self.config.val_sets:
+            pool = load_labelled_pool(path, self.preprocess, self.charset)
+            if self.config.val_limit and len(pool) > self.config.val_limit:
+                keep = range(self.config.val_limit)
+                pool = CropPool.from_crops(((pool.crop(i), pool.labels[i]) for i in keep), pool.height)
+            sets[Path(path).name] = pool
+        return sets
+
+    def _barrier(self) -> None:
+        if self.dist.world_size > 1:
+            dist.barrier()
+
+    # ---- checkpoints ------------------------------------------------------------------
+    def _metadata(self) -> dict[str, Any]:
+        return {
+            "steps": self.step,
+            "samples_seen": self.samples_seen,
+            "train_seconds": round(self.elapsed, 1),
+            "best_val_word_accuracy": self.best_score,
+            "config": self.config.to_dict(),
+            **self.init_metadata,
+        }
+
+    def save(self, name: str) -> Path:
+        return save_checkpoint(self.output / name, self.model, self.charset, self.preprocess, self._metadata())
+
+    def _save_state(self, sampler: MixedBatches) -> None:
+        self.save("last")
+        state = {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "step": self.step,
+            "samples_seen": self.samples_seen,
+            "elapsed": self.elapsed,
+            "best_score": self.best_score,
+            "stale_validations": self.stale_validations,
+            "sampler_rng": json.dumps(sampler.rng.bit_generator.state),
+        }
+        tmp = self.output / "state.pt.tmp"
+        torch.save(state, tmp)
+        tmp.replace(self.output / "state.pt")
+
+    def _try_resume(self, sampler: MixedBatches) -> bool:
+        state_path, last = self.output / "state.pt", self.output / "last.safetensors"
+        if not (state_path.is_file() and last.is_file()):
+            return False
+        checkpoint = load_checkpoint(last, self.device)
+        if checkpoint.charset != self.charset:
+            raise ValueError(f"{self.output} holds a run with another charset; choose a new --output")
+        self.model.load_state_dict(checkpoint.model.state_dict())
+        state = torch.load(state_path, map_location=self.device, weights_only=True)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.step, self.samples_seen = state["step"], state["samples_seen"]
+        self.elapsed, self.best_score = state["elapsed"], state["best_score"]
+        self.stale_validations = state["stale_validations"]
+        sampler.rng.bit_generator.state = json.loads(state["sampler_rng"])
+        return True
+
+    # ---- loop -------------------------------------------------------------------------
+    def train_step(self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor) -> float:
+        self.train_model.train()
+        images = images.to(self.device, non_blocking=True)
+        if self.config.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        autocast = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
+        with autocast:
+            # Unpacked: batches are width-sorted so padding is small, and packing cost 35% here.
+            log_probs = self.train_model(images)
+        input_lengths = CRNN.output_lengths(widths).clamp(max=log_probs.shape[0])
+        loss = self.ctc(log_probs.float(), targets, input_lengths, lengths)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.scheduler.step()
+        return float(loss.detach())
+
+    @torch.inference_mode()
+    def validate(self, sets: dict[str, CropPool]) -> dict[str, float]:
+        self.model.eval()
+        decoder = CTCDecoder(self.charset)
+        results: dict[str, float] = {}
+        for name, pool in sets.items():
+            crops = [pool.crop(i) for i in range(len(pool))]
+            predictions = [""] * len(crops)
+            for batch in width_sorted_batches([c.shape[1] for c in crops], 128):
+                images, widths = to_tensor([crops[i] for i in batch])
+                images = images.to(self.device)
+                if self.config.channels_last:
+                    images = images.contiguous(memory_format=torch.channels_last)
+                log_probs = self.model(images, widths.to(self.device)).cpu().numpy()
+                for i, decoded in zip(batch, decoder.decode_batch(log_probs, CRNN.output_lengths(widths).tolist())):
+                    predictions[i] = decoded.text
+            scores = score(predictions, pool.labels)
+            results[f"{name}_word_acc"] = round(scores.word_accuracy, 2)
+            results[f"{name}_cs_acc"] = round(scores.case_sensitive_accuracy, 2)
+            results[f"{name}_cer"] = round(scores.cer, 4)
+        if sets:
+            results["mean_word_acc"] = round(float(np.mean([results[f"{n}_word_acc"] for n in sets])), 2)
+        return results
+
+    def fit(self) -> dict[str, Any]:
+        cfg = self.config
+        self.output.mkdir(parents=True, exist_ok=True)
+        sampler = self._load_data()
+        val_sets = self._load_validation() if self.dist.is_main else {}
+        resumed = self._try_resume(sampler)
+        if self.dist.is_main:
+            (self.output / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        train_log = _CsvLog(self.output / "train_log.csv", ["step", "loss", "lr", "samples_per_sec", "elapsed_sec"])
+        val_log: _CsvLog | None = None
+        batches = iter(sampler)
+        bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", disable=not self.dist.is_main,
+                   dynamic_ncols=True)
+        if resumed:
+            bar.write(f"resumed {self.output} at step {self.step}")
+        window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
+        last_val: dict[str, float] = {}
+        stop = False
+        while self.step < cfg.steps and not stop:
+            step_start = time.perf_counter()
+            batch = sampler.materialise(next(batches), self.charset, cfg.max_width, cfg.augment)
+            loss = self.train_step(*batch)
+            self.step += 1
+            n = batch[0].shape[0] * self.dist.world_size
+            self.samples_seen += n
+            self.elapsed += time.perf_counter() - step_start
+            window_loss += loss
+            window_samples += n
+            bar.update(1)
+            if self.step % cfg.log_every == 0 and self.dist.is_main:
+                seconds = time.perf_counter() - window_start
+                row = {"step": self.step, "loss": round(window_loss / cfg.log_every, 4),
+                       "lr": f"{self.scheduler.get_last_lr()[0]:.3g}",
+                       "samples_per_sec": round(window_samples / seconds, 1), "elapsed_sec": round(self.elapsed, 1)}
+                train_log.write(row)
+                bar.set_postfix(loss=row["loss"], sps=row["samples_per_sec"], **{k: v for k, v in last_val.items() if k == "mean_word_acc"})
+                window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
+            if self.step % cfg.val_every == 0 or self.step == cfg.steps:
+                stop = self._validate_and_save(sampler, val_sets, bar, last_val)
+                if val_sets and val_log is None:
+                    val_log = _CsvLog(self.output / "val_log.csv", ["step", "samples_seen", "elapsed_sec", *last_val])
+                if val_log is not None and self.dist.is_main:
+                    val_log.write({"step": self.step, "samples_seen": self.samples_seen,
+                                   "elapsed_sec": round(self.elapsed, 1), **last_val})
+                    plot_curves(self.output)
+        bar.close()
+        return {"steps": self.step, "samples_seen": self.samples_seen, "best": self.best_score, **last_val}
+
+    def _validate_and_save(self, sampler: MixedBatches, val_sets: dict[str, CropPool], bar: tqdm,
+                           last_val: dict[str, float]) -> bool:
+        stop = torch.zeros(1)
+        if self.dist.is_main:
+            results = self.validate(val_sets) if val_sets else {}
+            last_val.clear()
+            last_val.update(results)
+            current = results.get("mean_word_acc", -1.0)
+            if current > self.best_score or not val_sets:
+                self.best_score = current
+                self.stale_validations = 0
+                self.save("best")
+            else:
+                self.stale_validations += 1
+            self._save_state(sampler)
+            if results:
+                bar.write(f"step {self.step}: " + ", ".join(f"{k}={v}" for k, v in results.items() if "word_acc" in k))
+            patience = self.config.early_stop_patience
+            if patience and self.stale_validations >= patience:
+                bar.write(f"early stop: no improvement in {patience} validations")
+                stop[0] = 1
+        if self.dist.world_size > 1:
+            stop = stop.to(self.device)
+            dist.all_reduce(stop)
+        return bool(stop.item())
+
+
+class _CsvLog:
+    """Append rows to a CSV, writing the header once."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path, self.columns = path, columns
+        if not path.is_file():
+            with path.open("w", newline="") as f:
+                csv.DictWriter(f, columns).writeheader()
+
+    def write(self, row: dict[str, Any]) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(row)
+
+
+def run(config: TrainConfig) -> dict[str, Any]:
+    """Train under ``torchrun`` (DDP) or as a single process."""
+    ctx = DistributedContext.from_env()
+    if ctx.world_size > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() and config.device in ("auto", "cuda") else "gloo"
+        dist.init_process_group(backend)
+    try:
+        return Trainer(config, ctx).fit()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
