@@ -102,6 +102,9 @@ def prefix_beam_search(log_probs: np.ndarray, beam_width: int = 10, prune: float
 
 def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int]) -> float:
     """log P(labels | frames), summed over all CTC alignments (forward algorithm)."""
+    if not labels:
+        # One alignment, all blanks; the recursion below needs at least one label.
+        return float(log_probs[:, BLANK].sum())
     extended = [BLANK]
     for label in labels:
         extended += [label, BLANK]
@@ -110,8 +113,7 @@ def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int]) -> float:
         return NEG_INF
     alpha = np.full(states, NEG_INF)
     alpha[0] = log_probs[0, BLANK]
-    if states > 1:
-        alpha[1] = log_probs[0, extended[1]]
+    alpha[1] = log_probs[0, extended[1]]
     ext = np.array(extended)
     can_skip = np.zeros(states, dtype=bool)
     can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
@@ -119,7 +121,7 @@ def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int]) -> float:
         shifted1 = np.concatenate(([NEG_INF], alpha[:-1]))
         shifted2 = np.where(can_skip, np.concatenate(([NEG_INF, NEG_INF], alpha[:-2])), NEG_INF)
         alpha = np.logaddexp(np.logaddexp(alpha, shifted1), shifted2) + log_probs[t, ext]
-    return float(np.logaddexp(alpha[-1], alpha[-2]) if states > 1 else alpha[-1])
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
 def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[float]:

@@ -33,10 +33,26 @@ class FeatureExtractor(nn.Module):
         )
         self.out_features = c6 * 2
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        features = self.layers(images)
+    def forward(self, images: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
+        """``widths`` zeroes the padding after every activation, as a lone crop's convolutions
+        would see it, so a crop reads the same alone as in a padded batch."""
+        if widths is None:
+            features = self.layers(images)
+        else:
+            features = _mask_padding(images, widths, images.shape[-1])
+            for layer in self.layers:
+                features = layer(features)
+                if isinstance(layer, nn.ReLU):
+                    features = _mask_padding(features, widths, images.shape[-1])
         batch, channels, height, width = features.shape
         return features.reshape(batch, channels * height, width)
+
+
+def _mask_padding(features: torch.Tensor, widths: torch.Tensor, input_width: int) -> torch.Tensor:
+    """Zero the columns of ``features`` that lie beyond each crop's width (at this resolution)."""
+    valid = torch.div(widths * features.shape[-1], input_width, rounding_mode="floor")
+    columns = torch.arange(features.shape[-1], device=features.device)
+    return features * (columns < valid[:, None]).to(features.dtype)[:, None, None, :]
 
 
 def build_lstm(config: CRNNConfig, input_size: int) -> nn.Module:
@@ -65,14 +81,15 @@ class CRNN(nn.Module):
         """Number of valid output frames for input crops of the given widths."""
         return torch.div(widths, WIDTH_STRIDE, rounding_mode="floor").clamp(min=1)
 
-    def sequence_features(self, images: torch.Tensor) -> torch.Tensor:
-        """CNN column features as a (T, B, F) sequence."""
-        return self.features(images).permute(2, 0, 1).contiguous()
+    def sequence_features(self, images: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
+        """CNN column features as a (T, B, F) sequence; ``widths`` keeps padding out of them."""
+        return self.features(images, widths).permute(2, 0, 1).contiguous()
 
     def forward(self, images: torch.Tensor, widths: torch.Tensor | None = None) -> torch.Tensor:
         """Log-probabilities (T, B, C). ``widths`` packs the sequence so padding is ignored."""
-        sequence = self.sequence_features(images)
-        if widths is not None and isinstance(self.lstm, nn.LSTM) and bool((widths != widths.max()).any()):
+        ragged = widths is not None and bool((widths != widths.max()).any())
+        sequence = self.sequence_features(images, widths if ragged else None)
+        if ragged and isinstance(self.lstm, nn.LSTM):
             lengths = self.output_lengths(widths).clamp(max=sequence.shape[0]).cpu()
             packed = pack_padded_sequence(sequence, lengths, enforce_sorted=False)
             hidden, _ = pad_packed_sequence(self.lstm(packed)[0], total_length=sequence.shape[0])
