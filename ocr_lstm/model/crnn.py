@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ocr_lstm.model.config import CRNNConfig
+from ocr_lstm.model.gate_lstm import GateLSTM
 
 WIDTH_STRIDE = 4
 
@@ -59,9 +60,9 @@ def build_lstm(config: CRNNConfig, input_size: int) -> nn.Module:
     """The sequence model: torch's LSTM, or the four-gate one that explains it."""
     dropout = config.dropout if config.lstm_layers > 1 else 0.0
     if config.lstm_impl == "gates":
-        from ocr_lstm.model.gate_lstm import GateLSTM
-
-        return GateLSTM(input_size, config.lstm_hidden, config.lstm_layers, bidirectional=True)
+        return GateLSTM(
+            input_size, config.lstm_hidden, config.lstm_layers, bidirectional=True, dropout=dropout
+        )
     return nn.LSTM(input_size, config.lstm_hidden, config.lstm_layers, bidirectional=True, dropout=dropout)
 
 
@@ -89,7 +90,7 @@ class CRNN(nn.Module):
         """Log-probabilities (T, B, C). ``widths`` packs the sequence so padding is ignored."""
         ragged = widths is not None and bool((widths != widths.max()).any())
         sequence = self.sequence_features(images, widths if ragged else None)
-        if ragged and isinstance(self.lstm, nn.LSTM):
+        if ragged and isinstance(self.lstm, (nn.LSTM, GateLSTM)):
             lengths = self.output_lengths(widths).clamp(max=sequence.shape[0]).cpu()
             packed = pack_padded_sequence(sequence, lengths, enforce_sorted=False)
             hidden, _ = pad_packed_sequence(self.lstm(packed)[0], total_length=sequence.shape[0])

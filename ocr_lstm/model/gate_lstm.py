@@ -105,10 +105,14 @@ class GateLSTM(nn.Module):
             layer_input = input_size if layer == 0 else hidden_size * directions
             for direction in range(directions):
                 suffix = _suffix(layer, direction)
-                self.register_parameter(f"weight_ih{suffix}", nn.Parameter(torch.empty(4 * hidden_size, layer_input)))
-                self.register_parameter(f"weight_hh{suffix}", nn.Parameter(torch.empty(4 * hidden_size, hidden_size)))
-                self.register_parameter(f"bias_ih{suffix}", nn.Parameter(torch.empty(4 * hidden_size)))
-                self.register_parameter(f"bias_hh{suffix}", nn.Parameter(torch.empty(4 * hidden_size)))
+                shapes = {
+                    "weight_ih": (4 * hidden_size, layer_input),
+                    "weight_hh": (4 * hidden_size, hidden_size),
+                    "bias_ih": (4 * hidden_size,),
+                    "bias_hh": (4 * hidden_size,),
+                }
+                for name, shape in shapes.items():
+                    self.register_parameter(name + suffix, nn.Parameter(torch.empty(shape)))
         self.reset_parameters()
 
     @property
@@ -132,12 +136,16 @@ class GateLSTM(nn.Module):
         gates.load_state_dict(lstm.state_dict())
         return gates.train(lstm.training)
 
-    def forward(self, input: torch.Tensor | PackedSequence, state: State | None = None):  # noqa: A002
+    def forward(
+        self, input: torch.Tensor | PackedSequence, state: State | None = None  # noqa: A002
+    ) -> tuple[torch.Tensor | PackedSequence, State]:
         """``nn.LSTM``'s call: ``(output, (h_n, c_n))``; a packed input gives a packed output."""
         output, final, _ = self._run(input, state, record=False)
         return output, final
 
-    def trace(self, input: torch.Tensor | PackedSequence, state: State | None = None) -> GateTrace:  # noqa: A002
+    def trace(
+        self, input: torch.Tensor | PackedSequence, state: State | None = None  # noqa: A002
+    ) -> GateTrace:
         """The forward pass and every gate of every step, for explanation."""
         output, final, records = self._run(input, state, record=True)
         return GateTrace(output, final, records)
@@ -150,7 +158,8 @@ class GateLSTM(nn.Module):
             sequence, lengths = pad_packed_sequence(packed)
         else:
             if input.dim() != 3:
-                raise ValueError(f"expected a (T, B, {self.input_size}) sequence, got shape {tuple(input.shape)}")
+                shape = tuple(input.shape)
+                raise ValueError(f"expected a (T, B, {self.input_size}) sequence, got shape {shape}")
             sequence, lengths = input, None
         steps, batch = sequence.shape[:2]
         hidden, directions = self.hidden_size, self.num_directions
@@ -202,7 +211,8 @@ class GateLSTM(nn.Module):
         weight_hh = getattr(self, f"weight_hh{suffix}")
         bias_hh = getattr(self, f"bias_hh{suffix}")
         # The event's share of all four gates at once: W_x[:, E] E_t + b_ih for every t.
-        from_events = F.linear(events, getattr(self, f"weight_ih{suffix}"), getattr(self, f"bias_ih{suffix}"))
+        weight_ih = getattr(self, f"weight_ih{suffix}")
+        from_events = F.linear(events, weight_ih, getattr(self, f"bias_ih{suffix}"))
         steps = events.shape[0]
         order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
         short_terms: list[torch.Tensor] = [events.new_zeros(0)] * steps
