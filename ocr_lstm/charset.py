@@ -38,7 +38,8 @@ BLANK = 0
 
 def normalize_text(text: str) -> str:
     """NFKC, ASCII quotes, collapsed whitespace: the canonical form of a label."""
-    text = unicodedata.normalize("NFKC", text).translate(_TRANSLATION)
+    # Quotes map before NFKC too: NFKC turns ``´`` into a space and a combining accent.
+    text = unicodedata.normalize("NFKC", text.translate(_TRANSLATION)).translate(_TRANSLATION)
     return _WHITESPACE.sub(" ", text).strip()
 
 
