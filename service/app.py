@@ -1,0 +1,335 @@
+"""The FastAPI application: HTTP in, ``Recognizer`` calls through the micro-batcher, JSON out."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio
+from fastapi import Depends, FastAPI, File, Query, Request, Security, UploadFile
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import APIKeyHeader
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
+from service.batcher import MicroBatcher
+from service.images import ImageLimits, UploadRejected, open_image, prepare_upload
+from service.metrics import ServiceMetrics
+from service.middleware import BodySizeLimitMiddleware, BodyTooLarge, MetricsMiddleware
+from service.schemas import ErrorOut, Health, ModelInfo, Readiness, RecognitionOut
+from service.settings import ServiceSettings
+
+T = TypeVar("T")
+
+API_KEY_HEADER = "X-API-Key"
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away; nobody reads it
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        401: "missing or wrong API key",
+        413: "request body, image or file count over the limit",
+        415: "not a supported image type (sniffed from the content)",
+        422: "no file, or an empty, truncated, corrupt, zero-sized or absurdly shaped image",
+        504: "not done within the request timeout",
+    }.items()
+}
+
+
+class ServiceError(Exception):
+    """A request the service refuses or cannot finish; answered as ``{"detail": ...}``."""
+
+    def __init__(self, status: int, detail: str, kind: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.kind, self.headers = status, detail, kind, headers
+
+
+@dataclass
+class ServiceState:
+    """Everything one application instance holds; built by ``create_app``, filled by the lifespan."""
+
+    settings: ServiceSettings
+    metrics: ServiceMetrics
+    limits: ImageLimits
+    decode_limiter: anyio.CapacityLimiter
+    recognizer: Recognizer | None = None
+    batcher: MicroBatcher[PreparedImage, Recognition] | None = None
+    page: str = field(default="", repr=False)
+
+    @property
+    def ready(self) -> bool:
+        return self.recognizer is not None and self.batcher is not None and self.batcher.running
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """A new application with its own model, batcher and metrics registry."""
+    settings = settings or ServiceSettings()
+    metrics = ServiceMetrics()
+    state = ServiceState(
+        settings=settings,
+        metrics=metrics,
+        limits=ImageLimits(settings.max_pixels, settings.max_aspect_ratio),
+        # Decoding is CPU work too: more threads than cores only queue behind the GIL.
+        decode_limiter=anyio.CapacityLimiter(max(2, os.cpu_count() or 2)),
+        page=(resources.files("service") / "static" / "index.html").read_text(encoding="utf-8"),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        recognizer = await anyio.to_thread.run_sync(_load_recognizer, settings)
+        batcher: MicroBatcher[PreparedImage, Recognition] = MicroBatcher(
+            recognizer.recognize_prepared,
+            settings.max_batch_size,
+            settings.max_wait_ms,
+            on_batch=metrics.batch_size.observe,
+            on_skipped=metrics.skipped.inc,
+        )
+        await batcher.start()
+        state.recognizer, state.batcher = recognizer, batcher
+        metrics.model_loaded.set(1)
+        try:
+            yield
+        finally:
+            metrics.model_loaded.set(0)
+            state.batcher = None
+            await batcher.stop()
+
+    app = FastAPI(
+        title="ocr-lstm",
+        summary="Scene-text recognition (CRNN: CNN + BiLSTM + CTC): post a word image, get its text.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    _add_exception_handlers(app, metrics)
+    _add_routes(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=[API_KEY_HEADER, "Content-Type"],
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes, metrics=metrics)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every response
+    return app
+
+
+def _load_recognizer(settings: ServiceSettings) -> Recognizer:
+    return Recognizer(
+        settings.model,
+        device=settings.device,
+        # A vertical crop is read turned both ways: room for two crops per image.
+        batch_size=2 * settings.max_batch_size,
+        threads=settings.threads,
+        decoding=settings.decoding,
+    )
+
+
+def service_state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+def ready_state(request: Request) -> ServiceState:
+    state = service_state(request)
+    if not state.ready:
+        raise ServiceError(503, "the model is not loaded yet", "not_ready")
+    return state
+
+
+api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="required when the server sets OCR_LSTM_API_KEY")
+
+
+def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> None:
+    expected = service_state(request).settings.api_key
+    if expected is None:
+        return
+    if key is None or not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
+        raise ServiceError(401, f"missing or wrong API key (header {API_KEY_HEADER})", "unauthorized",
+                           headers={"WWW-Authenticate": "ApiKey"})
+
+
+State = Annotated[ServiceState, Depends(ready_state)]
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def page(request: Request) -> HTMLResponse:
+        return HTMLResponse(service_state(request).page)
+
+    @app.get("/healthz", response_model=Health, tags=["operations"], summary="the process is alive")
+    async def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Readiness, tags=["operations"], summary="the model is loaded",
+             responses={503: {"model": ErrorOut, "description": "the model is not loaded yet"}})
+    async def readyz(state: State) -> Readiness:
+        assert state.recognizer is not None
+        return Readiness(status="ready", model=state.recognizer.name)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response,
+             responses={200: {"content": {"text/plain": {}}}})
+    async def metrics(request: Request) -> Response:
+        registry = service_state(request).metrics
+        return Response(registry.render(), media_type=registry.content_type)
+
+    @app.get("/v1/model", response_model=ModelInfo, tags=["recognition"], summary="the loaded model",
+             dependencies=[Depends(require_api_key)], responses={401: ERRORS[401]})
+    async def model_info(state: State) -> ModelInfo:
+        assert state.recognizer is not None
+        return ModelInfo(
+            **state.recognizer.describe(),
+            max_batch_size=state.settings.max_batch_size,
+            max_wait_ms=state.settings.max_wait_ms,
+        )
+
+    @app.post(
+        "/v1/recognize",
+        response_model=RecognitionOut | list[RecognitionOut],
+        tags=["recognition"],
+        summary="read the text of word images",
+        description="Send one image as multipart field `file` to get one result, or several as `files` "
+        "to get a list in the same order. The image type is sniffed from the content.",
+        dependencies=[Depends(require_api_key)],
+        responses=ERRORS,
+    )
+    async def recognize(
+        request: Request,
+        state: State,
+        file: Annotated[UploadFile | None, File(description="one image")] = None,
+        files: Annotated[list[UploadFile] | None, File(description="several images")] = None,
+    ) -> RecognitionOut | list[RecognitionOut]:
+        started = time.perf_counter()
+        uploads = ([file] if file is not None else []) + (files or [])
+        if not uploads:
+            raise ServiceError(422, "no image: send multipart field 'file' (one image) or 'files' (several)",
+                               "missing_file")
+        if len(uploads) > state.settings.max_files:
+            raise ServiceError(413, f"{len(uploads)} files, more than the limit of {state.settings.max_files}",
+                               "too_many_files")
+        contents = [await upload.read() for upload in uploads]
+        several = files is not None
+
+        async def read_all() -> list[Recognition]:
+            prepared = await asyncio.gather(
+                *(_prepare(state, data, index if several else None) for index, data in enumerate(contents))
+            )
+            assert state.batcher is not None
+            return await state.batcher.submit(prepared)
+
+        recognitions = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+        assert state.recognizer is not None
+        results = [RecognitionOut(**r.as_dict(), model=state.recognizer.name, elapsed_ms=elapsed_ms)
+                   for r in recognitions]
+        state.metrics.images.inc(len(results))
+        return results if several else results[0]
+
+    @app.post(
+        "/v1/explain",
+        tags=["recognition"],
+        summary="what the LSTM's gates do over an image",
+        description="A picture (`format=png`) or the numbers (`format=json`) behind one reading.",
+        dependencies=[Depends(require_api_key)],
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}, "application/json": {}}}, 501: {"model": ErrorOut}, **ERRORS},
+    )
+    async def explain(
+        request: Request,
+        state: State,
+        file: Annotated[UploadFile, File(description="one image")],
+        format: Annotated[Literal["png", "json"], Query(description="png picture or json numbers")] = "png",
+    ) -> Response:
+        try:
+            from ocr_lstm.explain import explain_image
+        except ImportError as exc:
+            raise ServiceError(501, "explanations are not available in this installation", "unavailable") from exc
+        data = await file.read()
+        assert state.batcher is not None and state.recognizer is not None
+        batcher, recognizer = state.batcher, state.recognizer
+
+        async def run() -> Any:
+            image = await anyio.to_thread.run_sync(open_image, data, state.limits, limiter=state.decode_limiter)
+            image.close()
+            try:
+                return await batcher.run_exclusive(lambda: explain_image(recognizer, data))
+            except (ValueError, OSError) as exc:  # ImageDecodeError is a ValueError
+                raise UploadRejected(422, f"cannot decode image: {exc}", "corrupt") from exc
+
+        explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
+        if format == "json":
+            return JSONResponse({**explanation.to_dict(), "model": recognizer.name})
+        return Response(explanation.png, media_type="image/png")
+
+
+async def _prepare(state: ServiceState, data: bytes, index: int | None) -> PreparedImage:
+    assert state.recognizer is not None
+    try:
+        return await anyio.to_thread.run_sync(
+            prepare_upload, state.recognizer, data, state.limits, limiter=state.decode_limiter
+        )
+    except UploadRejected as exc:
+        if index is not None:
+            exc.detail = f"files[{index}]: {exc.detail}"
+        raise
+
+
+async def _until_done_or_gone(request: Request, work: Callable[[], Awaitable[T]], timeout: float) -> T:
+    """Run ``work`` unless the client disconnects or time runs out; either way its queued items are withdrawn."""
+    task = asyncio.ensure_future(work())
+    gone = asyncio.ensure_future(_wait_for_disconnect(request))
+    try:
+        done, _ = await asyncio.wait({task, gone}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not task.done():
+            task.cancel()
+    if task in done:
+        return task.result()
+    if gone in done:
+        raise ServiceError(CLIENT_CLOSED_REQUEST, "client closed the request", "disconnected")
+    raise ServiceError(504, f"not done within {timeout:g} s", "timeout")
+
+
+async def _wait_for_disconnect(request: Request) -> None:
+    # The body has been read, so the next message is the disconnect (or never comes).
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _add_exception_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
+    async def service_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, (ServiceError, UploadRejected))
+        metrics.errors.labels(exc.kind).inc()
+        headers = exc.headers if isinstance(exc, ServiceError) else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        metrics.errors.labels("validation").inc()
+        assert isinstance(exc, RequestValidationError)
+        return await request_validation_exception_handler(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        metrics.errors.labels("too_large" if isinstance(exc, BodyTooLarge) else f"http_{exc.status_code}").inc()
+        return await http_exception_handler(request, exc)
+
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        metrics.errors.labels("internal").inc()
+        return JSONResponse({"detail": "internal server error"}, status_code=500)
+
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(UploadRejected, service_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, internal_error)

@@ -1,0 +1,154 @@
+"""Micro-batching: concurrent requests' items share one model call on one worker thread.
+
+Requests put items on a queue and await their futures. A single collector task
+takes the first waiting item, gathers more until the batch is full or
+``max_wait_ms`` has passed, drops items whose request has gone (cancelled
+futures), and runs the batch on the worker thread so the event loop stays free.
+The same thread runs every other model call (``run_exclusive``), so the model
+is never used from two threads at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+V = TypeVar("V")
+
+
+@dataclass
+class _Pending(Generic[T, R]):
+    item: T
+    future: asyncio.Future[R]
+
+
+class MicroBatcher(Generic[T, R]):
+    """Gathers items from concurrent callers into batches for ``run_batch``.
+
+    ``run_batch`` maps a list of items to a list of results of the same length.
+    ``on_batch`` is told each batch's size and ``on_skipped`` how many items were
+    dropped because their caller had gone (both for metrics).
+    """
+
+    def __init__(
+        self,
+        run_batch: Callable[[list[T]], Sequence[R]],
+        max_batch_size: int,
+        max_wait_ms: float,
+        on_batch: Callable[[int], None] | None = None,
+        on_skipped: Callable[[int], None] | None = None,
+    ) -> None:
+        if max_batch_size < 1:
+            raise ValueError("max_batch_size must be at least 1")
+        self._run_batch = run_batch
+        self.max_batch_size = max_batch_size
+        self.max_wait = max_wait_ms / 1000.0
+        self._on_batch = on_batch or (lambda size: None)
+        self._on_skipped = on_skipped or (lambda count: None)
+        self._queue: asyncio.Queue[_Pending[T, R]] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._collector: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._collector is not None and not self._collector.done()
+
+    async def start(self) -> None:
+        if self.running:
+            return
+        self._queue = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-lstm-model")
+        self._collector = asyncio.create_task(self._collect_forever(), name="ocr-lstm-batcher")
+
+    async def stop(self) -> None:
+        """Stop collecting; items still queued are cancelled, the running batch finishes."""
+        if self._collector is not None:
+            self._collector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._collector
+            self._collector = None
+        if self._queue is not None:
+            while not self._queue.empty():
+                self._queue.get_nowait().future.cancel()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    async def submit(self, items: Sequence[T]) -> list[R]:
+        """Results for ``items`` in order; cancelling the caller withdraws the items not yet run."""
+        if not self.running or self._queue is None:
+            raise RuntimeError("the batcher is not running")
+        loop = asyncio.get_running_loop()
+        pending = [_Pending(item, loop.create_future()) for item in items]
+        for entry in pending:
+            self._queue.put_nowait(entry)
+        # gather cancels every future when the caller is cancelled, which is how
+        # the collector knows to skip them.
+        return list(await asyncio.gather(*(entry.future for entry in pending)))
+
+    async def run_exclusive(self, function: Callable[[], V]) -> V:
+        """Run ``function`` on the model thread, between batches."""
+        if self._executor is None:
+            raise RuntimeError("the batcher is not running")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+
+    async def _collect_forever(self) -> None:
+        while True:
+            batch = await self._next_batch()
+            if batch:
+                await self._run(batch)
+
+    async def _next_batch(self) -> list[_Pending[T, R]]:
+        assert self._queue is not None
+        batch = [await self._queue.get()]
+        deadline = asyncio.get_running_loop().time() + self.max_wait
+        try:
+            while len(batch) < self.max_batch_size:
+                if not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                    continue
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                except asyncio.TimeoutError:
+                    break
+        except asyncio.CancelledError:
+            _cancel(batch)
+            raise
+        live = [entry for entry in batch if not entry.future.done()]
+        if len(live) < len(batch):
+            self._on_skipped(len(batch) - len(live))
+        return live
+
+    async def _run(self, batch: list[_Pending[T, R]]) -> None:
+        assert self._executor is not None
+        items = [entry.item for entry in batch]
+        self._on_batch(len(items))
+        try:
+            results = await asyncio.get_running_loop().run_in_executor(self._executor, self._run_batch, items)
+            if len(results) != len(items):
+                raise RuntimeError(f"run_batch returned {len(results)} results for {len(items)} items")
+        except asyncio.CancelledError:
+            _cancel(batch)
+            raise
+        except Exception as exc:  # the callers get the error; the collector goes on
+            for entry in batch:
+                if not entry.future.done():
+                    entry.future.set_exception(exc)
+            return
+        for entry, result in zip(batch, results):
+            if not entry.future.done():
+                entry.future.set_result(result)
+
+
+def _cancel(batch: list[_Pending[T, R]]) -> None:
+    for entry in batch:
+        entry.future.cancel()

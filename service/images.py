@@ -1,0 +1,75 @@
+"""Uploaded bytes to model-ready images, refusing anything unsafe or unreadable.
+
+The type is sniffed from the content (never the file name or the declared
+content type) and restricted to a few raster formats, so no exotic decoder
+(EPS through Ghostscript, say) ever sees user data. Size and shape are checked
+from the header, before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from ocr_lstm.recognizer import PreparedImage, Recognizer
+
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+class UploadRejected(Exception):
+    """An upload the service will not read; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, detail: str, kind: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_pixels: int
+    max_aspect_ratio: float
+
+
+def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
+    """Identify ``data`` and check its dimensions without decoding the pixels."""
+    if not data:
+        raise UploadRejected(422, "empty upload: the file has no bytes", "empty")
+    try:
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Image.DecompressionBombError as exc:
+        raise UploadRejected(413, f"image too large: {exc}", "too_many_pixels") from exc
+    except UnidentifiedImageError as exc:
+        raise UploadRejected(
+            415, f"not a supported image (accepted: {', '.join(ALLOWED_FORMATS)})", "unsupported"
+        ) from exc
+    except Exception as exc:  # malformed headers raise anything from SyntaxError to struct.error
+        raise UploadRejected(422, f"cannot read image header: {exc}", "corrupt") from exc
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise UploadRejected(422, f"image has zero width or height ({width}x{height})", "zero_size")
+    if width * height > limits.max_pixels:
+        raise UploadRejected(
+            413, f"image has {width}x{height} = {width * height} pixels, more than the limit of {limits.max_pixels}",
+            "too_many_pixels",
+        )
+    ratio = max(width, height) / min(width, height)
+    if ratio > limits.max_aspect_ratio:
+        raise UploadRejected(
+            422, f"image is {width}x{height}, more elongated than the limit of {limits.max_aspect_ratio:g}:1",
+            "bad_shape",
+        )
+    return image
+
+
+def prepare_upload(recognizer: Recognizer, data: bytes, limits: ImageLimits) -> PreparedImage:
+    """Check, decode and resize one upload (blocking: call it from a worker thread)."""
+    image = open_image(data, limits)
+    try:
+        with image:
+            return recognizer.prepare(image)
+    except Exception as exc:  # truncated or corrupt pixel data: PIL raises OSError, ValueError, EOFError...
+        raise UploadRejected(422, f"cannot decode image: {exc}", "corrupt") from exc

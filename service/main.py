@@ -1,0 +1,22 @@
+"""``ocr-lstm serve``: one uvicorn worker, so one model per process."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts OpenMP (see ocr_lstm.device)
+
+import uvicorn  # noqa: E402
+
+from ocr_lstm.checkpoint import resolve  # noqa: E402
+from service.app import create_app  # noqa: E402
+from service.settings import ServiceSettings  # noqa: E402
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, model: str | None = None) -> None:
+    """Serve the API until interrupted; ``model`` overrides ``OCR_LSTM_MODEL``."""
+    settings = ServiceSettings()
+    if model is not None:
+        settings = settings.model_copy(update={"model": model})
+    resolve(settings.model)  # a missing checkpoint is a one-line error here, not a failed startup
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)

@@ -1,0 +1,49 @@
+"""Service configuration, read from ``OCR_LSTM_*`` environment variables (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ocr_lstm.checkpoint import DEFAULT_MODEL
+
+MiB = 1024 * 1024
+
+
+class ServiceSettings(BaseSettings):
+    """Every knob of the REST service; ``docs/service.md`` documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="OCR_LSTM_", env_file=".env", extra="ignore", frozen=True)
+
+    model: str = Field(DEFAULT_MODEL, description="checkpoint path or bundled model name")
+    device: str = Field("auto", description="auto (CUDA when present), cpu, cuda or cuda:N")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
+    decoding: Literal["greedy", "beam"] = Field("greedy", description="CTC decoding")
+
+    max_batch_size: int = Field(32, ge=1, le=1024, description="images per model call; 1 turns micro-batching off")
+    max_wait_ms: float = Field(5.0, ge=0, le=1000, description="how long a batch waits for more images")
+
+    max_upload_bytes: int = Field(10 * MiB, ge=1, description="largest request body; larger ones get 413")
+    max_pixels: int = Field(25_000_000, ge=1, description="largest image (width x height); larger ones get 413")
+    max_aspect_ratio: float = Field(100.0, ge=1, description="longest side / shortest side; beyond it 422")
+    max_files: int = Field(16, ge=1, description="images per request; more get 413")
+    request_timeout_s: float = Field(30.0, gt=0, description="decoding + queueing + inference; beyond it 504")
+
+    api_key: SecretStr | None = Field(None, description="when set, /v1/* require it in the X-API-Key header")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated origins allowed by CORS (empty: CORS off)"
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        return None if value == "" else value
