@@ -101,7 +101,9 @@ def _array_to_rgb(array: np.ndarray) -> np.ndarray:
     if channels == 1:
         return np.repeat(array, 3, axis=2)
     if channels == 4:
-        return array[..., :3]
+        # Onto white, as for an RGBA file: transparent pixels often hide black.
+        alpha = array[..., 3:].astype(np.float32) / 255.0
+        return (array[..., :3] * alpha + 255.0 * (1.0 - alpha)).round().astype(np.uint8)
     if channels != 3:
         raise ImageDecodeError(f"unsupported number of channels: {channels}")
     return array
