@@ -1,4 +1,4 @@
-"""The ``ocr-lstm`` command: recognize, batch, eval, synth, train, serve, explain, lmdb.
+"""The ``ocr-lstm`` command: recognize, batch, eval, synth, train, serve, explain, lmdb, export.
 
 Errors the user can fix (a missing file, an unreadable image, a bad option)
 end with one ``error:`` line and a non-zero exit, never a traceback.
@@ -16,7 +16,7 @@ import argparse  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 
-from ocr_lstm.commands import batch, evaluate, explain, recognize, serve, synth, tools, train  # noqa: E402
+from ocr_lstm.commands import batch, evaluate, explain, export, recognize, serve, synth, tools, train  # noqa: E402
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "recognize": ("read the text of one or more word images", recognize.add_arguments, recognize.run),
@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "serve": ("start the REST API", serve.add_arguments, serve.run),
     "explain": ("picture of the LSTM's gates over an image", explain.add_arguments, explain.run),
     "lmdb": ("convert a labelled folder to LMDB", tools.add_lmdb_arguments, tools.run_lmdb),
+    "export": ("export the model to ONNX (dynamic batch and width)", export.add_arguments, export.run),
 }
 
 

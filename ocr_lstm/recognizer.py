@@ -72,11 +72,21 @@ class Recognizer:
         allowlist: str | None = None,
         lexicon: Sequence[str] | None = None,
         channels_last: bool = True,
+        backend: Literal["torch", "onnx"] = "torch",
     ) -> None:
         configure_threads(threads)
         self.device = select_device(device)
         self.checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, self.device)
         self.model = self.checkpoint.model.to(self.device).eval()
+        self.backend = backend
+        self.onnx = None
+        if backend == "onnx":
+            # ONNX Runtime on the CPU; see docs/performance.md for when it pays.
+            from ocr_lstm.export import OnnxRunner
+
+            self.onnx = OnnxRunner.from_model(self.checkpoint, threads)
+        elif backend != "torch":
+            raise ValueError(f"unknown backend {backend!r}; choose torch or onnx")
         self.channels_last = channels_last
         if channels_last:
             # +35-50% batched CPU inference measured for this CNN (see README, performance).
@@ -121,10 +131,13 @@ class Recognizer:
         out: list[Decoded | None] = [None] * len(crops)
         for batch in width_sorted_batches([c.shape[1] for c in crops], self.batch_size):
             images, widths = to_tensor([crops[i] for i in batch])
-            images = images.to(self.device)
-            if self.channels_last:
-                images = images.contiguous(memory_format=torch.channels_last)
-            log_probs = self.model(images, widths.to(self.device)).cpu().numpy()
+            if self.onnx is not None:
+                log_probs = self.onnx(images.numpy(), widths.numpy())
+            else:
+                images = images.to(self.device)
+                if self.channels_last:
+                    images = images.contiguous(memory_format=torch.channels_last)
+                log_probs = self.model(images, widths.to(self.device)).cpu().numpy()
             lengths = self.model.output_lengths(widths).tolist()
             for i, decoded in zip(batch, self.decoder.decode_batch(log_probs, lengths)):
                 out[i] = decoded

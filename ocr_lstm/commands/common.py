@@ -17,6 +17,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default: greedy)")
     group.add_argument("--allowlist", default=None, help="only these characters may be read")
+    group.add_argument("--backend", choices=["torch", "onnx"], default="torch",
+                       help="run the model with PyTorch or ONNX Runtime (CPU) (default: %(default)s)")
 
 
 def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
@@ -27,4 +29,5 @@ def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
         threads=args.threads,
         decoding=args.decoding,
         allowlist=args.allowlist,
+        backend=getattr(args, "backend", "torch"),
     )

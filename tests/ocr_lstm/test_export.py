@@ -1,0 +1,96 @@
+"""ONNX export: parity with the eager model, the Recognizer's ONNX backend and the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from ocr_lstm.checkpoint import load_checkpoint  # noqa: E402
+from ocr_lstm.cli import main  # noqa: E402
+from ocr_lstm.export import OnnxRunner, export_onnx  # noqa: E402
+from ocr_lstm.recognizer import Recognizer  # noqa: E402
+
+TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tiny_model_path: Path):
+    return load_checkpoint(tiny_model_path)
+
+
+@pytest.fixture(scope="module")
+def runner(checkpoint) -> OnnxRunner:
+    buffer = io.BytesIO()
+    export_onnx(checkpoint, buffer)
+    return OnnxRunner(buffer.getvalue(), threads=1)
+
+
+def _ragged_batch(widths: list[int], seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.zeros(len(widths), 1, 32, max(widths))
+    for i, width in enumerate(widths):
+        images[i, :, :, :width] = torch.rand(1, 32, width, generator=generator) * 2 - 1
+    return images, torch.tensor(widths)
+
+
+@pytest.mark.parametrize(
+    "widths",
+    [[16], [100], [512], [64, 64, 64], [16, 256], [32, 48, 128, 20, 512], [40] * 9 + [200]],
+    ids=lambda w: f"{len(w)}x{max(w)}",
+)
+def test_onnx_matches_eager_model_within_tolerance(checkpoint, runner: OnnxRunner, widths: list[int]) -> None:
+    images, lengths = _ragged_batch(widths, seed=len(widths))
+    with torch.inference_mode():
+        expected = checkpoint.model(images, lengths).numpy()
+    actual = runner(images.numpy(), lengths.numpy())
+    assert actual.shape == expected.shape
+    for i, frames in enumerate(checkpoint.model.output_lengths(lengths).tolist()):
+        np.testing.assert_allclose(actual[:frames, i], expected[:frames, i], atol=TOLERANCE, rtol=0)
+
+
+def test_crop_reads_the_same_alone_and_in_a_padded_batch(runner: OnnxRunner) -> None:
+    images, lengths = _ragged_batch([48, 300], seed=3)
+    alone = runner(images[:1, :, :, :48].numpy(), lengths[:1].numpy())
+    batched = runner(images.numpy(), lengths.numpy())
+    np.testing.assert_allclose(batched[:12, 0], alone[:, 0], atol=TOLERANCE, rtol=0)
+
+
+def test_export_carries_charset_and_preprocessing(checkpoint, tmp_path: Path) -> None:
+    import onnx
+
+    path = export_onnx(checkpoint, tmp_path / "model.onnx")
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert {"charset", "preprocess", "architecture"} <= props.keys()
+    assert json.loads(props["charset"])["symbols"] == checkpoint.charset.symbols
+
+
+def test_onnx_backend_reads_like_torch_backend(tiny_model_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, size=shape, dtype=np.uint8) for shape in ((32, 60), (48, 400), (30, 20), (20, 100))]
+    torch_results = Recognizer(tiny_model_path, device="cpu", threads=1, batch_size=3).recognize(images)
+    onnx_results = Recognizer(tiny_model_path, device="cpu", threads=1, batch_size=3, backend="onnx").recognize(images)
+    assert [r.text for r in onnx_results] == [r.text for r in torch_results]
+    for a, b in zip(onnx_results, torch_results):
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
+
+
+def test_unknown_backend_is_refused(tiny_model_path: Path) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        Recognizer(tiny_model_path, device="cpu", backend="tensorrt")  # type: ignore[arg-type]
+
+
+def test_export_command_writes_and_checks_the_file(tiny_model_path: Path, tmp_path: Path, capsys) -> None:
+    output = tmp_path / "tiny.onnx"
+    assert main(["export", "--model", str(tiny_model_path), "--output", str(output)]) == 0
+    assert output.is_file()
+    report = capsys.readouterr().out
+    difference = float(report.rsplit(":", 1)[1])
+    assert difference < TOLERANCE
