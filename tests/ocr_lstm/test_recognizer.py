@@ -1,0 +1,121 @@
+"""The Recognizer on a random-weight checkpoint: inputs, result shape, batching, vertical crops."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ocr_lstm.checkpoint import load_checkpoint
+from ocr_lstm.preprocessing import ImageDecodeError
+from ocr_lstm.recognizer import Recognition, Recognizer
+
+from conftest import random_rgb, render_word
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_path: Path) -> Recognizer:
+    return Recognizer(tiny_model_path, device="cpu", batch_size=4, threads=1)
+
+
+def assert_valid(result: Recognition, recognizer: Recognizer) -> None:
+    assert isinstance(result, Recognition)
+    assert set(result.text) <= set(recognizer.charset.symbols)
+    assert 0.0 <= result.confidence <= 1.0
+    assert "".join(c.char for c in result.chars) == result.text
+    assert all(0.0 <= c.confidence <= 1.0 for c in result.chars)
+
+
+def test_recognize_a_path_bytes_pil_and_array_alike(recognizer: Recognizer, word_png: Path) -> None:
+    image = Image.open(word_png)
+    inputs = [word_png, str(word_png), word_png.read_bytes(), image, np.asarray(image.convert("RGB"))]
+    results = [recognizer.recognize(source)[0] for source in inputs]
+    for result in results:
+        assert_valid(result, recognizer)
+    assert len({r.text for r in results}) == 1
+    assert max(r.confidence for r in results) - min(r.confidence for r in results) < 1e-6
+
+
+def test_recognize_returns_one_result_per_image_in_order(recognizer: Recognizer) -> None:
+    words = [render_word(w) for w in ("a", "longer words here", "mid", "x1")]
+    results = recognizer.recognize(words)
+    assert len(results) == 4
+    for word, result in zip(words, results):
+        single = recognizer.recognize(word)[0]
+        assert result.text == single.text
+        assert result.confidence == pytest.approx(single.confidence, abs=1e-5)
+
+
+def test_batch_results_equal_single_results_across_batch_sizes(tiny_model_path: Path) -> None:
+    images = [random_rgb(30 + 7 * i, 40 + 37 * i, seed=i) for i in range(7)]
+    one = Recognizer(tiny_model_path, device="cpu", batch_size=1).recognize(images)
+    many = Recognizer(tiny_model_path, device="cpu", batch_size=5).recognize(images)
+    assert [r.text for r in one] == [r.text for r in many]
+    assert [r.confidence for r in one] == pytest.approx([r.confidence for r in many], abs=1e-5)
+
+
+def test_a_vertical_crop_is_read_in_its_more_confident_rotation(recognizer: Recognizer) -> None:
+    tall = np.asarray(render_word("vertical").rotate(90, expand=True))
+    assert tall.shape[0] > 2 * tall.shape[1]
+    prepared = recognizer.prepare(tall)
+    assert len(prepared.crops) == 2
+    assert all(crop.shape[0] == 32 and crop.shape[1] > 32 for crop in prepared.crops)
+    result = recognizer.recognize(tall)[0]
+    assert_valid(result, recognizer)
+    both = recognizer.decode_crops(list(prepared.crops))
+    assert result.confidence == pytest.approx(max(d.confidence for d in both))
+
+
+def test_a_horizontal_crop_is_read_once(recognizer: Recognizer, word_png: Path) -> None:
+    assert len(recognizer.prepare(word_png).crops) == 1
+
+
+def test_unreadable_input_raises_image_decode_error(recognizer: Recognizer) -> None:
+    with pytest.raises(ImageDecodeError):
+        recognizer.recognize(b"definitely not an image")
+
+
+def test_allowlist_limits_the_characters_read(tiny_model_path: Path) -> None:
+    recognizer = Recognizer(tiny_model_path, device="cpu", allowlist="0123456789")
+    for seed in range(5):
+        assert set(recognizer.recognize(random_rgb(32, 120, seed))[0].text) <= set("0123456789")
+
+
+def test_recognizer_accepts_a_loaded_checkpoint(tiny_model_path: Path, word_png: Path) -> None:
+    from_checkpoint = Recognizer(load_checkpoint(tiny_model_path), device="cpu")
+    from_path = Recognizer(tiny_model_path, device="cpu")
+    assert from_checkpoint.recognize(word_png)[0].text == from_path.recognize(word_png)[0].text
+    assert from_checkpoint.name == "tiny"
+
+
+def test_recognition_as_dict_is_json_ready(recognizer: Recognizer, word_png: Path) -> None:
+    result = recognizer.recognize(word_png)[0].as_dict()
+    assert set(result) == {"text", "confidence", "chars"}
+    assert len(result["chars"]) == len(result["text"])
+
+
+def test_describe_reports_the_loaded_model(recognizer: Recognizer) -> None:
+    info = recognizer.describe()
+    assert info["name"] == "tiny"
+    assert info["device"] == "cpu"
+    assert info["charset"] == recognizer.charset.symbols
+    assert info["parameters"] > 0
+    assert info["metadata"] == {"note": "random test weights"}
+
+
+def test_requesting_cuda_without_a_gpu_fails_clearly(tiny_model_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(RuntimeError, match="CUDA"):
+        Recognizer(tiny_model_path, device="cuda")
+
+
+def test_image_bytes_from_a_jpeg_are_read(recognizer: Recognizer) -> None:
+    buffer = io.BytesIO()
+    render_word("jpeg").save(buffer, "JPEG")
+    assert_valid(recognizer.recognize(buffer.getvalue())[0], recognizer)
