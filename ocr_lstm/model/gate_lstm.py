@@ -126,14 +126,23 @@ class GateLSTM(nn.Module):
             nn.init.uniform_(parameter, -bound, bound)
 
     @classmethod
-    def from_lstm(cls, lstm: nn.LSTM) -> GateLSTM:
-        """A gate LSTM holding a copy of ``lstm``'s weights (same dtype and device)."""
+    def from_lstm(cls, lstm: nn.LSTM, share_weights: bool = False) -> GateLSTM:
+        """A gate LSTM with ``lstm``'s weights (same dtype and device).
+
+        By default the weights are copied. ``share_weights`` uses the very same
+        parameter tensors instead: nothing is copied, so explaining a served
+        model costs no memory, and the gate LSTM follows any later update.
+        """
         if lstm.batch_first or lstm.proj_size or not lstm.bias:
             raise ValueError("GateLSTM mirrors seq-first nn.LSTM with biases and without projections")
         gates = cls(lstm.input_size, lstm.hidden_size, lstm.num_layers, lstm.bidirectional, lstm.dropout)
-        reference = lstm.weight_ih_l0
-        gates.to(device=reference.device, dtype=reference.dtype)
-        gates.load_state_dict(lstm.state_dict())
+        if share_weights:
+            for name, parameter in lstm.named_parameters():
+                setattr(gates, name, parameter)
+        else:
+            reference = lstm.weight_ih_l0
+            gates.to(device=reference.device, dtype=reference.dtype)
+            gates.load_state_dict(lstm.state_dict())
         return gates.train(lstm.training)
 
     def forward(

@@ -87,7 +87,8 @@ def test_gradients_match_nn_lstm() -> None:
 def test_parameters_have_nn_lstm_names_and_shapes() -> None:
     lstm = nn.LSTM(12, 8, num_layers=3, bidirectional=True)
     gates = GateLSTM(12, 8, num_layers=3, bidirectional=True)
-    assert {k: v.shape for k, v in gates.state_dict().items()} == {k: v.shape for k, v in lstm.state_dict().items()}
+    shapes = {name: tensor.shape for name, tensor in lstm.state_dict().items()}
+    assert {name: tensor.shape for name, tensor in gates.state_dict().items()} == shapes
 
 
 def test_from_lstm_copies_the_weights() -> None:
@@ -97,6 +98,17 @@ def test_from_lstm_copies_the_weights() -> None:
         lstm.weight_hh_l1_reverse.zero_()
     assert gates.weight_hh_l1_reverse.abs().sum() > 0
     assert not gates.training
+
+
+def test_from_lstm_can_share_the_weights_instead() -> None:
+    lstm = _random_lstm(torch.float32)
+    gates = GateLSTM.from_lstm(lstm, share_weights=True)
+    assert gates.weight_ih_l0 is lstm.weight_ih_l0
+    assert len(list(gates.parameters())) == len(list(lstm.parameters()))
+    events = torch.randn(4, 2, 12)
+    with torch.no_grad():
+        lstm.bias_hh_l1.add_(0.5)
+        assert _max_diff(gates(events)[0], lstm(events)[0]) < TOLERANCE
 
 
 def test_from_lstm_refuses_what_it_cannot_mirror() -> None:

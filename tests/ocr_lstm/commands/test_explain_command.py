@@ -1,0 +1,38 @@
+"""``ocr-lstm explain IMAGE --output explain.png``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocr_lstm.cli import main
+
+
+def test_explain_writes_the_picture_and_prints_the_reading(
+    tiny_model_path: Path, word_png: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "explain.png"
+    code = main(
+        ["explain", str(word_png), "--output", str(output), "--model", str(tiny_model_path), "--threads", "1"]
+    )
+    assert code == 0
+    assert output.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(output) as image:
+        assert image.size[0] > 300 and image.size[1] > 300
+    printed = capsys.readouterr().out.strip()
+    assert printed.endswith(f"-> {output}")
+    confidence = float(printed.split("\t")[1])
+    assert 0.0 <= confidence <= 1.0
+
+
+def test_explain_reports_a_missing_image_without_a_traceback(
+    tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "explain.png"
+    missing = str(tmp_path / "missing.png")
+    code = main(["explain", missing, "--output", str(output), "--model", str(tiny_model_path)])
+    assert code == 1
+    assert not output.exists()
+    assert capsys.readouterr().err.startswith("error:")

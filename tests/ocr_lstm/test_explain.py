@@ -1,0 +1,153 @@
+"""explain_image: the reading, the last layer's gates, a picture and JSON numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from ocr_lstm.checkpoint import load_checkpoint
+from ocr_lstm.explain import Explanation, explain_image
+from ocr_lstm.model.gate_lstm import GateLSTM
+from ocr_lstm.preprocessing import ImageDecodeError, to_tensor
+from ocr_lstm.recognizer import Recognizer
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def recognizer(tiny_model_path: Path) -> Recognizer:
+    return Recognizer(tiny_model_path, device="cpu", threads=1)
+
+
+@pytest.fixture()
+def explanation(recognizer: Recognizer, word_png: Path) -> Explanation:
+    return explain_image(recognizer, word_png)
+
+
+def test_png_is_a_decodable_picture_sized_to_the_word(explanation: Explanation) -> None:
+    png = explanation.png
+    assert png.startswith(PNG_SIGNATURE)
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()
+        width, height = image.size
+    assert 400 <= width <= 2500
+    assert 600 <= height <= 2000
+    assert len(png) < 1_000_000
+
+
+def test_reading_is_the_recognizers(recognizer: Recognizer, explanation: Explanation, word_png: Path) -> None:
+    expected = recognizer.recognize(word_png)[0]
+    assert explanation.text == expected.text
+    assert explanation.confidence == pytest.approx(expected.confidence, abs=1e-6)
+
+
+def test_one_column_per_four_input_pixels(explanation: Explanation) -> None:
+    assert explanation.crop.shape[0] == 32
+    steps = explanation.crop.shape[1] // 4
+    assert len(explanation.columns) == steps
+    for gates in explanation.gates:
+        for name in ("forget", "ignore", "use", "long_term"):
+            assert getattr(gates, name).shape == (steps, 96)
+
+
+def test_gates_are_the_last_layers_of_the_gate_model(tiny_model_path: Path, explanation: Explanation) -> None:
+    model = load_checkpoint(tiny_model_path, lstm_impl="gates").model
+    images, _ = to_tensor([explanation.crop])
+    with torch.no_grad():
+        records = model.lstm.trace(model.sequence_features(images)).records
+    assert len(records) == 2
+    assert [g.direction for g in explanation.gates] == ["forward", "reverse"]
+    for gates, record in zip(explanation.gates, records[-1]):
+        np.testing.assert_allclose(gates.forget, record.forget[:, 0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(gates.ignore, record.ignore[:, 0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(gates.use, record.use[:, 0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(gates.long_term, record.long_term[:, 0].numpy(), atol=1e-5)
+
+
+def test_to_dict_is_json_and_consistent(recognizer: Recognizer, explanation: Explanation) -> None:
+    data = json.loads(json.dumps(explanation.to_dict()))
+    steps = len(explanation.columns)
+    assert data["text"] == explanation.text
+    assert 0.0 <= data["confidence"] <= 1.0
+    assert data["pixels_per_column"] == 4
+    assert data["input"] == {"height": 32, "width": explanation.crop.shape[1]}
+    assert data["lstm"] == {"layer": 1, "hidden_size": 96, "units_included": True}
+    assert len(data["columns"]) == steps
+    for column in data["columns"]:
+        assert column["char"] is None or column["char"] in recognizer.charset
+        assert 0.0 < column["probability"] <= 1.0
+    assert set(data["directions"]) == {"forward", "reverse"}
+    for name, gates in zip(("forward", "reverse"), explanation.gates):
+        entry = data["directions"][name]
+        for key in ("forget_mean", "ignore_mean", "use_mean"):
+            assert len(entry[key]) == steps
+            assert all(0.0 <= v <= 1.0 for v in entry[key])
+        np.testing.assert_allclose(entry["forget_mean"], gates.forget.mean(axis=1), atol=1e-4)
+        memory = np.abs(gates.long_term).mean(axis=1)
+        np.testing.assert_allclose(entry["long_term_abs_mean"], memory, atol=1e-4)
+        units = np.array(entry["units"]["ignore"])
+        assert units.shape == (steps, 96)
+        np.testing.assert_allclose(units, gates.ignore, atol=1e-4)
+
+
+def test_to_dict_can_leave_the_units_out(explanation: Explanation) -> None:
+    data = explanation.to_dict(units=False)
+    assert data["lstm"]["units_included"] is False
+    assert "units" not in data["directions"]["forward"]
+    assert len(data["directions"]["reverse"]["use_mean"]) == len(explanation.columns)
+
+
+def test_column_readings_are_the_best_class_per_frame(
+    recognizer: Recognizer, explanation: Explanation
+) -> None:
+    images, _ = to_tensor([explanation.crop])
+    with torch.no_grad():
+        log_probs = recognizer.model(images)[:, 0]
+    best = log_probs.argmax(dim=-1).tolist()
+    for label, prob, column in zip(best, log_probs.max(dim=-1).values.exp().tolist(), explanation.columns):
+        assert column.char == (None if label == 0 else recognizer.charset.symbols[label - 1])
+        assert column.probability == pytest.approx(prob, abs=1e-5)
+
+
+def test_accepts_bytes_as_the_service_sends_them(recognizer: Recognizer, word_png: Path) -> None:
+    from_bytes = explain_image(recognizer, word_png.read_bytes())
+    from_path = explain_image(recognizer, word_png)
+    assert from_bytes.text == from_path.text
+    np.testing.assert_array_equal(from_bytes.gates[0].forget, from_path.gates[0].forget)
+
+
+def test_leaves_the_recognizers_model_untouched(recognizer: Recognizer, word_png: Path) -> None:
+    before = {k: v.clone() for k, v in recognizer.model.state_dict().items()}
+    explain_image(recognizer, word_png)
+    assert isinstance(recognizer.model.lstm, nn.LSTM)
+    after = recognizer.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_works_with_a_gate_model_too(tiny_model_path: Path, word_png: Path, explanation: Explanation) -> None:
+    gate_recognizer = Recognizer(load_checkpoint(tiny_model_path, lstm_impl="gates"), device="cpu", threads=1)
+    assert isinstance(gate_recognizer.model.lstm, GateLSTM)
+    other = explain_image(gate_recognizer, word_png)
+    assert other.text == explanation.text
+    np.testing.assert_allclose(other.gates[1].long_term, explanation.gates[1].long_term, atol=1e-5)
+
+
+def test_a_tall_crop_is_read_turned(recognizer: Recognizer, word_png: Path) -> None:
+    with Image.open(word_png) as image:
+        tall = np.asarray(image.convert("RGB").rotate(90, expand=True))
+    result = explain_image(recognizer, tall)
+    assert result.crop.shape[0] == 32
+    assert result.crop.shape[1] > 32
+    assert result.text == recognizer.recognize(tall)[0].text
+
+
+def test_an_unreadable_image_is_refused(recognizer: Recognizer) -> None:
+    with pytest.raises(ImageDecodeError):
+        explain_image(recognizer, b"not an image")
