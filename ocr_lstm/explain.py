@@ -76,7 +76,7 @@ class DirectionGates:
 
 @dataclass(frozen=True, eq=False)
 class Explanation:
-    """A reading with the gates behind it. ``png`` is rendered on first access."""
+    """A reading with the gates behind it; ``png`` is the picture, ``to_dict()`` the numbers."""
 
     text: str
     confidence: float
@@ -88,7 +88,10 @@ class Explanation:
 
     @cached_property
     def png(self) -> bytes:
-        """The picture: crop, best character and probability per column, gate heat maps."""
+        """The picture: crop, best character and probability per column, gate heat maps.
+
+        Rendered once, by :func:`explain_image` unless told not to, else on first access.
+        """
         return render_png(self)
 
     @property
@@ -118,19 +121,26 @@ class Explanation:
         }
 
 
-def explain_image(recognizer: Recognizer, image: ImageInput) -> Explanation:
+def explain_image(recognizer: Recognizer, image: ImageInput, render: bool = True) -> Explanation:
     """Read ``image`` (a path, bytes, PIL image or array) and record the last layer's gates.
 
     A tall crop is read turned both ways, as :meth:`Recognizer.recognize` does,
     and the more confident reading is explained. Raises ``ImageDecodeError``
     for unreadable input.
+
+    ``render`` draws the PNG now (about a second on one CPU core), so that a
+    server does it in the worker thread that called this; pass False when only
+    ``to_dict()`` is wanted.
     """
     model: CRNN = recognizer.model
     gate_lstm = model.lstm if isinstance(model.lstm, GateLSTM) else GateLSTM.from_lstm(model.lstm, True)
     readings = [
         _explain_crop(recognizer, gate_lstm, crop) for crop in recognizer.prepare(image).crops
     ]
-    return max(readings, key=lambda e: e.confidence)
+    explanation = max(readings, key=lambda e: e.confidence)
+    if render:
+        explanation.png  # noqa: B018 (cached_property: renders and keeps the picture)
+    return explanation
 
 
 @torch.inference_mode()

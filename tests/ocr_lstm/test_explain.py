@@ -28,10 +28,12 @@ def recognizer(tiny_model_path: Path) -> Recognizer:
 
 @pytest.fixture()
 def explanation(recognizer: Recognizer, word_png: Path) -> Explanation:
-    return explain_image(recognizer, word_png)
+    return explain_image(recognizer, word_png, render=False)
 
 
-def test_png_is_a_decodable_picture_sized_to_the_word(explanation: Explanation) -> None:
+def test_png_is_a_decodable_picture_sized_to_the_word(recognizer: Recognizer, word_png: Path) -> None:
+    explanation = explain_image(recognizer, word_png)
+    assert "png" in vars(explanation)  # drawn by explain_image, in the caller's thread
     png = explanation.png
     assert png.startswith(PNG_SIGNATURE)
     with Image.open(io.BytesIO(png)) as image:
@@ -97,6 +99,13 @@ def test_to_dict_is_json_and_consistent(recognizer: Recognizer, explanation: Exp
         np.testing.assert_allclose(units, gates.ignore, atol=1e-4)
 
 
+def test_render_false_defers_the_picture(recognizer: Recognizer, word_png: Path) -> None:
+    deferred = explain_image(recognizer, word_png, render=False)
+    assert "png" not in vars(deferred)
+    assert deferred.to_dict()["text"] == deferred.text
+    assert deferred.png.startswith(PNG_SIGNATURE)
+
+
 def test_to_dict_can_leave_the_units_out(explanation: Explanation) -> None:
     data = explanation.to_dict(units=False)
     assert data["lstm"]["units_included"] is False
@@ -117,15 +126,15 @@ def test_column_readings_are_the_best_class_per_frame(
 
 
 def test_accepts_bytes_as_the_service_sends_them(recognizer: Recognizer, word_png: Path) -> None:
-    from_bytes = explain_image(recognizer, word_png.read_bytes())
-    from_path = explain_image(recognizer, word_png)
+    from_bytes = explain_image(recognizer, word_png.read_bytes(), render=False)
+    from_path = explain_image(recognizer, word_png, render=False)
     assert from_bytes.text == from_path.text
     np.testing.assert_array_equal(from_bytes.gates[0].forget, from_path.gates[0].forget)
 
 
 def test_leaves_the_recognizers_model_untouched(recognizer: Recognizer, word_png: Path) -> None:
     before = {k: v.clone() for k, v in recognizer.model.state_dict().items()}
-    explain_image(recognizer, word_png)
+    explain_image(recognizer, word_png, render=False)
     assert isinstance(recognizer.model.lstm, nn.LSTM)
     after = recognizer.model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
@@ -134,7 +143,7 @@ def test_leaves_the_recognizers_model_untouched(recognizer: Recognizer, word_png
 def test_works_with_a_gate_model_too(tiny_model_path: Path, word_png: Path, explanation: Explanation) -> None:
     gate_recognizer = Recognizer(load_checkpoint(tiny_model_path, lstm_impl="gates"), device="cpu", threads=1)
     assert isinstance(gate_recognizer.model.lstm, GateLSTM)
-    other = explain_image(gate_recognizer, word_png)
+    other = explain_image(gate_recognizer, word_png, render=False)
     assert other.text == explanation.text
     np.testing.assert_allclose(other.gates[1].long_term, explanation.gates[1].long_term, atol=1e-5)
 
@@ -142,7 +151,7 @@ def test_works_with_a_gate_model_too(tiny_model_path: Path, word_png: Path, expl
 def test_a_tall_crop_is_read_turned(recognizer: Recognizer, word_png: Path) -> None:
     with Image.open(word_png) as image:
         tall = np.asarray(image.convert("RGB").rotate(90, expand=True))
-    result = explain_image(recognizer, tall)
+    result = explain_image(recognizer, tall, render=False)
     assert result.crop.shape[0] == 32
     assert result.crop.shape[1] > 32
     assert result.text == recognizer.recognize(tall)[0].text
