@@ -1,0 +1,122 @@
+"""The synthetic word generator: seeded, RGB uint8, non-empty labels; and ``ocr-lstm synth``."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocr_lstm.charset import Charset
+from ocr_lstm.cli import main
+from ocr_lstm.data.datasets import LabelledFolder
+from ocr_lstm.preprocessing import load_image
+from ocr_lstm.synth import generator as generator_module
+from ocr_lstm.synth.fonts import find_fonts
+from ocr_lstm.synth.generator import SynthConfig, SynthGenerator
+from ocr_lstm.synth.words import sample_text, vocabulary
+
+
+@pytest.fixture(scope="module")
+def fonts() -> Iterator[tuple]:
+    """The installed fonts, scanned once; wallpapers replaced by two small textures.
+
+    Scanning fonts takes seconds the first time in a process (cached after);
+    decoding the installed wallpapers takes far longer, and the code that cuts
+    patches from them runs the same on small in-memory textures.
+    """
+    found = find_fonts()
+    if not found:
+        pytest.skip("no fonts installed (run `make setup`)")
+    rng = np.random.default_rng(0)
+    textures = (
+        rng.integers(0, 256, (120, 200, 3), dtype=np.uint8),
+        np.tile(np.linspace(0, 255, 300, dtype=np.uint8)[None, :, None], (90, 1, 3)),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(generator_module, "load_backgrounds", lambda dirs: textures)
+        yield found
+
+
+def render(seed: int, count: int, difficulty: float = 0.6) -> list[tuple[np.ndarray, str]]:
+    generator = SynthGenerator(seed=seed, config=SynthConfig(difficulty=difficulty))
+    return [generator.render() for _ in range(count)]
+
+
+def test_fonts_cover_ascii_letters_and_digits(fonts: tuple) -> None:
+    for _, glyphs in fonts:
+        assert set("aZ09") <= glyphs
+
+
+def test_same_seed_gives_the_same_images_and_texts(fonts: tuple) -> None:
+    first, second = render(7, 6), render(7, 6)
+    assert [t for _, t in first] == [t for _, t in second]
+    for (a, _), (b, _) in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_different_seeds_give_different_samples(fonts: tuple) -> None:
+    assert [t for _, t in render(1, 6)] != [t for _, t in render(2, 6)]
+
+
+@pytest.mark.parametrize("difficulty", [0.0, 1.0])
+def test_images_are_rgb_uint8_of_word_like_shape_with_text(fonts: tuple, difficulty: float) -> None:
+    for image, text in render(3, 8, difficulty):
+        assert image.dtype == np.uint8
+        assert image.ndim == 3 and image.shape[2] == 3
+        assert image.shape[0] >= 8 and image.shape[1] >= 8
+        assert text and text == text.strip()
+        assert len(text) <= SynthConfig().max_length
+
+
+def test_render_draws_the_requested_text(fonts: tuple) -> None:
+    image, text = SynthGenerator(seed=0, config=SynthConfig(difficulty=0.0)).render("Hello")
+    assert text == "Hello"
+    assert image.shape[1] > image.shape[0]  # a five-letter word is wider than tall
+    assert image.std() > 5  # something is drawn on the background
+
+
+def test_backgrounds_are_used(fonts: tuple) -> None:
+    assert len(SynthGenerator(seed=0).backgrounds) == 2
+
+
+def test_generator_is_an_endless_iterator(fonts: tuple) -> None:
+    stream = iter(SynthGenerator(seed=0))
+    assert len([next(stream) for _ in range(3)]) == 3
+
+
+def test_sample_text_is_seeded_and_mostly_spellable() -> None:
+    texts = [sample_text(random.Random(5)) for _ in range(3)]
+    assert len(set(texts)) == 1
+    rng = random.Random(0)
+    samples = [sample_text(rng) for _ in range(300)]
+    assert all(s and len(s) <= 24 for s in samples)
+    charset = Charset()
+    assert sum(charset.clean(s) == s for s in samples) >= 0.95 * len(samples)
+    assert any(s.isdigit() for s in samples) and any(s.isupper() for s in samples)
+
+
+def test_vocabulary_is_plain_ascii_words() -> None:
+    words = vocabulary(1000)
+    assert len(words) == 1000
+    assert "the" in words
+    assert all(w.isascii() and " " not in w for w in words)
+
+
+def test_synth_command_writes_a_labelled_folder(fonts: tuple, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    output = tmp_path / "synth"
+    assert main(["synth", "--count", "5", "--output", str(output), "--seed", "3"]) == 0
+    assert "5 images" in capsys.readouterr().out
+    dataset = LabelledFolder(output)
+    assert len(dataset) == 5
+    for i in range(5):
+        image, text = dataset[i]
+        assert text
+        assert load_image(image).shape[2] == 3
+
+
+def test_synth_command_refuses_a_zero_count(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["synth", "--count", "0", "--output", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.startswith("error:")
