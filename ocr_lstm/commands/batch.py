@@ -55,6 +55,13 @@ def done_paths(output: Path, fmt: str) -> set[str]:
         return paths
 
 
+def drop_partial_line(output: Path) -> None:
+    """Cut a last line left unfinished by an interruption, so appended rows start on a line of their own."""
+    data = output.read_bytes()
+    if data and not data.endswith(b"\n"):
+        output.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
 def read_chunk(recognizer: Recognizer, folder: Path, paths: list[Path]) -> Iterator[dict[str, Any]]:
     prepared: list[tuple[int, PreparedImage]] = []
     rows: list[dict[str, Any]] = []
@@ -90,11 +97,13 @@ def run(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise FileNotFoundError(f"not a folder: {folder}")
     fmt = args.format or ("csv" if args.output.suffix.lower() == ".csv" else "jsonl")
+    if args.resume and args.output.is_file():
+        drop_partial_line(args.output)  # before reading: a cut CSV row may hold a whole path
     skip = done_paths(args.output, fmt) if args.resume else set()
     images = [p for p in find_images(folder) if p.relative_to(folder).as_posix() not in skip]
     recognizer = recognizer_from_args(args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    appending = args.resume and args.output.is_file()
+    appending = args.resume and args.output.is_file() and args.output.stat().st_size > 0
     errors = 0
     with args.output.open("a" if appending else "w", newline="", encoding="utf-8") as stream:
         writer = _Writer(stream, fmt, write_header=not appending)

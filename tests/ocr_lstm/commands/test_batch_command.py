@@ -1,0 +1,128 @@
+"""``ocr-lstm batch``: a folder with good, nested, corrupt and non-image files; JSONL, CSV, resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from ocr_lstm.cli import main
+
+from conftest import render_word
+
+GOOD = ["good.png", "sub/nested.jpg", "sub/deeper/third.PNG"]
+CORRUPT = "corrupt.png"
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "images"
+    for i, name in enumerate(GOOD):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        render_word(f"word{i}").save(root / name, "PNG" if name.lower().endswith(".png") else "JPEG")
+    (root / CORRUPT).write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
+    (root / "notes.txt").write_text("not an image, and not named like one")
+    return root
+
+
+def run_batch(folder: Path, output: Path, model: Path, *extra: str) -> int:
+    return main(["batch", str(folder), "--output", str(output), "--model", str(model), "--device", "cpu", *extra])
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_batch_writes_one_jsonl_row_per_image(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "out" / "results.jsonl"
+    assert run_batch(folder, output, tiny_model_path) == 0
+    rows = {row["path"]: row for row in read_jsonl(output)}
+    assert set(rows) == {*GOOD, CORRUPT}  # relative paths, posix style; notes.txt skipped
+    for name in GOOD:
+        assert isinstance(rows[name]["text"], str)
+        assert 0.0 <= rows[name]["confidence"] <= 1.0
+        assert "error" not in rows[name]
+
+
+def test_a_corrupt_file_gets_an_error_and_the_run_goes_on(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "results.jsonl"
+    assert run_batch(folder, output, tiny_model_path, "--chunk", "2") == 0
+    rows = {row["path"]: row for row in read_jsonl(output)}
+    assert rows[CORRUPT]["error"]
+    assert rows[CORRUPT]["text"] is None
+    assert all("error" not in rows[name] for name in GOOD)
+
+
+def test_resume_skips_images_already_done(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "results.jsonl"
+    assert run_batch(folder, output, tiny_model_path) == 0
+    first = read_jsonl(output)
+    render_word("late").save(folder / "sub" / "late.png")
+    assert run_batch(folder, output, tiny_model_path, "--resume") == 0
+    rows = read_jsonl(output)
+    assert rows[: len(first)] == first
+    assert [row["path"] for row in rows[len(first) :]] == ["sub/late.png"]
+
+
+def test_resume_redoes_a_line_cut_short(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "results.jsonl"
+    assert run_batch(folder, output, tiny_model_path) == 0
+    complete = output.read_text().splitlines(keepends=True)
+    cut = "".join(complete[:-1]) + complete[-1][:10]  # interrupted while writing the last row
+    output.write_text(cut)
+    assert run_batch(folder, output, tiny_model_path, "--resume") == 0
+    rows = read_jsonl(output)
+    assert sorted(row["path"] for row in rows) == sorted([*GOOD, CORRUPT])
+
+
+def test_csv_resume_redoes_a_row_cut_after_its_path(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "results.csv"
+    assert run_batch(folder, output, tiny_model_path) == 0
+    lines = output.read_text().splitlines(keepends=True)
+    last_path = lines[-1].split(",")[0]
+    output.write_text("".join(lines[:-1]) + last_path + ",")  # the path was written, the rest was not
+    assert run_batch(folder, output, tiny_model_path, "--resume") == 0
+    with output.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(row["path"] for row in rows) == sorted([*GOOD, CORRUPT])
+    assert all(row["confidence"] or row["error"] for row in rows)
+
+
+def test_without_resume_the_output_is_rewritten(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "results.jsonl"
+    assert run_batch(folder, output, tiny_model_path) == 0
+    assert run_batch(folder, output, tiny_model_path) == 0
+    assert len(read_jsonl(output)) == len(GOOD) + 1
+
+
+def test_csv_output_by_suffix(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "results.csv"
+    assert run_batch(folder, output, tiny_model_path) == 0
+    with output.open(newline="") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == ["path", "text", "confidence", "error"]
+        rows = {row["path"]: row for row in reader}
+    assert set(rows) == {*GOOD, CORRUPT}
+    assert rows[CORRUPT]["error"] and not rows[CORRUPT]["text"]
+    assert 0.0 <= float(rows["good.png"]["confidence"]) <= 1.0
+
+
+def test_csv_resume_appends_without_a_second_header(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    output = tmp_path / "results.txt"
+    assert run_batch(folder, output, tiny_model_path, "--format", "csv") == 0
+    render_word("late").save(folder / "late.png")
+    assert run_batch(folder, output, tiny_model_path, "--format", "csv", "--resume") == 0
+    lines = output.read_text().splitlines()
+    assert lines.count("path,text,confidence,error") == 1
+    assert len(lines) == 1 + len(GOOD) + 2
+
+
+def test_missing_folder_exits_non_zero_with_one_error_line(
+    tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert run_batch(tmp_path / "absent", tmp_path / "r.jsonl", tiny_model_path) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"error: not a folder: {tmp_path / 'absent'}"]
+    assert not (tmp_path / "r.jsonl").exists()

@@ -1,0 +1,72 @@
+"""``ocr-lstm eval FOLDER...``: accuracy, CER and speed per labelled set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ocr_lstm.cli import main
+from ocr_lstm.commands.evaluate import evaluate_dataset
+from ocr_lstm.recognizer import Recognizer
+
+from conftest import render_word
+
+WORDS = ["hello", "world", "42"]
+
+
+@pytest.fixture()
+def labelled(tmp_path: Path) -> Path:
+    root = tmp_path / "set"
+    root.mkdir()
+    for i, word in enumerate(WORDS):
+        render_word(word).save(root / f"{i}.png")
+    (root / "bad.png").write_bytes(b"corrupt")
+    lines = [f"{i}.png\t{word}\n" for i, word in enumerate(WORDS)] + ["bad.png\tbroken\n"]
+    (root / "labels.tsv").write_text("".join(lines))
+    return root
+
+
+def test_eval_prints_a_table_row_per_set(labelled: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["eval", str(labelled), str(labelled), "--model", str(tiny_model_path), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "model: tiny"
+    assert out[1].split() == ["dataset", "n", "word", "acc", "case-sens", "CER", "crops/s"]
+    rows = [line.split() for line in out[2:]]
+    assert len(rows) == 2
+    assert rows[0][0] == str(labelled) and rows[0][1] == str(len(WORDS) + 1)
+
+
+def test_eval_json_reports_every_score(labelled: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["eval", str(labelled), "--json", "--model", str(tiny_model_path)]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["samples"] == len(WORDS) + 1
+    assert row["unreadable"] == 1
+    assert 0.0 <= row["case_sensitive_accuracy"] <= row["word_accuracy"] <= 100.0
+    assert row["cer"] >= 0.0
+    assert row["crops_per_sec"] > 0
+
+
+def test_eval_scores_match_the_recognizer_readings(labelled: Path, tiny_model_path: Path) -> None:
+    recognizer = Recognizer(tiny_model_path, device="cpu")
+    readings = [r.text for r in recognizer.recognize([labelled / f"{i}.png" for i in range(len(WORDS))])]
+    expected_correct = sum(r.lower() == w for r, w in zip(readings, WORDS))
+    row = evaluate_dataset(recognizer, str(labelled))
+    assert row["word_accuracy"] == pytest.approx(100.0 * expected_correct / (len(WORDS) + 1))
+
+
+def test_eval_with_another_label_file(labelled: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (labelled / "labels_two.tsv").write_text("0.png\thello\n1.png\tworld\n")
+    assert main(["eval", str(labelled), "--labels", "labels_two.tsv", "--json", "--model", str(tiny_model_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == 2
+
+
+def test_eval_on_a_missing_folder_exits_with_one_error_line(
+    tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["eval", str(tmp_path / "absent"), "--model", str(tiny_model_path)]) == 1
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.strip()] == [
+        f"error: {tmp_path / 'absent'}: not a dataset (expected a folder with labels.tsv or data.mdb, or a label file)"
+    ]

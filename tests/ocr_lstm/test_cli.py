@@ -1,0 +1,44 @@
+"""The ``ocr-lstm`` entry point: sub-commands, --model everywhere, errors without tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocr_lstm.cli import build_parser, main
+from ocr_lstm.data.datasets import LmdbDataset
+
+from conftest import render_word
+
+
+def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("recognize", "batch", "eval", "synth", "train"):
+        assert name in out
+
+
+@pytest.mark.parametrize("command", ["recognize", "batch", "eval", "serve", "explain"])
+def test_commands_that_load_a_model_take_model(command: str) -> None:
+    required = {"recognize": ["x.png"], "batch": ["dir", "--output", "o.jsonl"], "eval": ["set"], "explain": ["x.png"]}
+    args = build_parser().parse_args([command, *required.get(command, []), "--model", "mine"])
+    assert args.model == "mine"
+
+
+def test_a_missing_command_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+
+
+def test_lmdb_command_converts_a_labelled_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = tmp_path / "set"
+    folder.mkdir()
+    render_word("one").save(folder / "a.png")
+    (folder / "labels.tsv").write_text("a.png\tone\n")
+    assert main(["lmdb", str(folder), str(tmp_path / "db")]) == 0
+    assert "1 samples" in capsys.readouterr().out
+    assert LmdbDataset(tmp_path / "db")[0][1] == "one"
