@@ -1,9 +1,11 @@
 """Micro-batching: concurrent requests' items share one model call on one worker thread.
 
 Requests put items on a queue and await their futures. A single collector task
-takes the first waiting item, gathers more until the batch is full or
-``max_wait_ms`` has passed, drops items whose request has gone (cancelled
-futures), and runs the batch on the worker thread so the event loop stays free.
+takes the first waiting item, waits for the model thread to be free, gathers
+more until the batch is full or ``max_wait_ms`` has passed since the first item
+came, drops items whose request has gone (cancelled futures), and runs the
+batch on the worker thread so the event loop stays free. Items are dropped at
+the last moment before the model runs, so an abandoned request costs nothing.
 The same thread runs every other model call (``run_exclusive``), so the model
 is never used from two threads at once.
 """
@@ -54,6 +56,7 @@ class MicroBatcher(Generic[T, R]):
         self._queue: asyncio.Queue[_Pending[T, R]] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._collector: asyncio.Task[None] | None = None
+        self._model_free: asyncio.Lock | None = None
 
     @property
     def running(self) -> bool:
@@ -63,6 +66,7 @@ class MicroBatcher(Generic[T, R]):
         if self.running:
             return
         self._queue = asyncio.Queue()
+        self._model_free = asyncio.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-lstm-model")
         self._collector = asyncio.create_task(self._collect_forever(), name="ocr-lstm-batcher")
 
@@ -77,8 +81,8 @@ class MicroBatcher(Generic[T, R]):
             while not self._queue.empty():
                 self._queue.get_nowait().future.cancel()
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+            executor, self._executor = self._executor, None
+            await asyncio.to_thread(executor.shutdown, wait=True)
 
     async def submit(self, items: Sequence[T]) -> list[R]:
         """Results for ``items`` in order; cancelling the caller withdraws the items not yet run."""
@@ -94,20 +98,31 @@ class MicroBatcher(Generic[T, R]):
 
     async def run_exclusive(self, function: Callable[[], V]) -> V:
         """Run ``function`` on the model thread, between batches."""
-        if self._executor is None:
+        if self._executor is None or self._model_free is None:
             raise RuntimeError("the batcher is not running")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
+        async with self._model_free:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, function)
 
     async def _collect_forever(self) -> None:
+        assert self._queue is not None and self._model_free is not None
         while True:
-            batch = await self._next_batch()
-            if batch:
-                await self._run(batch)
+            first = await self._queue.get()
+            deadline = asyncio.get_running_loop().time() + self.max_wait
+            try:
+                await self._model_free.acquire()
+            except asyncio.CancelledError:
+                first.future.cancel()
+                raise
+            try:
+                batch = await self._gather(first, deadline)
+                if batch:
+                    await self._run(batch)
+            finally:
+                self._model_free.release()
 
-    async def _next_batch(self) -> list[_Pending[T, R]]:
+    async def _gather(self, first: _Pending[T, R], deadline: float) -> list[_Pending[T, R]]:
         assert self._queue is not None
-        batch = [await self._queue.get()]
-        deadline = asyncio.get_running_loop().time() + self.max_wait
+        batch = [first]
         try:
             while len(batch) < self.max_batch_size:
                 if not self._queue.empty():

@@ -1,0 +1,101 @@
+"""Helpers for the service tests: settings, in-process clients, images, a real server on loopback.
+
+A plain module rather than conftest.py so that test modules can import it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from PIL import Image, ImageDraw, ImageFont
+
+from service.settings import ServiceSettings
+
+REPO = Path(__file__).resolve().parents[2]
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def make_settings(model: Path, **overrides: Any) -> ServiceSettings:
+    values: dict[str, Any] = {"model": str(model), "device": "cpu", "threads": 1, "max_wait_ms": 2.0}
+    values.update(overrides)
+    return ServiceSettings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client with the app's lifespan (model loading) run around it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as client:
+            yield client
+
+
+def render_text(text: str, height: int = 48) -> Image.Image:
+    """Black text on white (tests/conftest.py has the same; conftest modules are not importable)."""
+    font = ImageFont.truetype(str(DEJAVU), int(height * 0.7)) if DEJAVU.is_file() else ImageFont.load_default()
+    left, top, right, bottom = font.getbbox(text)
+    image = Image.new("RGB", (right - left + 16, bottom - top + 16), "white")
+    ImageDraw.Draw(image).text((8 - left, 8 - top), text, font=font, fill="black")
+    return image
+
+
+def png_bytes(image: Image.Image, format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def word_bytes(text: str = "hello", format: str = "PNG") -> bytes:
+    return png_bytes(render_text(text), format)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(model: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``ocr-lstm serve`` on loopback, as a user would start it."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OCR_LSTM_")}
+    environment.update({"OMP_WAIT_POLICY": "PASSIVE", "OCR_LSTM_THREADS": "1", "OCR_LSTM_DEVICE": "cpu"})
+    environment.update(env or {})
+    script = Path(sys.executable).parent / "ocr-lstm"
+    program = [str(script)] if script.is_file() else [sys.executable, "-m", "ocr_lstm.cli"]
+    command = [*program, "serve", "--host", "127.0.0.1", "--port", str(port), "--model", str(model)]
+    return subprocess.Popen(command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"server at {base_url} not ready after {timeout} s")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

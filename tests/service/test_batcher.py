@@ -1,0 +1,155 @@
+"""The micro-batcher on a fake model: batching, ordering, skipping abandoned work, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from service.batcher import MicroBatcher
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeModel:
+    """Doubles numbers and remembers every batch it was given."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.batches: list[list[int]] = []
+        self.delay = delay
+
+    def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(list(items))
+        time.sleep(self.delay)
+        return [2 * item for item in items]
+
+
+async def test_concurrent_requests_share_one_batch() -> None:
+    model = FakeModel()
+    batcher = MicroBatcher(model, max_batch_size=16, max_wait_ms=200)
+    await batcher.start()
+    try:
+        results = await asyncio.gather(*(batcher.submit([i]) for i in range(5)))
+    finally:
+        await batcher.stop()
+    assert results == [[0], [2], [4], [6], [8]]
+    assert model.batches == [[0, 1, 2, 3, 4]]
+
+
+async def test_batches_never_exceed_max_batch_size() -> None:
+    model = FakeModel()
+    sizes: list[int] = []
+    batcher = MicroBatcher(model, max_batch_size=4, max_wait_ms=50, on_batch=sizes.append)
+    await batcher.start()
+    try:
+        results = await asyncio.gather(*(batcher.submit([i]) for i in range(10)))
+    finally:
+        await batcher.stop()
+    assert [r[0] for r in results] == [2 * i for i in range(10)]
+    assert sizes == [4, 4, 2]
+    assert sorted(x for batch in model.batches for x in batch) == list(range(10))
+
+
+async def test_max_batch_size_one_turns_batching_off() -> None:
+    model = FakeModel()
+    batcher = MicroBatcher(model, max_batch_size=1, max_wait_ms=50)
+    await batcher.start()
+    try:
+        await asyncio.gather(*(batcher.submit([i]) for i in range(3)))
+    finally:
+        await batcher.stop()
+    assert all(len(batch) == 1 for batch in model.batches) and len(model.batches) == 3
+
+
+async def test_one_request_with_several_items_gets_them_back_in_order() -> None:
+    batcher = MicroBatcher(FakeModel(), max_batch_size=3, max_wait_ms=1)
+    await batcher.start()
+    try:
+        assert await batcher.submit([5, 1, 4, 2, 3]) == [10, 2, 8, 4, 6]
+    finally:
+        await batcher.stop()
+
+
+async def test_cancelled_request_leaves_no_work_behind() -> None:
+    model = FakeModel()
+    skipped: list[int] = []
+    batcher = MicroBatcher(model, max_batch_size=8, max_wait_ms=1, on_skipped=skipped.append)
+    await batcher.start()
+    release = threading.Event()
+    blocker = asyncio.ensure_future(batcher.run_exclusive(release.wait))  # occupies the model thread
+    try:
+        await asyncio.sleep(0.05)
+        abandoned = asyncio.ensure_future(batcher.submit([100, 101]))
+        kept = asyncio.ensure_future(batcher.submit([7]))
+        await asyncio.sleep(0.05)
+        abandoned.cancel()
+        release.set()
+        assert await kept == [14]
+        await blocker
+    finally:
+        release.set()
+        await batcher.stop()
+    assert abandoned.cancelled()
+    assert all(100 not in batch and 101 not in batch for batch in model.batches)
+    assert sum(skipped) == 2
+
+
+async def test_a_failing_batch_fails_its_callers_and_the_batcher_goes_on() -> None:
+    calls = 0
+
+    def flaky(items: list[int]) -> list[int]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("model exploded")
+        return items
+
+    batcher = MicroBatcher(flaky, max_batch_size=4, max_wait_ms=1)
+    await batcher.start()
+    try:
+        with pytest.raises(RuntimeError, match="exploded"):
+            await batcher.submit([1])
+        assert await batcher.submit([2]) == [2]
+    finally:
+        await batcher.stop()
+
+
+async def test_the_model_runs_off_the_event_loop() -> None:
+    batcher = MicroBatcher(FakeModel(delay=0.3), max_batch_size=1, max_wait_ms=0)
+    await batcher.start()
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.ensure_future(tick())
+    try:
+        await batcher.submit([1])
+    finally:
+        ticker.cancel()
+        await batcher.stop()
+    assert ticks >= 10  # the loop kept running while the model slept for 0.3 s
+
+
+async def test_stop_cancels_queued_requests() -> None:
+    batcher = MicroBatcher(FakeModel(), max_batch_size=1, max_wait_ms=0)
+    await batcher.start()
+    release = threading.Event()
+    blocker = asyncio.ensure_future(batcher.run_exclusive(release.wait))
+    await asyncio.sleep(0.05)
+    waiting = asyncio.ensure_future(batcher.submit([1]))
+    await asyncio.sleep(0.05)
+    stopping = asyncio.ensure_future(batcher.stop())
+    await asyncio.sleep(0.05)
+    release.set()
+    await stopping
+    await blocker
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    with pytest.raises(RuntimeError, match="not running"):
+        await batcher.submit([2])
