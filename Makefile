@@ -31,9 +31,16 @@ test-fast: setup
 serve: $(VENV)/.installed
 	$(VENV)/bin/ocr-lstm serve --host $(HOST) --port $(PORT)
 
+# The peer recognizers for benchmarks/peers.py. tesserocr is built against Debian's libtesseract;
+# torch stays at the pinned wheel; rapidocr-onnxruntime pulls opencv-python, whose cv2 (needing
+# libGL) would overwrite opencv-python-headless's, so the headless one is put back.
 peers: setup
 	EXTRA_SYSTEM_PACKAGES="tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev pkg-config g++" bash scripts/install_system_deps.sh
-	$(PY) -m pip install -q -e '.[peers]'
+	$(PY) -m pip install -q --no-binary tesserocr torch==2.14.1 torchvision==0.29.1 -e '.[peers]'
+	if $(PY) -m pip show -q opencv-python >/dev/null 2>&1; then \
+	  $(PY) -m pip uninstall -y -q opencv-python && \
+	  $(PY) -m pip install -q --force-reinstall --no-deps "opencv-python-headless==$$($(PY) -m pip show opencv-python-headless | sed -n 's/^Version: //p')"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache
