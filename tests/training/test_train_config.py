@@ -1,0 +1,72 @@
+"""Training configuration: a TOML file, ``--set`` overrides and the train command's options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from training.config import RealSet, TrainConfig
+from training.train import build_parser, config_from_args
+
+
+def test_file_then_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "run.toml"
+    path.write_text(
+        'output = "runs/x"\nsteps = 100\nlr = 0.01\nval_sets = ["a", "b"]\n'
+        '[[real_sets]]\npath = "data/one"\nweight = 2.0\n'
+    )
+    config = TrainConfig.from_file(path, ["steps=250", "augment=False", "model_size=small", "real_ratio=0.25"])
+    assert config.output == "runs/x"
+    assert config.steps == 250 and config.lr == 0.01
+    assert config.augment is False
+    assert config.model_size == "small"
+    assert config.real_ratio == 0.25
+    assert config.val_sets == ["a", "b"]
+    assert config.real_sets == [RealSet("data/one", 2.0)]
+
+
+def test_override_values_are_parsed_as_python_literals_or_kept_as_text() -> None:
+    config = TrainConfig.from_file(None, ["val_sets=['x', 'y']", "init=runs/a/best", "batch_size=8", "lr=3e-4"])
+    assert config.val_sets == ["x", "y"]
+    assert config.init == "runs/a/best"
+    assert config.batch_size == 8 and config.lr == pytest.approx(3e-4)
+
+
+def test_real_sets_override_accepts_paths_and_tables() -> None:
+    config = TrainConfig.from_file(None, ["real_sets=['a', {'path': 'b', 'weight': 3.0}]"])
+    assert config.real_sets == [RealSet("a", 1.0), RealSet("b", 3.0)]
+
+
+def test_unknown_options_are_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="stpes"):
+        TrainConfig.from_file(None, ["stpes=10"])
+
+
+def test_override_without_equals_is_refused() -> None:
+    with pytest.raises(ValueError, match="key=value"):
+        TrainConfig.from_file(None, ["steps"])
+
+
+def test_bundled_config_is_found_by_name() -> None:
+    config = TrainConfig.from_file("bundled")
+    assert config.output == "runs/bundled"
+    assert config.real_sets and all(isinstance(r, RealSet) for r in config.real_sets)
+
+
+def test_config_dict_round_trip() -> None:
+    config = TrainConfig.from_file("bundled", ["steps=5"])
+    assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+def test_train_command_options_become_overrides(tmp_path: Path) -> None:
+    args = build_parser().parse_args([
+        "--config", "bundled", "--output", str(tmp_path / "run"), "--steps", "30", "--lr", "0.002",
+        "--batch-size", "16", "--synth-count", "0", "--data", "d1", "d2", "--val", "v1", "--set", "seed=3",
+    ])
+    config = config_from_args(args)
+    assert config.output == str(tmp_path / "run")
+    assert (config.steps, config.lr, config.batch_size, config.synth_count, config.seed) == (30, 0.002, 16, 0, 3)
+    assert config.real_sets == [RealSet("d1"), RealSet("d2")]
+    assert config.val_sets == ["v1"]
+    assert config.warmup_steps == 500  # from the file, untouched
