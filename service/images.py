@@ -17,6 +17,17 @@ from ocr_lstm.recognizer import PreparedImage, Recognizer
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 
+# Leading bytes of each accepted format: tells "a broken PNG" (422) from "not an image we read" (415).
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
 
 class UploadRejected(Exception):
     """An upload the service will not read; ``status`` is the HTTP status to answer with."""
@@ -34,20 +45,31 @@ class ImageLimits:
     max_aspect_ratio: float
 
 
+def sniff_format(data: bytes) -> str | None:
+    """The accepted format that ``data`` starts like, if any."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((name for signature, name in SIGNATURES if data.startswith(signature)), None)
+
+
 def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
     """Identify ``data`` and check its dimensions without decoding the pixels."""
     if not data:
         raise UploadRejected(422, "empty upload: the file has no bytes", "empty")
-    try:
-        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-    except Image.DecompressionBombError as exc:
-        raise UploadRejected(413, f"image too large: {exc}", "too_many_pixels") from exc
-    except UnidentifiedImageError as exc:
+    sniffed = sniff_format(data)
+    if sniffed is None:
         raise UploadRejected(
             415, f"not a supported image (accepted: {', '.join(ALLOWED_FORMATS)})", "unsupported"
-        ) from exc
+        )
+    try:
+        image = Image.open(io.BytesIO(data), formats=[sniffed])
+    except Image.DecompressionBombError as exc:
+        raise UploadRejected(413, f"image too large: {exc}", "too_many_pixels") from exc
     except Exception as exc:  # malformed headers raise anything from SyntaxError to struct.error
-        raise UploadRejected(422, f"cannot read image header: {exc}", "corrupt") from exc
+        reason = "" if isinstance(exc, UnidentifiedImageError) else f": {exc}"
+        raise UploadRejected(
+            422, f"malformed {sniffed} (bad header, zero width or height, or truncated){reason}", "corrupt"
+        ) from exc
     width, height = image.size
     if width <= 0 or height <= 0:
         raise UploadRejected(422, f"image has zero width or height ({width}x{height})", "zero_size")
