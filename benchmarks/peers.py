@@ -32,7 +32,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 SYSTEMS = ("ocr-lstm", "tesseract", "easyocr", "rapidocr")
-PEER_BATCH = 6
 
 
 # --- workers: each runs in a fresh process -------------------------------------------------
@@ -106,8 +105,8 @@ def _easyocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
         # its get_text as it would on a GPU, each batch padded to its own widest crop.
         order = sorted(range(len(bgrs)), key=lambda i: bgrs[i].shape[1] / bgrs[i].shape[0])
         out = [""] * len(bgrs)
-        for start in range(0, len(order), PEER_BATCH):
-            batch = order[start : start + PEER_BATCH]
+        for start in range(0, len(order), args.peer_batch):
+            batch = order[start : start + args.peer_batch]
             items, widths, kept = [], [], []
             for i in batch:
                 gray = cv2.cvtColor(bgrs[i], cv2.COLOR_BGR2GRAY)
@@ -120,12 +119,13 @@ def _easyocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
             if not items:
                 continue
             results = get_text(reader.character, easyocr.easyocr.imgH, int(max(widths)), reader.recognizer,
-                               reader.converter, items, ignore, "greedy", 5, len(items), 0.1, 0.5, 0.003, 0, "cpu")
+                               reader.converter, items, ignore, "greedy", 5, len(items),
+                               0.1, 0.5, 0.003, 0, "cpu")
             for i, result in zip(kept, results):
                 out[i] = result[1]
         return out
 
-    return one, many, {"version": easyocr.__version__, "quantized": True, "batch": PEER_BATCH}
+    return one, many, {"version": easyocr.__version__, "quantized": True, "batch": args.peer_batch}
 
 
 def _rapidocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
@@ -142,7 +142,8 @@ def _rapidocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
         return options
 
     infer_engine.OrtInferSession._init_sess_opts = staticmethod(passive_options)
-    engine = RapidOCR(intra_op_num_threads=args.threads, inter_op_num_threads=1, rec_batch_num=PEER_BATCH)
+    engine = RapidOCR(intra_op_num_threads=args.threads, inter_op_num_threads=1,
+                      rec_batch_num=args.peer_batch)
 
     def one(bgr):
         return engine.text_rec([bgr])[0][0][0]
@@ -151,7 +152,7 @@ def _rapidocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
         return [text for text, _ in engine.text_rec(list(bgrs))[0]]
 
     version = getattr(rapidocr_onnxruntime, "__version__", "1.4.4")
-    return one, many, {"version": version, "model": "PP-OCRv4 rec", "batch": PEER_BATCH}
+    return one, many, {"version": version, "model": "PP-OCRv4 rec", "batch": args.peer_batch}
 
 
 LOADERS = {"ocr-lstm": _ocr_lstm, "tesseract": _tesseract, "easyocr": _easyocr, "rapidocr": _rapidocr}
@@ -216,19 +217,30 @@ def _worker_env(system: str, threads: int) -> dict[str, str]:
 
 
 def flops_per_crop(model_name: str, widths: Sequence[int]) -> float:
-    """Mean FLOPs (2 per multiply-add) of one crop over ``widths``, each crop alone."""
+    """Mean FLOPs (2 per multiply-add) of one crop over ``widths``, each crop alone.
+
+    The CNN is counted by FlopCounterMode; the LSTM analytically (the counter does
+    not see inside torch's fused CPU LSTM): per frame, layer and direction
+    2 x 4H x (input + H) for the gate matmuls, then the head's 2 x 2H x classes.
+    """
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     from ocr_lstm.checkpoint import load_checkpoint
 
     model = load_checkpoint(model_name).model.eval()
-    cache: dict[int, int] = {}
+    config = model.config
+    hidden = config.lstm_hidden
+    per_frame = 2 * 2 * hidden * config.num_classes
+    for layer in range(config.lstm_layers):
+        inputs = model.features.out_features if layer == 0 else 2 * hidden
+        per_frame += 2 * 2 * 4 * hidden * (inputs + hidden)  # two directions
+    cache: dict[int, float] = {}
     for width in set(widths):
         counter = FlopCounterMode(display=False)
         with counter, torch.inference_mode():
-            model(torch.zeros(1, 1, 32, width))
-        cache[width] = counter.get_total_flops()
+            model.features(torch.zeros(1, 1, config.input_height, width))
+        cache[width] = counter.get_total_flops() + per_frame * max(width // 4, 1)
     return sum(cache[w] for w in widths) / len(widths)
 
 
@@ -254,14 +266,18 @@ def _crop_widths(model_name: str, dataset: str, limit: int | None) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("datasets", nargs="*", help="labelled folders (labels.tsv) or label files")
     parser.add_argument("--limit", type=int, default=None, help="first N crops of each set")
     parser.add_argument("--model", default="default", help="ocr-lstm checkpoint (default: %(default)s)")
     parser.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="ocr-lstm's backend")
     parser.add_argument("--batch-size", type=int, default=64, help="ocr-lstm's batch (default: %(default)s)")
+    parser.add_argument("--peer-batch", type=int, default=6,
+                        help="EasyOCR's and RapidOCR's batch (default: %(default)s, their fastest)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of " + ", ".join(SYSTEMS))
+    parser.add_argument("--systems", default=",".join(SYSTEMS),
+                        help="comma-separated subset of " + ", ".join(SYSTEMS))
     parser.add_argument("--json", type=Path, default=None, help="also write all rows to this file")
     parser.add_argument("--worker", choices=SYSTEMS, dest="system", help=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
@@ -286,8 +302,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             command = [sys.executable, __file__, "--worker", system, "--dataset", dataset,
                        "--model", args.model, "--backend", args.backend, "--batch-size", str(args.batch_size),
-                       "--threads", str(args.threads)] + (["--limit", str(args.limit)] if args.limit else [])
-            done = subprocess.run(command, env=_worker_env(system, args.threads), capture_output=True, text=True)
+                       "--threads", str(args.threads),
+                       "--peer-batch", str(args.peer_batch)]
+            command += ["--limit", str(args.limit)] if args.limit else []
+            env = _worker_env(system, args.threads)
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
                 print(f"  {system}: failed ({tail[0]})")
@@ -297,21 +316,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ours:
             widths = _crop_widths(args.model, dataset, args.limit)
             flops = flops_per_crop(args.model, widths)
-            results["ocr-lstm"].update(mflops_per_crop=flops / 1e6, mean_width=statistics.mean(widths),
-                                       gflops_per_s=flops * ours / 1e9, peak_share_percent=100 * flops * ours / (peak * 1e9))
+            results["ocr-lstm"].update(
+                mflops_per_crop=flops / 1e6, mean_width=statistics.mean(widths),
+                gflops_per_s=flops * ours / 1e9,
+                peak_share_percent=100 * flops * ours / (peak * 1e9),
+            )
         print(f"\n{Path(dataset).name}: {next(iter(results.values()), {}).get('samples', 0)} crops")
         print(f"{'system':<10} {'word acc':>8} {'case-sens':>9} {'CER':>6} {'p50 ms':>7} {'p90 ms':>7} "
               f"{'crops/s':>8} {'ocr-lstm x':>10}")
         for system, row in results.items():
             ratio = f"{ours / row['crops_per_s']:.1f}" if ours and system != "ocr-lstm" else "-"
             print(f"{system:<10} {row['word_accuracy']:>8.2f} {row['case_sensitive_accuracy']:>9.2f} "
-                  f"{row['cer']:>6.3f} {row['p50_ms']:>7.1f} {row['p90_ms']:>7.1f} {row['crops_per_s']:>8.1f} "
+                  f"{row['cer']:>6.3f} {row['p50_ms']:>7.1f} {row['p90_ms']:>7.1f} "
+                  f"{row['crops_per_s']:>8.1f} "
                   f"{ratio:>10}")
             rows.append({"dataset": dataset, **row})
         if ours:
             row = results["ocr-lstm"]
-            print(f"ocr-lstm: {row['mflops_per_crop']:.1f} MFLOPs per crop (mean width {row['mean_width']:.0f} px); "
-                  f"batched {row['gflops_per_s']:.2f} GFLOP/s = {row['peak_share_percent']:.1f}% of a peak of "
+            print(f"ocr-lstm: {row['mflops_per_crop']:.1f} MFLOPs per crop "
+                  f"(mean width {row['mean_width']:.0f} px); "
+                  f"batched {row['gflops_per_s']:.2f} GFLOP/s = "
+                  f"{row['peak_share_percent']:.1f}% of a peak of "
                   f"{peak:.0f} GFLOP/s ({peak_note})")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

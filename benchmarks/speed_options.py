@@ -118,10 +118,12 @@ def latency_p50(recognizer: Recognizer, crops: list[np.ndarray]) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("datasets", nargs="+")
     parser.add_argument("--model", default="default")
-    parser.add_argument("--limit", type=int, default=300, help="first N crops of each set (default: %(default)s)")
+    parser.add_argument("--limit", type=int, default=300,
+                        help="first N crops of each set (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)

@@ -79,7 +79,7 @@ def export_onnx(checkpoint: Checkpoint | CRNN, path: str | Path | io.BytesIO) ->
     ]
     lstms = [node for node in graph.node if node.op_type == "LSTM"]
     if len(lstms) != model.config.lstm_layers:
-        raise RuntimeError(f"expected {model.config.lstm_layers} LSTM nodes in the export, found {len(lstms)}")
+        raise RuntimeError(f"expected {model.config.lstm_layers} LSTM nodes in the graph, found {len(lstms)}")
     for node in lstms:
         inputs = list(node.input) + [""] * (5 - len(node.input))
         inputs[4] = "_sequence_lens"

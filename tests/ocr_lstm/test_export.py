@@ -74,9 +74,11 @@ def test_export_carries_charset_and_preprocessing(checkpoint, tmp_path: Path) ->
 
 def test_onnx_backend_reads_like_torch_backend(tiny_model_path: Path) -> None:
     rng = np.random.default_rng(0)
-    images = [rng.integers(0, 256, size=shape, dtype=np.uint8) for shape in ((32, 60), (48, 400), (30, 20), (20, 100))]
+    shapes = ((32, 60), (48, 400), (30, 20), (20, 100))
+    images = [rng.integers(0, 256, size=shape, dtype=np.uint8) for shape in shapes]
     torch_results = Recognizer(tiny_model_path, device="cpu", threads=1, batch_size=3).recognize(images)
-    onnx_results = Recognizer(tiny_model_path, device="cpu", threads=1, batch_size=3, backend="onnx").recognize(images)
+    onnx_recognizer = Recognizer(tiny_model_path, device="cpu", threads=1, batch_size=3, backend="onnx")
+    onnx_results = onnx_recognizer.recognize(images)
     assert [r.text for r in onnx_results] == [r.text for r in torch_results]
     for a, b in zip(onnx_results, torch_results):
         assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
