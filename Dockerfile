@@ -1,0 +1,33 @@
+# The REST service (target "api", the default) and a GPU training image (target "train").
+# Build: docker build -t ocr-lstm .   Run: docker compose up   (see docs/service.md)
+FROM python:3.11-slim AS api
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OMP_WAIT_POLICY=PASSIVE
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY ocr_lstm ocr_lstm
+COPY service service
+COPY training training
+RUN pip install . && useradd --create-home --uid 1000 ocr
+
+USER ocr
+EXPOSE 8000
+# A checkpoint in the /models volume, or the name of a bundled model.
+ENV OCR_LSTM_MODEL=default
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status != 200)"]
+CMD ["ocr-lstm", "serve", "--host", "0.0.0.0", "--port", "8000"]
+
+
+# Training adds the fonts and backgrounds the synthetic generator renders with.
+FROM api AS train
+USER root
+COPY scripts/install_system_deps.sh scripts/install_system_deps.sh
+RUN bash scripts/install_system_deps.sh && rm -rf /var/lib/apt/lists/*
+USER ocr
+CMD ["ocr-lstm", "train", "--config", "bundled", "--output", "/runs/bundled"]

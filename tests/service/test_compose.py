@@ -1,0 +1,77 @@
+"""docker-compose.yml and the Dockerfile promise an API service and a GPU training profile.
+
+``docker compose config`` validates the file where a compose client is
+installed; everywhere else (this machine has no compose plugin and no docker
+engine) the YAML is parsed and the promises are checked one by one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def compose_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not compose_available(), reason="no docker compose client installed")
+def test_docker_compose_accepts_the_file() -> None:
+    result = subprocess.run(["docker", "compose", "--profile", "train", "config", "--quiet"], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_api_service_is_built_from_the_dockerfile_and_published(compose: dict[str, Any]) -> None:
+    api = compose["services"]["api"]
+    assert api["build"]["context"] == "." and api["build"]["target"] == "api"
+    assert (REPO / "Dockerfile").is_file()
+    assert any(str(port).endswith(":8000") for port in api["ports"])
+    assert "profiles" not in api  # starts with a plain `docker compose up`
+
+
+def test_api_service_has_a_healthcheck_on_healthz(compose: dict[str, Any]) -> None:
+    check = compose["services"]["api"]["healthcheck"]
+    assert "/healthz" in " ".join(check["test"])
+    assert {"interval", "timeout", "retries"} <= set(check)
+
+
+def test_api_service_reads_models_from_a_volume_and_settings_from_the_environment(compose: dict[str, Any]) -> None:
+    api = compose["services"]["api"]
+    assert any(volume.split(":")[1] == "/models" for volume in api["volumes"])
+    environment = api["environment"]
+    assert {"OCR_LSTM_MODEL", "OCR_LSTM_MAX_BATCH_SIZE", "OCR_LSTM_MAX_WAIT_MS", "OCR_LSTM_API_KEY"} <= set(environment)
+    from service.settings import ServiceSettings
+
+    fields = {f"OCR_LSTM_{name.upper()}" for name in ServiceSettings.model_fields}
+    assert set(environment) <= fields  # no misspelt setting that would be silently ignored
+
+
+def test_training_runs_on_a_gpu_under_the_train_profile(compose: dict[str, Any]) -> None:
+    train = compose["services"]["train"]
+    assert train["profiles"] == ["train"]
+    devices = train["deploy"]["resources"]["reservations"]["devices"]
+    assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
+    assert train["command"][:2] == ["ocr-lstm", "train"]
+
+
+def test_dockerfile_serves_on_all_interfaces_inside_the_container() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "AS api" in dockerfile and "AS train" in dockerfile
+    assert "EXPOSE 8000" in dockerfile
+    assert '"serve", "--host", "0.0.0.0", "--port", "8000"' in dockerfile
+    assert "HEALTHCHECK" in dockerfile
