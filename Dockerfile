@@ -24,10 +24,13 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
 CMD ["ocr-lstm", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
 
-# Training adds the fonts and backgrounds the synthetic generator renders with.
+# Training adds the fonts and backgrounds the synthetic generator renders with
+# (the list in scripts/install_system_deps.sh, less the browser used by the tests).
 FROM api AS train
 USER root
-COPY scripts/install_system_deps.sh scripts/install_system_deps.sh
-RUN bash scripts/install_system_deps.sh && rm -rf /var/lib/apt/lists/*
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-liberation fonts-freefont-ttf \
+       fonts-urw-base35 fonts-roboto fonts-open-sans fonts-noto-core gnome-backgrounds mate-backgrounds \
+    && rm -rf /var/lib/apt/lists/*
 USER ocr
 CMD ["ocr-lstm", "train", "--config", "bundled", "--output", "/runs/bundled"]

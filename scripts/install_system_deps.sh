@@ -4,7 +4,8 @@
 # root or apt it says what to install and carries on (the tests that need them skip).
 set -euo pipefail
 packages=(fonts-dejavu-core fonts-liberation fonts-freefont-ttf fonts-urw-base35 fonts-roboto
-          fonts-open-sans fonts-noto-core gnome-backgrounds mate-backgrounds ${EXTRA_SYSTEM_PACKAGES:-})
+          fonts-open-sans fonts-noto-core gnome-backgrounds mate-backgrounds chromium chromium-driver
+          ${EXTRA_SYSTEM_PACKAGES:-})
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -42,7 +42,7 @@ async def client(settings: ServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(tiny_model_path: Path) -> Iterator[str]:
     """A real ``ocr-lstm serve`` process on a free loopback port; yields its base URL."""
     port = free_port()
