@@ -235,7 +235,8 @@ def render_png(explanation: Explanation, dpi: int = 100) -> bytes:
     row = 3
     for gates in explanation.gates:
         order = np.argsort(-gates.forget.mean(axis=0), kind="stable")
-        memory_scale = max(float(np.abs(gates.long_term).max()), 1e-6)
+        # A few units can hold far larger memories than the rest; clip them so the others stay visible.
+        memory_scale = max(float(np.percentile(np.abs(gates.long_term), 98)), 1e-6)
         arrow = "→" if gates.direction == "forward" else "←"
         axes[row].set_title(f"{gates.direction} direction, reading {arrow}", fontsize=10, loc="left",
                             fontweight="bold")
@@ -249,7 +250,9 @@ def render_png(explanation: Explanation, dpi: int = 100) -> bytes:
             )
             axes[row].set_yticks([])
             axes[row].set_ylabel(GATE_TITLES[name], rotation=0, ha="right", va="center", fontsize=9)
-            colorbar = figure.colorbar(image, cax=figure.add_subplot(grid[row, 1]))
+            colorbar = figure.colorbar(
+                image, cax=figure.add_subplot(grid[row, 1]), extend="both" if signed else "neither"
+            )
             colorbar.ax.tick_params(labelsize=7)
             row += 1
     for ax in axes[:-1]:
