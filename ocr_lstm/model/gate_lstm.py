@@ -43,6 +43,7 @@ time steps in Python. The CRNN's fast path stays ``nn.LSTM`` (cuDNN on a GPU);
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -190,14 +191,14 @@ class GateLSTM(nn.Module):
             outputs, layer_records = [], []
             for direction in range(directions):
                 index = layer * directions + direction
-                result = self._direction(
+                output, stm, ltm, gate_record = self._direction(
                     layer_input, layer, direction, state[0][index], state[1][index], valid, record
                 )
-                outputs.append(result[0])
-                final_stm.append(result[1])
-                final_ltm.append(result[2])
-                if result[3] is not None:
-                    layer_records.append(result[3])
+                outputs.append(output)
+                final_stm.append(stm)
+                final_ltm.append(ltm)
+                if gate_record is not None:
+                    layer_records.append(gate_record)
             layer_input = torch.cat(outputs, dim=-1)
             records.append(layer_records)
         final = (torch.stack(final_stm), torch.stack(final_ltm))
@@ -219,7 +220,7 @@ class GateLSTM(nn.Module):
         suffix = _suffix(layer, direction)
         weight_hh = getattr(self, f"weight_hh{suffix}")
         bias_hh = getattr(self, f"bias_hh{suffix}")
-        # The event's share of all four gates at once: W_x[:, E] E_t + b_ih for every t.
+        # The event's share of all four gates, for every step at once: weight_ih @ E_t + bias_ih.
         weight_ih = getattr(self, f"weight_ih{suffix}")
         from_events = F.linear(events, weight_ih, getattr(self, f"bias_ih{suffix}"))
         steps = events.shape[0]
@@ -257,7 +258,7 @@ class StepGates:
     long_term: torch.Tensor
     short_term: torch.Tensor
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[torch.Tensor]:
         return iter((self.ignore, self.forget, self.candidate, self.use, self.long_term, self.short_term))
 
 
