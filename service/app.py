@@ -136,12 +136,9 @@ def _load_recognizer(settings: ServiceSettings) -> Recognizer:
     )
 
 
-def service_state(request: Request) -> ServiceState:
-    return request.app.state.service
-
-
-def ready_state(request: Request) -> ServiceState:
-    state = service_state(request)
+async def ready_state(request: Request) -> ServiceState:
+    # async: FastAPI would run a plain def dependency on a worker thread
+    state: ServiceState = request.app.state.service
     if not state.ready:
         raise ServiceError(503, "the model is not loaded yet", "not_ready")
     return state
@@ -150,8 +147,8 @@ def ready_state(request: Request) -> ServiceState:
 api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="required when the server sets OCR_LSTM_API_KEY")
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> None:
-    expected = service_state(request).settings.api_key
+async def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> None:
+    expected = request.app.state.service.settings.api_key
     if expected is None:
         return
     if key is None or not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
@@ -165,7 +162,7 @@ State = Annotated[ServiceState, Depends(ready_state)]
 def _add_routes(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse(service_state(request).page)
+        return HTMLResponse(request.app.state.service.page)
 
     @app.get("/healthz", response_model=Health, tags=["operations"], summary="the process is alive")
     async def healthz() -> Health:
@@ -180,7 +177,7 @@ def _add_routes(app: FastAPI) -> None:
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response,
              responses={200: {"content": {"text/plain": {}}}})
     async def metrics(request: Request) -> Response:
-        registry = service_state(request).metrics
+        registry = request.app.state.service.metrics
         return Response(registry.render(), media_type=registry.content_type)
 
     @app.get("/v1/model", response_model=ModelInfo, tags=["recognition"], summary="the loaded model",
