@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import math
 import os
 import socket
 import subprocess
@@ -52,7 +53,7 @@ class LoadResult:
         if not self.latencies_s:
             return float("nan")
         ordered = sorted(self.latencies_s)
-        index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))  # nearest rank
+        index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))  # nearest rank
         return ordered[index] * 1000
 
 
