@@ -2,16 +2,19 @@
 
     python benchmarks/peers.py ../shared/data/svt ../shared/data/ic13 --limit 300 [--model default]
 
-Every system runs in its own process with the same limits: 2 threads
+``ocr-lstm`` is the default Recognizer (PyTorch), ``ocr-lstm-onnx`` the same
+model on ONNX Runtime (``backend="onnx"``); the ratio column compares
+``ocr-lstm``'s batched crops/s with each other system's. Every system runs in its own process with the same limits: 2 threads
 (``--threads``), ``OMP_WAIT_POLICY=PASSIVE`` and, for Tesseract,
-``OMP_THREAD_LIMIT=1`` (its fastest setting). Each gets the same decoded crops
+``OMP_THREAD_LIMIT=1`` (its OpenMP threads do not pay for a single word). Each gets the same decoded crops
 in memory (file decoding is not timed) and is timed from pixels to text, its
 own preprocessing and decoding included:
 
 * batch-1 latency: one crop per call, p50 and p90 over the crops;
 * batched crops/s: all crops in one call with the system's batching
   (ocr-lstm: width-sorted batches of ``--batch-size``; EasyOCR and RapidOCR:
-  width-sorted batches of 6, their fastest; Tesseract reads one crop at a time).
+  width-sorted batches of ``--peer-batch`` 6, RapidOCR's default; Tesseract
+  reads one crop at a time).
 
 Accuracy (standard protocol: lower case, [0-9a-z] only), case-sensitive
 accuracy and CER come from the batch-1 readings. Peers that are not installed
@@ -31,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-SYSTEMS = ("ocr-lstm", "tesseract", "easyocr", "rapidocr")
+SYSTEMS = ("ocr-lstm", "ocr-lstm-onnx", "tesseract", "easyocr", "rapidocr")
 
 
 # --- workers: each runs in a fresh process -------------------------------------------------
@@ -54,8 +57,9 @@ def _load_crops(dataset: str, limit: int | None) -> tuple[list, list[str]]:
 def _ocr_lstm(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
     from ocr_lstm.recognizer import Recognizer
 
+    backend = "onnx" if args.system == "ocr-lstm-onnx" else "torch"
     recognizer = Recognizer(args.model, device="cpu", threads=args.threads, batch_size=args.batch_size,
-                            backend=args.backend)
+                            backend=backend)
 
     def one(rgb):
         return recognizer.recognize(rgb)[0].text
@@ -63,7 +67,7 @@ def _ocr_lstm(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
     def many(rgbs):
         return [r.text for r in recognizer.recognize(rgbs)]
 
-    return one, many, {"model": recognizer.name, "backend": args.backend, "batch": args.batch_size}
+    return one, many, {"model": recognizer.name, "backend": backend, "batch": args.batch_size}
 
 
 def _tesseract(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
@@ -155,7 +159,7 @@ def _rapidocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
     return one, many, {"version": version, "model": "PP-OCRv4 rec", "batch": args.peer_batch}
 
 
-LOADERS = {"ocr-lstm": _ocr_lstm, "tesseract": _tesseract, "easyocr": _easyocr, "rapidocr": _rapidocr}
+LOADERS = {"ocr-lstm": _ocr_lstm, "ocr-lstm-onnx": _ocr_lstm, "tesseract": _tesseract, "easyocr": _easyocr, "rapidocr": _rapidocr}
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -202,7 +206,7 @@ def _installed(system: str) -> str | None:
     """None when ``system`` can run, else why not."""
     import importlib.util
 
-    modules = {"ocr-lstm": ["ocr_lstm"], "tesseract": ["tesserocr"],
+    modules = {"ocr-lstm": ["ocr_lstm"], "ocr-lstm-onnx": ["onnx", "onnxruntime"], "tesseract": ["tesserocr"],
                "easyocr": ["easyocr", "easyocr_en_models"], "rapidocr": ["rapidocr_onnxruntime"]}[system]
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     return f"not installed ({', '.join(missing)}; pip install -e '.[peers]')" if missing else None
@@ -271,7 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("datasets", nargs="*", help="labelled folders (labels.tsv) or label files")
     parser.add_argument("--limit", type=int, default=None, help="first N crops of each set")
     parser.add_argument("--model", default="default", help="ocr-lstm checkpoint (default: %(default)s)")
-    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="ocr-lstm's backend")
     parser.add_argument("--batch-size", type=int, default=64, help="ocr-lstm's batch (default: %(default)s)")
     parser.add_argument("--peer-batch", type=int, default=6,
                         help="EasyOCR's and RapidOCR's batch (default: %(default)s, their fastest)")
@@ -290,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give at least one labelled folder")
 
     peak, peak_note = cpu_peak_gflops(args.threads)
-    print(f"ocr-lstm model: {args.model} (backend {args.backend}); threads: {args.threads}; "
+    print(f"ocr-lstm model: {args.model}; threads: {args.threads}; "
           f"load average: {os.getloadavg()[0]:.1f}")
     rows = []
     for dataset in args.datasets:
@@ -301,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {system}: skipped, {why_not}")
                 continue
             command = [sys.executable, __file__, "--worker", system, "--dataset", dataset,
-                       "--model", args.model, "--backend", args.backend, "--batch-size", str(args.batch_size),
+                       "--model", args.model, "--batch-size", str(args.batch_size),
                        "--threads", str(args.threads),
                        "--peer-batch", str(args.peer_batch)]
             command += ["--limit", str(args.limit)] if args.limit else []
@@ -322,11 +325,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 peak_share_percent=100 * flops * ours / (peak * 1e9),
             )
         print(f"\n{Path(dataset).name}: {next(iter(results.values()), {}).get('samples', 0)} crops")
-        print(f"{'system':<10} {'word acc':>8} {'case-sens':>9} {'CER':>6} {'p50 ms':>7} {'p90 ms':>7} "
+        print(f"{'system':<13} {'word acc':>8} {'case-sens':>9} {'CER':>6} {'p50 ms':>7} {'p90 ms':>7} "
               f"{'crops/s':>8} {'ocr-lstm x':>10}")
         for system, row in results.items():
             ratio = f"{ours / row['crops_per_s']:.1f}" if ours and system != "ocr-lstm" else "-"
-            print(f"{system:<10} {row['word_accuracy']:>8.2f} {row['case_sensitive_accuracy']:>9.2f} "
+            print(f"{system:<13} {row['word_accuracy']:>8.2f} {row['case_sensitive_accuracy']:>9.2f} "
                   f"{row['cer']:>6.3f} {row['p50_ms']:>7.1f} {row['p90_ms']:>7.1f} "
                   f"{row['crops_per_s']:>8.1f} "
                   f"{ratio:>10}")
