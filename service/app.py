@@ -218,10 +218,11 @@ def _add_routes(app: FastAPI) -> None:
         several = files is not None
 
         async def read_all() -> list[Recognition]:
-            prepared = await asyncio.gather(
-                *(_prepare(state, data, index if several else None) for index, data in enumerate(contents))
-            )
             assert state.batcher is not None
+            with state.batcher.expecting(len(contents)):
+                prepared = await asyncio.gather(
+                    *(_prepare(state, data, index if several else None) for index, data in enumerate(contents))
+                )
             return await state.batcher.submit(prepared)
 
         recognitions = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)

@@ -3,7 +3,8 @@
 Requests put items on a queue and await their futures. A single collector task
 takes the first waiting item, waits for the model thread to be free, gathers
 more until the batch is full or ``max_wait_ms`` has passed since the first item
-came, drops items whose request has gone (cancelled futures), and runs the
+came (but only while other requests announced with ``expecting`` are still on
+their way, so a lone request never waits for company), drops items whose request has gone (cancelled futures), and runs the
 batch on the worker thread so the event loop stays free. Items are dropped at
 the last moment before the model runs, so an abandoned request costs nothing.
 The same thread runs every other model call (``run_exclusive``), so the model
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -57,6 +58,7 @@ class MicroBatcher(Generic[T, R]):
         self._executor: ThreadPoolExecutor | None = None
         self._collector: asyncio.Task[None] | None = None
         self._model_free: asyncio.Lock | None = None
+        self._expected = 0
 
     @property
     def running(self) -> bool:
@@ -96,6 +98,20 @@ class MicroBatcher(Generic[T, R]):
         # the collector knows to skip them.
         return list(await asyncio.gather(*(entry.future for entry in pending)))
 
+    @contextlib.contextmanager
+    def expecting(self, count: int) -> Iterator[None]:
+        """Announce ``count`` items that are being prepared and will be submitted soon.
+
+        Leave the block before awaiting ``submit``'s result (submitting right
+        after it, with no ``await`` in between): a batch waits for more items
+        only while some are announced.
+        """
+        self._expected += count
+        try:
+            yield
+        finally:
+            self._expected -= count
+
     async def run_exclusive(self, function: Callable[[], V]) -> V:
         """Run ``function`` on the model thread, between batches."""
         if self._executor is None or self._model_free is None:
@@ -129,7 +145,7 @@ class MicroBatcher(Generic[T, R]):
                     batch.append(self._queue.get_nowait())
                     continue
                 remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
+                if remaining <= 0 or self._expected <= 0:
                     break
                 try:
                     batch.append(await asyncio.wait_for(self._queue.get(), remaining))

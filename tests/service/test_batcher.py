@@ -153,3 +153,32 @@ async def test_stop_cancels_queued_requests() -> None:
         await waiting
     with pytest.raises(RuntimeError, match="not running"):
         await batcher.submit([2])
+
+
+async def test_a_lone_request_does_not_wait_for_company() -> None:
+    batcher = MicroBatcher(FakeModel(), max_batch_size=8, max_wait_ms=2000)
+    await batcher.start()
+    try:
+        started = time.perf_counter()
+        assert await batcher.submit([1]) == [2]
+        assert time.perf_counter() - started < 1.0  # not the 2 s max wait
+    finally:
+        await batcher.stop()
+
+
+async def test_a_batch_waits_for_announced_items() -> None:
+    model = FakeModel()
+    batcher = MicroBatcher(model, max_batch_size=8, max_wait_ms=2000)
+    await batcher.start()
+
+    async def slow_to_prepare(item: int, delay: float) -> list[int]:
+        with batcher.expecting(1):
+            await asyncio.sleep(delay)  # decoding the upload
+        return await batcher.submit([item])
+
+    try:
+        results = await asyncio.gather(slow_to_prepare(1, 0.0), slow_to_prepare(2, 0.2))
+    finally:
+        await batcher.stop()
+    assert results == [[2], [4]]
+    assert model.batches == [[1, 2]]  # the first waited for the announced second
