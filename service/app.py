@@ -23,7 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
 from service.batcher import MicroBatcher
-from service.images import ImageLimits, UploadRejected, open_image, prepare_upload
+from service.errors import ServiceError
+from service.images import ImageLimits, open_image, prepare_upload
 from service.metrics import ServiceMetrics
 from service.middleware import BodySizeLimitMiddleware, BodyTooLarge, MetricsMiddleware
 from service.schemas import ErrorOut, Health, ModelInfo, Readiness, RecognitionOut
@@ -44,14 +45,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         504: "not done within the request timeout",
     }.items()
 }
-
-
-class ServiceError(Exception):
-    """A request the service refuses or cannot finish; answered as ``{"detail": ...}``."""
-
-    def __init__(self, status: int, detail: str, kind: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.kind, self.headers = status, detail, kind, headers
 
 
 @dataclass
@@ -262,7 +255,7 @@ def _add_routes(app: FastAPI) -> None:
             try:
                 return await batcher.run_exclusive(lambda: explain_image(recognizer, data))
             except (ValueError, OSError) as exc:  # ImageDecodeError is a ValueError
-                raise UploadRejected(422, f"cannot decode image: {exc}", "corrupt") from exc
+                raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
 
         explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
         if format == "json":
@@ -276,7 +269,7 @@ async def _prepare(state: ServiceState, data: bytes, index: int | None) -> Prepa
         return await anyio.to_thread.run_sync(
             prepare_upload, state.recognizer, data, state.limits, limiter=state.decode_limiter
         )
-    except UploadRejected as exc:
+    except ServiceError as exc:
         if index is not None:
             exc.detail = f"files[{index}]: {exc.detail}"
         raise
@@ -307,10 +300,9 @@ async def _wait_for_disconnect(request: Request) -> None:
 
 def _add_exception_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
     async def service_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, (ServiceError, UploadRejected))
+        assert isinstance(exc, ServiceError)
         metrics.errors.labels(exc.kind).inc()
-        headers = exc.headers if isinstance(exc, ServiceError) else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         metrics.errors.labels("validation").inc()
@@ -327,7 +319,6 @@ def _add_exception_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
         return JSONResponse({"detail": "internal server error"}, status_code=500)
 
     app.add_exception_handler(ServiceError, service_error)
-    app.add_exception_handler(UploadRejected, service_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, internal_error)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from ocr_lstm.recognizer import PreparedImage, Recognizer
+from service.errors import ServiceError
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 
@@ -27,16 +28,6 @@ SIGNATURES = (
     (b"II*\x00", "TIFF"),
     (b"MM\x00*", "TIFF"),
 )
-
-
-class UploadRejected(Exception):
-    """An upload the service will not read; ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, detail: str, kind: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -55,32 +46,32 @@ def sniff_format(data: bytes) -> str | None:
 def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
     """Identify ``data`` and check its dimensions without decoding the pixels."""
     if not data:
-        raise UploadRejected(422, "empty upload: the file has no bytes", "empty")
+        raise ServiceError(422, "empty upload: the file has no bytes", "empty")
     sniffed = sniff_format(data)
     if sniffed is None:
-        raise UploadRejected(
+        raise ServiceError(
             415, f"not a supported image (accepted: {', '.join(ALLOWED_FORMATS)})", "unsupported"
         )
     try:
         image = Image.open(io.BytesIO(data), formats=[sniffed])
     except Image.DecompressionBombError as exc:
-        raise UploadRejected(413, f"image too large: {exc}", "too_many_pixels") from exc
+        raise ServiceError(413, f"image too large: {exc}", "too_many_pixels") from exc
     except Exception as exc:  # malformed headers raise anything from SyntaxError to struct.error
         reason = "" if isinstance(exc, UnidentifiedImageError) else f": {exc}"
-        raise UploadRejected(
+        raise ServiceError(
             422, f"malformed {sniffed} (bad header, zero width or height, or truncated){reason}", "corrupt"
         ) from exc
     width, height = image.size
     if width <= 0 or height <= 0:
-        raise UploadRejected(422, f"image has zero width or height ({width}x{height})", "zero_size")
+        raise ServiceError(422, f"image has zero width or height ({width}x{height})", "zero_size")
     if width * height > limits.max_pixels:
-        raise UploadRejected(
+        raise ServiceError(
             413, f"image has {width}x{height} = {width * height} pixels, more than the limit of {limits.max_pixels}",
             "too_many_pixels",
         )
     ratio = max(width, height) / min(width, height)
     if ratio > limits.max_aspect_ratio:
-        raise UploadRejected(
+        raise ServiceError(
             422, f"image is {width}x{height}, more elongated than the limit of {limits.max_aspect_ratio:g}:1",
             "bad_shape",
         )
@@ -94,4 +85,4 @@ def prepare_upload(recognizer: Recognizer, data: bytes, limits: ImageLimits) -> 
         with image:
             return recognizer.prepare(image)
     except Exception as exc:  # truncated or corrupt pixel data: PIL raises OSError, ValueError, EOFError...
-        raise UploadRejected(422, f"cannot decode image: {exc}", "corrupt") from exc
+        raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
