@@ -1,0 +1,123 @@
+"""End to end: a short training run learns a handful of words; an interrupted run resumes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from ocr_lstm.charset import Charset
+from ocr_lstm.checkpoint import load_checkpoint
+from ocr_lstm.recognizer import Recognizer
+from training.config import RealSet, TrainConfig
+from training.trainer import Trainer, run
+
+from conftest import DEJAVU, render_word
+
+WORDS = ["cat", "dog", "sun", "tree", "lamp"]
+
+
+def word_folder(root: Path, heights: tuple[int, ...] = (40, 56)) -> Path:
+    """Each word rendered at a few sizes: different widths keep width-sorted batches mixed."""
+    root.mkdir(parents=True)
+    lines = []
+    for height in heights:
+        for i, word in enumerate(WORDS):
+            name = f"{height}_{i}.png"
+            render_word(word, height=height).save(root / name)
+            lines.append(f"{name}\t{word}\n")
+    (root / "labels.tsv").write_text("".join(lines))
+    return root
+
+
+def quick_config(tmp_path: Path, data: Path, **overrides: object) -> TrainConfig:
+    values = dict(
+        output=str(tmp_path / "run"), model_size="tiny", synth_count=0, real_sets=[RealSet(str(data))],
+        batch_size=8, warmup_steps=10, log_every=1, augment=False, threads=1, max_width=128, seed=0,
+    )
+    values.update(overrides)
+    return TrainConfig(**values)  # type: ignore[arg-type]
+
+
+def read_log(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEJAVU.is_file(), reason="needs the DejaVu fonts (make setup)")
+def test_a_short_run_learns_a_handful_of_words(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words")
+    # Only the letters used: a small head leaves the all-blank plateau sooner. Constant lr after warm-up.
+    config = quick_config(
+        tmp_path, data, charset="acdeglmnoprstu", steps=450, lr=3e-3, min_lr_ratio=1.0, val_every=450,
+        val_sets=[str(data)], log_every=10,
+    )
+    summary = run(config)
+
+    assert summary["steps"] == 450
+    losses = [float(row["loss"]) for row in read_log(tmp_path / "run" / "train_log.csv")]
+    assert len(losses) == 45
+    assert sum(losses[-5:]) / 5 < 0.2 * sum(losses[:5]) / 5
+    assert summary["mean_word_acc"] == 100.0
+    assert (tmp_path / "run" / "curves.png").is_file()
+
+    recognizer = Recognizer(tmp_path / "run" / "best", device="cpu")
+    for height in (40, 56):
+        images = [data / f"{height}_{i}.png" for i in range(len(WORDS))]
+        assert [r.text for r in recognizer.recognize(images)] == WORDS
+    assert recognizer.checkpoint.metadata["steps"] == 450
+    assert recognizer.charset.symbols == "acdeglmnoprstu"
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    config = quick_config(tmp_path, data, steps=6, val_every=3, lr=1e-3)
+    original_step = Trainer.train_step
+    calls: list[int] = []
+
+    def interrupted_step(self: Trainer, *batch: object) -> float:
+        calls.append(self.step)
+        if len(calls) == 5:  # during step 5: the state saved at step 3 is the last one
+            raise KeyboardInterrupt
+        return original_step(self, *batch)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted_step)
+    with pytest.raises(KeyboardInterrupt):
+        run(config)
+    assert load_checkpoint(tmp_path / "run" / "last").metadata["steps"] == 3
+
+    calls.clear()
+    monkeypatch.setattr(Trainer, "train_step", original_step)
+    resumed = Trainer(config)
+    monkeypatch.setattr(resumed, "train_step", lambda *batch: calls.append(resumed.step) or original_step(resumed, *batch))
+    summary = resumed.fit()
+
+    assert calls == [3, 4, 5]  # steps 4..6 only
+    assert summary["steps"] == 6
+    assert summary["samples_seen"] == 6 * config.batch_size
+    assert resumed.scheduler.last_epoch == 6  # the schedule continued too
+    assert load_checkpoint(tmp_path / "run" / "last").metadata["steps"] == 6
+    logged = [int(row["step"]) for row in read_log(tmp_path / "run" / "train_log.csv")]
+    assert logged == [1, 2, 3, 4, 4, 5, 6]  # step 4 was logged, lost, and done again
+
+
+def test_resuming_with_another_charset_is_refused(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    run(quick_config(tmp_path, data, steps=2, val_every=2))
+    with pytest.raises(ValueError, match="another charset"):
+        run(quick_config(tmp_path, data, steps=4, val_every=2, charset="acdeglmnoprstu"))
+
+
+def test_fine_tuning_onto_a_larger_charset_starts_from_the_checkpoint(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    run(quick_config(tmp_path, data, steps=2, val_every=2, charset="acdeglmnoprstu"))
+    init = tmp_path / "run" / "last"
+    tuned = Trainer(quick_config(tmp_path, data, output=str(tmp_path / "tuned"), init=str(init), charset="xyz", steps=1))
+    source = load_checkpoint(init)
+    assert tuned.charset == Charset("acdeglmnoprstuxyz")
+    assert tuned.init_metadata["init"] == str(init)
+    for name, value in source.model.state_dict().items():
+        if not name.startswith("head."):
+            assert bool((tuned.model.state_dict()[name] == value).all()), name
