@@ -17,6 +17,7 @@ import io
 import math
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -173,9 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-wait-ms", type=float, default=5.0, help="batching wait (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads in the server")
     parser.add_argument("--image", type=Path, help="image to send (default: a rendered word)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate the modes this many times and add each one's median (for a busy machine)")
     args = parser.parse_args(argv)
-    if not 1 <= args.clients <= 256 or not 0 < args.duration <= 300:
-        parser.error("--clients must be in 1..256 and --duration in (0, 300]")
+    if not 1 <= args.clients <= 256 or not 0 < args.duration <= 300 or not 1 <= args.rounds <= 10:
+        parser.error("--clients must be in 1..256, --duration in (0, 300] and --rounds in 1..10")
 
     image = args.image.read_bytes() if args.image else word_image()
     with tempfile.TemporaryDirectory() as folder:
@@ -184,12 +187,25 @@ def main(argv: list[str] | None = None) -> int:
               f"cpus={os.cpu_count()}")
         print(f"{'mode':<28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
         modes = [(f"batching on (max {args.max_batch_size})", args.max_batch_size), ("batching off (max 1)", 1)]
-        for label, batch_size in modes:
-            with server(model, batch_size, args.max_wait_ms, args.threads) as base_url:
-                result = asyncio.run(measure(base_url, image, args.clients, args.duration, args.max_requests))
-            print(f"{label:<28} {result.requests:>8} {result.requests_per_s:>8.1f} "
-                  f"{result.percentile_ms(50):>8.1f} {result.percentile_ms(99):>8.1f} {result.errors:>6}", flush=True)
+        results: dict[str, list[LoadResult]] = {label: [] for label, _ in modes}
+        for _ in range(args.rounds):
+            for label, batch_size in modes:
+                with server(model, batch_size, args.max_wait_ms, args.threads) as base_url:
+                    result = asyncio.run(measure(base_url, image, args.clients, args.duration, args.max_requests))
+                results[label].append(result)
+                print(_row(label, result.requests, result.requests_per_s, result.percentile_ms(50),
+                           result.percentile_ms(99), result.errors), flush=True)
+        if args.rounds > 1:
+            for label, runs in results.items():
+                print(_row(f"median: {label.split(' (')[0]}", int(statistics.median(r.requests for r in runs)),
+                           statistics.median(r.requests_per_s for r in runs),
+                           statistics.median(r.percentile_ms(50) for r in runs),
+                           statistics.median(r.percentile_ms(99) for r in runs), sum(r.errors for r in runs)))
     return 0
+
+
+def _row(label: str, requests: int, per_second: float, p50: float, p99: float, errors: int) -> str:
+    return f"{label:<28} {requests:>8} {per_second:>8.1f} {p50:>8.1f} {p99:>8.1f} {errors:>6}"
 
 
 if __name__ == "__main__":
