@@ -185,7 +185,7 @@ class CTCDecoder:
             keep[BLANK] = True
             keep[self.charset.encode(self.allowlist.replace(" ", "")) or []] = True
             if " " in self.allowlist:
-                keep[self.charset.encode("a b")[1]] = True
+                keep[self.charset.symbols.index(" ") + 1] = True  # encode() would strip a lone space
             self._mask = keep
         self._lexicon: list[str] = []
         if self.lexicon is not None:

@@ -150,6 +150,12 @@ def test_allowlist_with_space_keeps_spaces() -> None:
     assert CTCDecoder(CHARSET, allowlist="ab").decode(log_probs).text == "ab"
 
 
+def test_allowlist_with_space_works_for_a_charset_without_letters() -> None:
+    digits = Charset("0123456789 ")
+    log_probs = frames("1", "-", " ", "-", {"2": 0.6, "3": 0.3}, charset=digits)
+    assert CTCDecoder(digits, allowlist="13 ").decode(log_probs).text == "1 3"
+
+
 def test_allowlist_outside_the_charset_is_refused() -> None:
     with pytest.raises(ValueError, match="outside the charset"):
         CTCDecoder(CHARSET, allowlist="az")
