@@ -73,7 +73,9 @@ async def run_load(
             budget -= 1
             sent = time.perf_counter()
             try:
-                response = await client.post("/v1/recognize", files={"file": ("word.png", image, "image/png")})
+                response = await client.post(
+                    "/v1/recognize", files={"file": ("word.png", image, "image/png")}
+                )
                 ok = response.status_code == 200
             except httpx.HTTPError:
                 ok = False
@@ -112,7 +114,9 @@ def random_checkpoint(preset_name: str, folder: Path) -> Path:
     torch.manual_seed(0)
     charset = Charset()
     model = CRNN(preset(preset_name, charset.num_classes)).eval()
-    return save_checkpoint(folder / preset_name, model, charset, PreprocessConfig(), {"note": "random weights"})
+    return save_checkpoint(
+        folder / preset_name, model, charset, PreprocessConfig(), {"note": "random weights"}
+    )
 
 
 def free_port() -> int:
@@ -126,18 +130,37 @@ def server(model: str, max_batch_size: int, max_wait_ms: float, threads: int | N
     """``ocr-lstm serve`` on a free loopback port; yields its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCR_LSTM_")}
-    env.update({"OMP_WAIT_POLICY": "PASSIVE", "OCR_LSTM_MAX_BATCH_SIZE": str(max_batch_size),
-                "OCR_LSTM_MAX_WAIT_MS": str(max_wait_ms), "OCR_LSTM_DEVICE": "cpu"})
+    env.update(
+        {
+            "OMP_WAIT_POLICY": "PASSIVE",
+            "OCR_LSTM_MAX_BATCH_SIZE": str(max_batch_size),
+            "OCR_LSTM_MAX_WAIT_MS": str(max_wait_ms),
+            "OCR_LSTM_DEVICE": "cpu",
+        }
+    )
     if threads:
         env["OCR_LSTM_THREADS"] = str(threads)
-    command = [sys.executable, "-m", "ocr_lstm.cli", "serve", "--host", HOST, "--port", str(port), "--model", model]
+    command = [
+        sys.executable,
+        "-m",
+        "ocr_lstm.cli",
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--model",
+        model,
+    ]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = f"http://{HOST}:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server failed: {process.stderr.read().decode() if process.stderr else ''}")
+                raise RuntimeError(
+                    f"server failed: {process.stderr.read().decode() if process.stderr else ''}"
+                )
             try:
                 if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
                     break
@@ -156,7 +179,9 @@ def server(model: str, max_batch_size: int, max_wait_ms: float, threads: int | N
             process.wait()
 
 
-async def measure(base_url: str, image: bytes, clients: int, duration_s: float, max_requests: int) -> LoadResult:
+async def measure(
+    base_url: str, image: bytes, clients: int, duration_s: float, max_requests: int
+) -> LoadResult:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
         await run_load(client, image, clients, duration_s=1.0, max_requests=2 * clients)  # warm-up
@@ -164,18 +189,32 @@ async def measure(base_url: str, image: bytes, clients: int, duration_s: float, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="default", help="checkpoint or bundled model name (default: %(default)s)")
-    parser.add_argument("--random-preset", help="benchmark random weights of this model size instead (e.g. tiny)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--model", default="default", help="checkpoint or bundled model name (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--random-preset", help="benchmark random weights of this model size instead (e.g. tiny)"
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default: %(default)s)")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per mode (default: %(default)s)")
-    parser.add_argument("--max-requests", type=int, default=20_000, help="cap per mode (default: %(default)s)")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per mode (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--max-requests", type=int, default=20_000, help="cap per mode (default: %(default)s)"
+    )
     parser.add_argument("--max-batch-size", type=int, default=32, help="batching on (default: %(default)s)")
     parser.add_argument("--max-wait-ms", type=float, default=5.0, help="batching wait (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads in the server")
     parser.add_argument("--image", type=Path, help="image to send (default: a rendered word)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="alternate the modes this many times and add each one's median (for a busy machine)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate the modes this many times and add each one's median (for a busy machine)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 256 or not 0 < args.duration <= 300 or not 1 <= args.rounds <= 10:
         parser.error("--clients must be in 1..256, --duration in (0, 300] and --rounds in 1..10")
@@ -183,24 +222,46 @@ def main(argv: list[str] | None = None) -> int:
     image = args.image.read_bytes() if args.image else word_image()
     with tempfile.TemporaryDirectory() as folder:
         model = str(random_checkpoint(args.random_preset, Path(folder))) if args.random_preset else args.model
-        print(f"model={model} clients={args.clients} duration={args.duration:g}s image={len(image)} bytes "
-              f"cpus={os.cpu_count()}")
+        print(
+            f"model={model} clients={args.clients} duration={args.duration:g}s image={len(image)} bytes "
+            f"cpus={os.cpu_count()}"
+        )
         print(f"{'mode':<28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
-        modes = [(f"batching on (max {args.max_batch_size})", args.max_batch_size), ("batching off (max 1)", 1)]
+        modes = [
+            (f"batching on (max {args.max_batch_size})", args.max_batch_size),
+            ("batching off (max 1)", 1),
+        ]
         results: dict[str, list[LoadResult]] = {label: [] for label, _ in modes}
         for _ in range(args.rounds):
             for label, batch_size in modes:
                 with server(model, batch_size, args.max_wait_ms, args.threads) as base_url:
-                    result = asyncio.run(measure(base_url, image, args.clients, args.duration, args.max_requests))
+                    result = asyncio.run(
+                        measure(base_url, image, args.clients, args.duration, args.max_requests)
+                    )
                 results[label].append(result)
-                print(_row(label, result.requests, result.requests_per_s, result.percentile_ms(50),
-                           result.percentile_ms(99), result.errors), flush=True)
+                print(
+                    _row(
+                        label,
+                        result.requests,
+                        result.requests_per_s,
+                        result.percentile_ms(50),
+                        result.percentile_ms(99),
+                        result.errors,
+                    ),
+                    flush=True,
+                )
         if args.rounds > 1:
             for label, runs in results.items():
-                print(_row(f"median: {label.split(' (')[0]}", int(statistics.median(r.requests for r in runs)),
-                           statistics.median(r.requests_per_s for r in runs),
-                           statistics.median(r.percentile_ms(50) for r in runs),
-                           statistics.median(r.percentile_ms(99) for r in runs), sum(r.errors for r in runs)))
+                print(
+                    _row(
+                        f"median: {label.split(' (')[0]}",
+                        int(statistics.median(r.requests for r in runs)),
+                        statistics.median(r.requests_per_s for r in runs),
+                        statistics.median(r.percentile_ms(50) for r in runs),
+                        statistics.median(r.percentile_ms(99) for r in runs),
+                        sum(r.errors for r in runs),
+                    )
+                )
     return 0
 
 

@@ -137,16 +137,24 @@ async def ready_state(request: Request) -> ServiceState:
     return state
 
 
-api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="required when the server sets OCR_LSTM_API_KEY")
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER, auto_error=False, description="required when the server sets OCR_LSTM_API_KEY"
+)
 
 
-async def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> None:
+async def require_api_key(
+    request: Request, key: Annotated[str | None, Security(api_key_header)] = None
+) -> None:
     expected = request.app.state.service.settings.api_key
     if expected is None:
         return
     if key is None or not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
-        raise ServiceError(401, f"missing or wrong API key (header {API_KEY_HEADER})", "unauthorized",
-                           headers={"WWW-Authenticate": "ApiKey"})
+        raise ServiceError(
+            401,
+            f"missing or wrong API key (header {API_KEY_HEADER})",
+            "unauthorized",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
 
 
 State = Annotated[ServiceState, Depends(ready_state)]
@@ -161,20 +169,36 @@ def _add_routes(app: FastAPI) -> None:
     async def healthz() -> Health:
         return Health(status="ok")
 
-    @app.get("/readyz", response_model=Readiness, tags=["operations"], summary="the model is loaded",
-             responses={503: {"model": ErrorOut, "description": "the model is not loaded yet"}})
+    @app.get(
+        "/readyz",
+        response_model=Readiness,
+        tags=["operations"],
+        summary="the model is loaded",
+        responses={503: {"model": ErrorOut, "description": "the model is not loaded yet"}},
+    )
     async def readyz(state: State) -> Readiness:
         assert state.recognizer is not None
         return Readiness(status="ready", model=state.recognizer.name)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response,
-             responses={200: {"content": {"text/plain": {}}}})
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}}},
+    )
     async def metrics(request: Request) -> Response:
         registry = request.app.state.service.metrics
         return Response(registry.render(), media_type=registry.content_type)
 
-    @app.get("/v1/model", response_model=ModelInfo, tags=["recognition"], summary="the loaded model",
-             dependencies=[Depends(require_api_key)], responses={401: ERRORS[401]})
+    @app.get(
+        "/v1/model",
+        response_model=ModelInfo,
+        tags=["recognition"],
+        summary="the loaded model",
+        dependencies=[Depends(require_api_key)],
+        responses={401: ERRORS[401]},
+    )
     async def model_info(state: State) -> ModelInfo:
         assert state.recognizer is not None
         return ModelInfo(
@@ -202,11 +226,15 @@ def _add_routes(app: FastAPI) -> None:
         started = time.perf_counter()
         uploads = ([file] if file is not None else []) + (files or [])
         if not uploads:
-            raise ServiceError(422, "no image: send multipart field 'file' (one image) or 'files' (several)",
-                               "missing_file")
+            raise ServiceError(
+                422, "no image: send multipart field 'file' (one image) or 'files' (several)", "missing_file"
+            )
         if len(uploads) > state.settings.max_files:
-            raise ServiceError(413, f"{len(uploads)} files, more than the limit of {state.settings.max_files}",
-                               "too_many_files")
+            raise ServiceError(
+                413,
+                f"{len(uploads)} files, more than the limit of {state.settings.max_files}",
+                "too_many_files",
+            )
         contents = [await upload.read() for upload in uploads]
         several = files is not None
 
@@ -214,15 +242,20 @@ def _add_routes(app: FastAPI) -> None:
             assert state.batcher is not None
             with state.batcher.expecting(len(contents)):
                 prepared = await asyncio.gather(
-                    *(_prepare(state, data, index if several else None) for index, data in enumerate(contents))
+                    *(
+                        _prepare(state, data, index if several else None)
+                        for index, data in enumerate(contents)
+                    )
                 )
             return await state.batcher.submit(prepared)
 
         recognitions = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         assert state.recognizer is not None
-        results = [RecognitionOut(**r.as_dict(), model=state.recognizer.name, elapsed_ms=elapsed_ms)
-                   for r in recognitions]
+        results = [
+            RecognitionOut(**r.as_dict(), model=state.recognizer.name, elapsed_ms=elapsed_ms)
+            for r in recognitions
+        ]
         state.metrics.images.inc(len(results))
         return results if several else results[0]
 
@@ -233,7 +266,11 @@ def _add_routes(app: FastAPI) -> None:
         description="A picture (`format=png`) or the numbers (`format=json`) behind one reading.",
         dependencies=[Depends(require_api_key)],
         response_class=Response,
-        responses={200: {"content": {"image/png": {}, "application/json": {}}}, 501: {"model": ErrorOut}, **ERRORS},
+        responses={
+            200: {"content": {"image/png": {}, "application/json": {}}},
+            501: {"model": ErrorOut},
+            **ERRORS,
+        },
     )
     async def explain(
         request: Request,
@@ -244,13 +281,17 @@ def _add_routes(app: FastAPI) -> None:
         try:
             from ocr_lstm.explain import explain_image
         except ImportError as exc:
-            raise ServiceError(501, "explanations are not available in this installation", "unavailable") from exc
+            raise ServiceError(
+                501, "explanations are not available in this installation", "unavailable"
+            ) from exc
         data = await file.read()
         assert state.batcher is not None and state.recognizer is not None
         batcher, recognizer = state.batcher, state.recognizer
 
         async def run() -> Any:
-            image = await anyio.to_thread.run_sync(open_image, data, state.limits, limiter=state.decode_limiter)
+            image = await anyio.to_thread.run_sync(
+                open_image, data, state.limits, limiter=state.decode_limiter
+            )
             image.close()
             try:
                 return await batcher.run_exclusive(lambda: explain_image(recognizer, data))
@@ -311,7 +352,9 @@ def _add_exception_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        metrics.errors.labels("too_large" if isinstance(exc, BodyTooLarge) else f"http_{exc.status_code}").inc()
+        metrics.errors.labels(
+            "too_large" if isinstance(exc, BodyTooLarge) else f"http_{exc.status_code}"
+        ).inc()
         return await http_exception_handler(request, exc)
 
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:

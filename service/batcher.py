@@ -170,7 +170,7 @@ class MicroBatcher(Generic[T, R]):
         except asyncio.CancelledError:
             _cancel(batch)
             raise
-        except Exception as exc:  # the callers get the error; the collector goes on
+        except Exception as exc:  # noqa: BLE001 - the callers get the error; the collector goes on
             for entry in batch:
                 if not entry.future.done():
                     entry.future.set_exception(exc)

@@ -66,13 +66,15 @@ def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
         raise ServiceError(422, f"image has zero width or height ({width}x{height})", "zero_size")
     if width * height > limits.max_pixels:
         raise ServiceError(
-            413, f"image has {width}x{height} = {width * height} pixels, more than the limit of {limits.max_pixels}",
+            413,
+            f"image has {width}x{height} = {width * height} pixels, more than the limit of {limits.max_pixels}",
             "too_many_pixels",
         )
     ratio = max(width, height) / min(width, height)
     if ratio > limits.max_aspect_ratio:
         raise ServiceError(
-            422, f"image is {width}x{height}, more elongated than the limit of {limits.max_aspect_ratio:g}:1",
+            422,
+            f"image is {width}x{height}, more elongated than the limit of {limits.max_aspect_ratio:g}:1",
             "bad_shape",
         )
     return image

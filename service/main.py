@@ -6,11 +6,11 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts OpenMP (see ocr_lstm.device)
 
-import uvicorn  # noqa: E402
+import uvicorn
 
-from ocr_lstm.checkpoint import resolve  # noqa: E402
-from service.app import create_app  # noqa: E402
-from service.settings import ServiceSettings  # noqa: E402
+from ocr_lstm.checkpoint import resolve
+from service.app import create_app
+from service.settings import ServiceSettings
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, model: str | None = None) -> None:

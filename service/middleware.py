@@ -16,7 +16,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.metrics import ServiceMetrics
 
 KNOWN_PATHS = frozenset(
-    {"/", "/v1/recognize", "/v1/explain", "/v1/model", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"}
+    {
+        "/",
+        "/v1/recognize",
+        "/v1/explain",
+        "/v1/model",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/docs",
+        "/openapi.json",
+    }
 )
 
 
@@ -42,7 +52,9 @@ class BodySizeLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             self.metrics.errors.labels("too_large").inc()
-            await _send_json(send, 413, {"detail": f"request body larger than the limit of {self.max_bytes} bytes"})
+            await _send_json(
+                send, 413, {"detail": f"request body larger than the limit of {self.max_bytes} bytes"}
+            )
             return
         received = 0
 
@@ -89,7 +101,10 @@ class MetricsMiddleware:
 
 async def _send_json(send: Send, status: int, content: dict[str, object]) -> None:
     body = json.dumps(content).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"connection", b"close")]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

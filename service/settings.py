@@ -22,11 +22,15 @@ class ServiceSettings(BaseSettings):
     threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
     decoding: Literal["greedy", "beam"] = Field("greedy", description="CTC decoding")
 
-    max_batch_size: int = Field(32, ge=1, le=1024, description="images per model call; 1 turns micro-batching off")
+    max_batch_size: int = Field(
+        32, ge=1, le=1024, description="images per model call; 1 turns micro-batching off"
+    )
     max_wait_ms: float = Field(5.0, ge=0, le=1000, description="how long a batch waits for more images")
 
     max_upload_bytes: int = Field(10 * MiB, ge=1, description="largest request body; larger ones get 413")
-    max_pixels: int = Field(25_000_000, ge=1, description="largest image (width x height); larger ones get 413")
+    max_pixels: int = Field(
+        25_000_000, ge=1, description="largest image (width x height); larger ones get 413"
+    )
     max_aspect_ratio: float = Field(100.0, ge=1, description="longest side / shortest side; beyond it 422")
     max_files: int = Field(16, ge=1, description="images per request; more get 413")
     request_timeout_s: float = Field(30.0, gt=0, description="decoding + queueing + inference; beyond it 504")

@@ -43,7 +43,9 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def render_text(text: str, height: int = 48) -> Image.Image:
     """Black text on white (tests/conftest.py has the same; conftest modules are not importable)."""
-    font = ImageFont.truetype(str(DEJAVU), int(height * 0.7)) if DEJAVU.is_file() else ImageFont.load_default()
+    font = (
+        ImageFont.truetype(str(DEJAVU), int(height * 0.7)) if DEJAVU.is_file() else ImageFont.load_default()
+    )
     left, top, right, bottom = font.getbbox(text)
     image = Image.new("RGB", (right - left + 16, bottom - top + 16), "white")
     ImageDraw.Draw(image).text((8 - left, 8 - top), text, font=font, fill="black")
@@ -74,7 +76,9 @@ def start_server(model: Path, port: int, env: dict[str, str] | None = None) -> s
     script = Path(sys.executable).parent / "ocr-lstm"
     program = [str(script)] if script.is_file() else [sys.executable, "-m", "ocr_lstm.cli"]
     command = [*program, "serve", "--host", "127.0.0.1", "--port", str(port), "--model", str(model)]
-    return subprocess.Popen(command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, timeout: float = 90.0) -> None:

@@ -17,8 +17,10 @@ pytestmark = pytest.mark.anyio
 
 def multipart(image: bytes) -> tuple[bytes, bytes]:
     boundary = b"xyzzy"
-    body = (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="w.png"\r\n'
-            b"Content-Type: image/png\r\n\r\n" + image + b"\r\n--" + boundary + b"--\r\n")
+    body = (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="w.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + image + b"\r\n--" + boundary + b"--\r\n"
+    )
     return body, b"multipart/form-data; boundary=" + boundary
 
 
@@ -47,10 +49,18 @@ async def test_disconnected_client_work_is_skipped(tiny_model_path: Path) -> Non
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/v1/recognize", "raw_path": b"/v1/recognize", "root_path": "", "query_string": b"",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/recognize",
+        "raw_path": b"/v1/recognize",
+        "root_path": "",
+        "query_string": b"",
         "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
     }
     async with serving(app) as client:
         assert state.batcher is not None

@@ -26,13 +26,19 @@ def png_with_header(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def corrupt_pixels() -> bytes:
     """A valid PNG header with scrambled compressed pixel data."""
-    data = bytearray(png_bytes(Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 120, 3), np.uint8))))
+    data = bytearray(
+        png_bytes(Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 120, 3), np.uint8)))
+    )
     middle = len(data) // 2
     data[middle : middle + 64] = bytes(64)
     return bytes(data)
@@ -46,9 +52,16 @@ BAD_UPLOADS: dict[str, tuple[Callable[[], bytes], int, str]] = {
     # name: (content, expected status, words expected in the detail)
     "text file": (lambda: b"hello, I am not an image", 415, "not a supported image"),
     "pdf": (lambda: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", 415, "not a supported image"),
-    "svg": (lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', 415, "not a supported"),
-    "postscript (never reaches ghostscript)": (lambda: b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n", 415,
-                                               "not a supported"),
+    "svg": (
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+        415,
+        "not a supported",
+    ),
+    "postscript (never reaches ghostscript)": (
+        lambda: b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n",
+        415,
+        "not a supported",
+    ),
     "ppm (readable by PIL, not accepted)": (lambda: encoded("PPM"), 415, "not a supported"),
     "ico (readable by PIL, not accepted)": (lambda: encoded("ICO", size=(16, 16)), 415, "not a supported"),
     "empty": (lambda: b"", 422, "empty"),
@@ -99,8 +112,12 @@ async def test_every_accepted_format_is_read(client: httpx.AsyncClient, format: 
 
 async def test_pixel_limit_comes_from_the_settings(tiny_model_path: Path) -> None:
     async with serving(create_app(make_settings(tiny_model_path, max_pixels=1000))) as client:
-        small = await client.post("/v1/recognize", files={"file": ("s.png", png_bytes(Image.new("L", (40, 20))))})
-        large = await client.post("/v1/recognize", files={"file": ("l.png", png_bytes(Image.new("L", (50, 50))))})
+        small = await client.post(
+            "/v1/recognize", files={"file": ("s.png", png_bytes(Image.new("L", (40, 20))))}
+        )
+        large = await client.post(
+            "/v1/recognize", files={"file": ("l.png", png_bytes(Image.new("L", (50, 50))))}
+        )
     assert small.status_code == 200
     assert large.status_code == 413 and "2500 pixels" in large.json()["detail"]
 
@@ -116,8 +133,12 @@ async def test_missing_file_field_is_a_422(client: httpx.AsyncClient) -> None:
 
 async def test_too_many_files_is_a_413(tiny_model_path: Path) -> None:
     async with serving(create_app(make_settings(tiny_model_path, max_files=2))) as client:
-        two = await client.post("/v1/recognize", files=[("files", (f"{i}.png", word_bytes())) for i in range(2)])
-        three = await client.post("/v1/recognize", files=[("files", (f"{i}.png", word_bytes())) for i in range(3)])
+        two = await client.post(
+            "/v1/recognize", files=[("files", (f"{i}.png", word_bytes())) for i in range(2)]
+        )
+        three = await client.post(
+            "/v1/recognize", files=[("files", (f"{i}.png", word_bytes())) for i in range(3)]
+        )
     assert two.status_code == 200
     assert three.status_code == 413 and "limit of 2" in three.json()["detail"]
 
@@ -131,10 +152,18 @@ async def test_oversized_body_is_refused_from_its_content_length(tiny_model_path
     assert 'ocr_lstm_errors_total{kind="too_large"} 1.0' in metrics
 
 
-async def test_oversized_body_without_content_length_is_refused_while_streaming(tiny_model_path: Path) -> None:
+async def test_oversized_body_without_content_length_is_refused_while_streaming(
+    tiny_model_path: Path,
+) -> None:
     boundary = "b0undary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + bytes(50_000) + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + bytes(50_000)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 4096):
@@ -142,7 +171,9 @@ async def test_oversized_body_without_content_length_is_refused_while_streaming(
 
     async with serving(create_app(make_settings(tiny_model_path, max_upload_bytes=20_000))) as client:
         response = await client.post(
-            "/v1/recognize", content=chunks(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            "/v1/recognize",
+            content=chunks(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
         )
         metrics = (await client.get("/metrics")).text
     assert response.status_code == 413
@@ -151,7 +182,11 @@ async def test_oversized_body_without_content_length_is_refused_while_streaming(
 
 
 async def test_one_bad_file_among_several_is_named(client: httpx.AsyncClient) -> None:
-    files = [("files", ("a.png", word_bytes())), ("files", ("b.png", b"junk")), ("files", ("c.png", word_bytes()))]
+    files = [
+        ("files", ("a.png", word_bytes())),
+        ("files", ("b.png", b"junk")),
+        ("files", ("c.png", word_bytes())),
+    ]
     response = await client.post("/v1/recognize", files=files)
     assert response.status_code == 415
     assert response.json()["detail"].startswith("files[1]:")
@@ -177,7 +212,9 @@ async def test_a_bad_request_does_not_break_concurrent_good_ones(tiny_model_path
 
 
 async def test_bad_query_parameter_is_a_422(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/explain", params={"format": "gif"}, files={"file": ("w.png", word_bytes())})
+    response = await client.post(
+        "/v1/explain", params={"format": "gif"}, files={"file": ("w.png", word_bytes())}
+    )
     assert response.status_code == 422
 
 

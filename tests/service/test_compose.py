@@ -25,7 +25,10 @@ def compose() -> dict[str, Any]:
 
 def compose_command() -> list[str] | None:
     """``docker compose`` (v2 plugin) or ``docker-compose`` (v1), whichever is installed."""
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+    if (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], capture_output=True, check=False).returncode == 0
+    ):
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
@@ -35,8 +38,13 @@ def compose_command() -> list[str] | None:
 @pytest.mark.skipif(compose_command() is None, reason="no docker compose client installed")
 def test_docker_compose_accepts_the_file() -> None:
     command = compose_command() or []
-    result = subprocess.run([*command, "--profile", "train", "config", "--services"], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [*command, "--profile", "train", "config", "--services"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {"api", "train"}
 
@@ -55,11 +63,15 @@ def test_api_service_has_a_healthcheck_on_healthz(compose: dict[str, Any]) -> No
     assert {"interval", "timeout", "retries"} <= set(check)
 
 
-def test_api_service_reads_models_from_a_volume_and_settings_from_the_environment(compose: dict[str, Any]) -> None:
+def test_api_service_reads_models_from_a_volume_and_settings_from_the_environment(
+    compose: dict[str, Any],
+) -> None:
     api = compose["services"]["api"]
     assert any(volume.split(":")[1] == "/models" for volume in api["volumes"])
     environment = api["environment"]
-    assert {"OCR_LSTM_MODEL", "OCR_LSTM_MAX_BATCH_SIZE", "OCR_LSTM_MAX_WAIT_MS", "OCR_LSTM_API_KEY"} <= set(environment)
+    assert {"OCR_LSTM_MODEL", "OCR_LSTM_MAX_BATCH_SIZE", "OCR_LSTM_MAX_WAIT_MS", "OCR_LSTM_API_KEY"} <= set(
+        environment
+    )
     from service.settings import ServiceSettings
 
     fields = {f"OCR_LSTM_{name.upper()}" for name in ServiceSettings.model_fields}

@@ -43,7 +43,9 @@ async def test_recognize_several_files_returns_a_list_in_order(
 ) -> None:
     words = ["a", "longer words here", "mid", "x1"]
     images = [word_bytes(word) for word in words]
-    response = await client.post("/v1/recognize", files=[("files", (f"{i}.png", im)) for i, im in enumerate(images)])
+    response = await client.post(
+        "/v1/recognize", files=[("files", (f"{i}.png", im)) for i, im in enumerate(images)]
+    )
     assert response.status_code == 200
     body = response.json()
     assert isinstance(body, list) and len(body) == len(words)
@@ -56,7 +58,9 @@ async def test_one_image_as_files_still_returns_a_list(client: httpx.AsyncClient
     assert isinstance(response.json(), list) and len(response.json()) == 1
 
 
-@pytest.mark.parametrize("name,declared", [("word.txt", "text/plain"), ("word.gif", "application/octet-stream")])
+@pytest.mark.parametrize(
+    "name,declared", [("word.txt", "text/plain"), ("word.gif", "application/octet-stream")]
+)
 async def test_image_type_comes_from_the_content_not_the_name(
     client: httpx.AsyncClient, name: str, declared: str
 ) -> None:
@@ -64,7 +68,9 @@ async def test_image_type_comes_from_the_content_not_the_name(
     assert response.status_code == 200
 
 
-async def test_model_endpoint_describes_the_loaded_model(client: httpx.AsyncClient, reference: Recognizer) -> None:
+async def test_model_endpoint_describes_the_loaded_model(
+    client: httpx.AsyncClient, reference: Recognizer
+) -> None:
     response = await client.get("/v1/model")
     assert response.status_code == 200
     body = response.json()
@@ -87,7 +93,9 @@ async def test_readyz_is_ready_once_the_model_is_loaded(client: httpx.AsyncClien
 
 async def test_readyz_and_recognize_refuse_before_the_model_is_loaded(tiny_model_path: Path) -> None:
     app = create_app(make_settings(tiny_model_path))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:  # no lifespan
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://t"
+    ) as client:  # no lifespan
         assert (await client.get("/healthz")).status_code == 200
         response = await client.get("/readyz")
         assert response.status_code == 503 and "not loaded" in response.json()["detail"]
@@ -139,7 +147,9 @@ async def test_page_is_self_contained(client: httpx.AsyncClient) -> None:
 
 async def test_openapi_schema_and_docs_are_served(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
-    assert {"/v1/recognize", "/v1/model", "/v1/explain", "/healthz", "/readyz", "/metrics"} <= set(schema["paths"])
+    assert {"/v1/recognize", "/v1/model", "/v1/explain", "/healthz", "/readyz", "/metrics"} <= set(
+        schema["paths"]
+    )
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
@@ -160,7 +170,9 @@ async def test_api_key_is_required_when_set(tiny_model_path: Path) -> None:
 
 
 async def test_no_api_key_needed_when_none_is_set(client: httpx.AsyncClient) -> None:
-    response = await client.post("/v1/recognize", files={"file": ("w.png", word_bytes())}, headers={"X-API-Key": "x"})
+    response = await client.post(
+        "/v1/recognize", files={"file": ("w.png", word_bytes())}, headers={"X-API-Key": "x"}
+    )
     assert response.status_code == 200
 
 

@@ -11,9 +11,13 @@ from ocr_lstm.cli import main as cli_main
 from service import main as service_main
 
 
-def test_serve_runs_uvicorn_with_the_model_given(monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path) -> None:
+def test_serve_runs_uvicorn_with_the_model_given(
+    monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path
+) -> None:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(service_main.uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
+    monkeypatch.setattr(
+        service_main.uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs})
+    )
     monkeypatch.setenv("OCR_LSTM_MAX_BATCH_SIZE", "7")
     assert cli_main(["serve", "--model", str(tiny_model_path), "--port", "8123"]) == 0
     (call,) = calls

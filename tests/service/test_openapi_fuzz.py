@@ -34,8 +34,13 @@ def test_generated_requests_cause_no_server_error(api_schema: schemathesis.BaseS
     assert {op.path for op in operations} >= {"/v1/recognize", "/v1/explain", "/v1/model", "/metrics"}
     for operation in operations:
 
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def check(case: schemathesis.Case) -> None:
             case.call_and_validate(checks=[not_a_server_error])

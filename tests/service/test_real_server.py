@@ -26,7 +26,10 @@ def test_real_server_answers_concurrent_requests(live_server: str) -> None:
     async def send_all() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=live_server, timeout=60) as client:
             return await asyncio.gather(
-                *(client.post("/v1/recognize", files={"file": (f"{i}.png", image)}) for i, image in enumerate(images))
+                *(
+                    client.post("/v1/recognize", files={"file": (f"{i}.png", image)})
+                    for i, image in enumerate(images)
+                )
             )
 
     before = answered(live_server)

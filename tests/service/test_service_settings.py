@@ -18,11 +18,19 @@ def test_defaults_serve_the_bundled_model_with_batching_on() -> None:
 
 def test_environment_variables_set_every_field(monkeypatch: pytest.MonkeyPatch) -> None:
     env = {
-        "OCR_LSTM_MODEL": "/models/mine", "OCR_LSTM_DEVICE": "cpu", "OCR_LSTM_THREADS": "2",
-        "OCR_LSTM_MAX_BATCH_SIZE": "8", "OCR_LSTM_MAX_WAIT_MS": "3.5", "OCR_LSTM_MAX_UPLOAD_BYTES": "1000",
-        "OCR_LSTM_MAX_PIXELS": "5000", "OCR_LSTM_MAX_FILES": "4", "OCR_LSTM_API_KEY": "k",
-        "OCR_LSTM_CORS_ORIGINS": "https://a.example, https://b.example", "OCR_LSTM_REQUEST_TIMEOUT_S": "9",
-        "OCR_LSTM_MAX_ASPECT_RATIO": "50", "OCR_LSTM_DECODING": "beam",
+        "OCR_LSTM_MODEL": "/models/mine",
+        "OCR_LSTM_DEVICE": "cpu",
+        "OCR_LSTM_THREADS": "2",
+        "OCR_LSTM_MAX_BATCH_SIZE": "8",
+        "OCR_LSTM_MAX_WAIT_MS": "3.5",
+        "OCR_LSTM_MAX_UPLOAD_BYTES": "1000",
+        "OCR_LSTM_MAX_PIXELS": "5000",
+        "OCR_LSTM_MAX_FILES": "4",
+        "OCR_LSTM_API_KEY": "k",
+        "OCR_LSTM_CORS_ORIGINS": "https://a.example, https://b.example",
+        "OCR_LSTM_REQUEST_TIMEOUT_S": "9",
+        "OCR_LSTM_MAX_ASPECT_RATIO": "50",
+        "OCR_LSTM_DECODING": "beam",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -45,8 +53,15 @@ def test_an_empty_api_key_means_none(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ServiceSettings(_env_file=None).api_key is None
 
 
-@pytest.mark.parametrize("name,value", [("OCR_LSTM_MAX_BATCH_SIZE", "0"), ("OCR_LSTM_MAX_WAIT_MS", "-1"),
-                                        ("OCR_LSTM_DECODING", "psychic"), ("OCR_LSTM_MAX_FILES", "many")])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("OCR_LSTM_MAX_BATCH_SIZE", "0"),
+        ("OCR_LSTM_MAX_WAIT_MS", "-1"),
+        ("OCR_LSTM_DECODING", "psychic"),
+        ("OCR_LSTM_MAX_FILES", "many"),
+    ],
+)
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):

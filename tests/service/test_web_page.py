@@ -12,17 +12,19 @@ import pytest
 from service_testing import render_text
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.is_file() or not Path(CHROMEDRIVER).is_file(),
-                       reason="Debian's chromium and chromium-driver are not installed"),
+    pytest.mark.skipif(
+        not CHROMIUM.is_file() or not Path(CHROMEDRIVER).is_file(),
+        reason="Debian's chromium and chromium-driver are not installed",
+    ),
 ]
 
 
@@ -31,9 +33,18 @@ def driver(tmp_path: Path) -> Iterator[WebDriver]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(flag)
     # An explicit driver path: Selenium Manager must not try to download one.
     chrome = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
@@ -63,7 +74,9 @@ def test_page_reads_an_uploaded_image(driver: WebDriver, live_server: str, tmp_p
     assert len(chars) == len(expected["chars"])
 
 
-def test_page_shows_the_servers_error_for_a_non_image(driver: WebDriver, live_server: str, tmp_path: Path) -> None:
+def test_page_shows_the_servers_error_for_a_non_image(
+    driver: WebDriver, live_server: str, tmp_path: Path
+) -> None:
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("not an image at all")
     driver.get(f"{live_server}/")
