@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -22,6 +22,9 @@ from ocr_lstm.preprocessing import (
     to_tensor,
     width_sorted_batches,
 )
+
+if TYPE_CHECKING:
+    from ocr_lstm.export import OnnxRunner
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,7 @@ class Recognizer:
         self.checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, self.device)
         self.model = self.checkpoint.model.to(self.device).eval()
         self.backend = backend
-        self.onnx = None
+        self.onnx: OnnxRunner | None = None
         if backend == "onnx":
             # ONNX Runtime on the CPU; see docs/performance.md for when it pays.
             from ocr_lstm.export import OnnxRunner
@@ -89,7 +92,7 @@ class Recognizer:
             raise ValueError(f"unknown backend {backend!r}; choose torch or onnx")
         self.channels_last = channels_last
         if channels_last:
-            # +35-50% batched CPU inference measured for this CNN (see README, performance).
+            # +10-30% batched CPU inference measured for this CNN (docs/performance.md).
             self.model = self.model.to(memory_format=torch.channels_last)
         self.preprocess = self.checkpoint.preprocess
         self.charset = self.checkpoint.charset
