@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import render_word
 
 from ocr_lstm.cli import build_parser, main
 from ocr_lstm.data.datasets import LmdbDataset
-
-from conftest import render_word
 
 
 def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture) -> None:

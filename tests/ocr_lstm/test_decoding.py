@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from ocr_lstm.charset import BLANK, Charset
-from ocr_lstm.decoding import CTCDecoder, align_confidences, ctc_log_likelihood, greedy_path, prefix_beam_search
+from ocr_lstm.decoding import (
+    CTCDecoder,
+    align_confidences,
+    ctc_log_likelihood,
+    greedy_path,
+    prefix_beam_search,
+)
 
 CHARSET = Charset("abcdehlotuy ")
 

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import random_rgb, render_word
 from PIL import Image
 
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.preprocessing import ImageDecodeError
 from ocr_lstm.recognizer import Recognition, Recognizer
-
-from conftest import random_rgb, render_word
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from conftest import render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.preprocessing import PreprocessConfig
 from training.crop_pool import CropPool, load_labelled_pool, training_preprocess
-
-from conftest import render_word
 
 
 def test_from_crops_keeps_each_crop_and_label() -> None:

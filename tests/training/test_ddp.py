@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 import torch
 import torch.multiprocessing as mp
+from conftest import render_word
 
 from training.config import RealSet, TrainConfig
-
-from conftest import render_word
 
 WORLD_SIZE = 2
 STEPS = 4

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 import torch
 
@@ -51,8 +53,8 @@ def test_lr_warms_up_linearly_then_decays_by_cosine_to_the_floor() -> None:
     assert factors[49] == pytest.approx(0.5)
     assert factors[99] == pytest.approx(1.0)
     assert factors[100] == pytest.approx(1.0)
-    assert all(a <= b for a, b in zip(factors[:100], factors[1:101]))
-    assert all(a >= b for a, b in zip(factors[100:], factors[101:]))
+    assert all(a <= b for a, b in pairwise(factors[:101]))
+    assert all(a >= b for a, b in pairwise(factors[100:]))
     assert factors[550] == pytest.approx(0.05 + 0.95 * 0.5)  # half way through the decay
     assert lr_factor(1000, config) == pytest.approx(0.05)
     assert lr_factor(5000, config) == pytest.approx(0.05)

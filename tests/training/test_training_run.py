@@ -6,14 +6,13 @@ import csv
 from pathlib import Path
 
 import pytest
+from conftest import DEJAVU, render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.recognizer import Recognizer
 from training.config import RealSet, TrainConfig
 from training.trainer import Trainer, run
-
-from conftest import DEJAVU, render_word
 
 WORDS = ["cat", "dog", "sun", "lamp", "bird"]  # no doubled letters: those take CTC longer
 
@@ -32,12 +31,11 @@ def word_folder(root: Path, heights: tuple[int, ...] = (40, 56)) -> Path:
 
 
 def quick_config(tmp_path: Path, data: Path, **overrides: object) -> TrainConfig:
-    values = dict(
+    config = TrainConfig(
         output=str(tmp_path / "run"), model_size="tiny", synth_count=0, real_sets=[RealSet(str(data))],
         batch_size=8, warmup_steps=10, log_every=1, augment=False, threads=1, max_width=128, seed=0,
     )
-    values.update(overrides)
-    return TrainConfig(**values)  # type: ignore[arg-type]
+    return TrainConfig.from_dict({**config.to_dict(), **overrides})
 
 
 def read_log(path: Path) -> list[dict[str, str]]:

@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import render_word
 
 from ocr_lstm.cli import main
-
-from conftest import render_word
 
 GOOD = ["good.png", "sub/nested.jpg", "sub/deeper/third.PNG"]
 CORRUPT = "corrupt.png"

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import render_word
 
 from ocr_lstm.cli import main
 from ocr_lstm.commands.evaluate import evaluate_dataset
 from ocr_lstm.recognizer import Recognizer
-
-from conftest import render_word
 
 WORDS = ["hello", "world", "42"]
 

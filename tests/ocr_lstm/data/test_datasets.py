@@ -7,6 +7,7 @@ from pathlib import Path
 import lmdb
 import numpy as np
 import pytest
+from conftest import render_word
 
 from ocr_lstm.data.datasets import (
     LabelledFolder,
@@ -17,8 +18,6 @@ from ocr_lstm.data.datasets import (
     write_lmdb,
 )
 from ocr_lstm.preprocessing import load_image
-
-from conftest import render_word
 
 WORDS = ["hello", "World", "a b", "42"]
 
