@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import render_word
+from word_images import render_word
 
 from ocr_lstm.cli import build_parser, main
 from ocr_lstm.data.datasets import LmdbDataset

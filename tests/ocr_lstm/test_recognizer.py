@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import random_rgb, render_word
+from word_images import random_rgb, render_word
 from PIL import Image
 
 from ocr_lstm.checkpoint import load_checkpoint

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import render_word
+from word_images import render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.preprocessing import PreprocessConfig

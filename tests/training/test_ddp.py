@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import torch
 import torch.multiprocessing as mp
-from conftest import render_word
+from word_images import render_word
 
 from training.config import RealSet, TrainConfig
 

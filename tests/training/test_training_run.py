@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import DEJAVU, render_word
+from word_images import DEJAVU, render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import load_checkpoint

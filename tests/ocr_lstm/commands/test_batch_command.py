@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import render_word
+from word_images import render_word
 
 from ocr_lstm.cli import main
 

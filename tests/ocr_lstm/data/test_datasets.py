@@ -7,7 +7,7 @@ from pathlib import Path
 import lmdb
 import numpy as np
 import pytest
-from conftest import render_word
+from word_images import render_word
 
 from ocr_lstm.data.datasets import (
     LabelledFolder,
