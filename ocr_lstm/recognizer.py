@@ -107,7 +107,9 @@ class Recognizer:
         """Decode and resize one image; raises ImageDecodeError for unreadable input."""
         gray = to_grayscale(load_image(image, self.preprocess.max_pixels))
         if is_vertical(gray, self.preprocess.vertical_ratio):
-            turns = (np.rot90(gray, 1), np.rot90(gray, -1))
+            # A tall crop is a rotated word or a single upright letter ("I", "1"): read it
+            # as given and turned both ways, and keep the most confident reading.
+            turns = (gray, np.rot90(gray, 1), np.rot90(gray, -1))
             return PreparedImage(tuple(resize_to_height(np.ascontiguousarray(t), self.preprocess) for t in turns))
         return PreparedImage((resize_to_height(gray, self.preprocess),))
 

@@ -56,12 +56,13 @@ def test_batch_results_equal_single_results_across_batch_sizes(tiny_model_path: 
     assert [r.confidence for r in one] == pytest.approx([r.confidence for r in many], abs=1e-5)
 
 
-def test_a_vertical_crop_is_read_in_its_more_confident_rotation(recognizer: Recognizer) -> None:
+def test_a_tall_crop_is_read_upright_and_turned_both_ways_keeping_the_most_confident(recognizer: Recognizer) -> None:
     tall = np.asarray(render_word("vertical").rotate(90, expand=True))
     assert tall.shape[0] > 2 * tall.shape[1]
     prepared = recognizer.prepare(tall)
-    assert len(prepared.crops) == 2
-    assert all(crop.shape[0] == 32 and crop.shape[1] > 32 for crop in prepared.crops)
+    assert len(prepared.crops) == 3
+    assert prepared.crops[0].shape[1] < 32  # as given: narrow
+    assert all(crop.shape[0] == 32 and crop.shape[1] > 32 for crop in prepared.crops[1:])
     result = recognizer.recognize(tall)[0]
     assert_valid(result, recognizer)
     both = recognizer.decode_crops(list(prepared.crops))
