@@ -1,12 +1,19 @@
 """ocr-lstm: scene-text recognition with a CRNN (CNN + bidirectional LSTM + CTC).
 
-``Recognizer`` and ``Charset`` are imported lazily, so ``ocr_lstm.cli`` can set
-OpenMP's environment before torch starts.
+``Recognizer`` and ``Charset`` are imported lazily, so importing the package
+sets OpenMP's environment before torch starts.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# Idle OpenMP threads sleep instead of spinning: spin-waiting was reported (project
+# brief, ../shared/PEERS.md) to collapse throughput up to 30x on a shared 2-core
+# machine. It only takes effect before torch starts, hence here, before any
+# submodule imports torch; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 __all__ = ["Charset", "Recognition", "Recognizer"]

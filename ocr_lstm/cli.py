@@ -6,17 +6,11 @@ end with one ``error:`` line and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import os
+import argparse
+import sys
+from collections.abc import Callable, Sequence
 
-# Must precede the OpenMP runtime's start (first torch import): idle threads
-# sleep instead of spinning, which keeps a shared 2-core machine usable.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import argparse  # noqa: E402
-import sys  # noqa: E402
-from collections.abc import Callable, Sequence  # noqa: E402
-
-from ocr_lstm.commands import batch, evaluate, explain, export, recognize, serve, synth, tools, train  # noqa: E402
+from ocr_lstm.commands import batch, evaluate, explain, export, recognize, serve, synth, tools, train
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "recognize": ("read the text of one or more word images", recognize.add_arguments, recognize.run),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import torch
 
 
@@ -18,12 +16,10 @@ def select_device(preference: str = "auto") -> torch.device:
 
 
 def configure_threads(threads: int | None) -> None:
-    """Cap intra-op threads; OpenMP waits passively so a busy neighbour does not stall us.
+    """Cap intra-op threads (``None``: torch's choice).
 
-    Spin-waiting OpenMP threads collapsed throughput 30x on a shared 2-core
-    machine; ``OMP_WAIT_POLICY`` must be set before the OpenMP runtime starts,
-    so the CLI also sets it at import time (see ``ocr_lstm.cli``).
+    OpenMP's passive waiting is set where it can still take effect, before
+    torch starts: at ``import ocr_lstm`` (see ``ocr_lstm/__init__.py``).
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if threads:
         torch.set_num_threads(threads)

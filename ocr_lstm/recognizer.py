@@ -60,8 +60,8 @@ class Recognizer:
     """Reads cropped words with a CRNN checkpoint.
 
     ``model`` is a path or the name of a bundled model. Crops are batched by
-    width; tall crops (rotated or vertical words) are read turned both ways and
-    the more confident reading wins.
+    width; tall crops (rotated words, or single upright letters) are read as given
+    and turned both ways, and the most confident reading wins.
     """
 
     def __init__(

@@ -58,7 +58,7 @@ class TrainConfig:
     # hardware
     device: str = "auto"
     threads: int = 0  # 0: torch's default
-    amp: bool = True  # fp16 autocast on CUDA only; CPU runs fp32 (bf16 was 14x slower here)
+    amp: bool = True  # fp16 autocast on CUDA only; CPU runs fp32 (bf16: 6.5x slower, benchmarks/train_step.py)
     channels_last: bool = True
 
     @classmethod

@@ -26,13 +26,13 @@ from torch import nn
 from tqdm import tqdm
 
 from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
-from ocr_lstm.checkpoint import load_checkpoint, save_checkpoint
-from ocr_lstm.decoding import CTCDecoder
+from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ocr_lstm.device import configure_threads, select_device
 from ocr_lstm.metrics import score
 from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
-from ocr_lstm.preprocessing import PreprocessConfig, to_tensor, width_sorted_batches
+from ocr_lstm.preprocessing import PreprocessConfig
+from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.synth.generator import SynthConfig
 from training.config import TrainConfig
 from training.crop_pool import CropPool, load_labelled_pool, load_or_render_synthetic, training_preprocess
@@ -53,7 +53,7 @@ class DistributedContext:
     @classmethod
     def from_env(cls) -> DistributedContext:
         """Set by ``torchrun``: RANK, WORLD_SIZE and LOCAL_RANK."""
-        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0)))
+        return cls(int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def transfer_weights(source: CRNN, source_charset: Charset, target: CRNN, target_charset: Charset) -> int:
@@ -237,22 +237,18 @@ class Trainer:
         self.scheduler.step()
         return float(loss.detach())
 
-    @torch.inference_mode()
     def validate(self, sets: dict[str, CropPool]) -> dict[str, float]:
-        self.model.eval()
-        decoder = CTCDecoder(self.charset)
+        """Standard-protocol scores on pre-resized crops, read exactly as a Recognizer reads them."""
+        reader = Recognizer(
+            Checkpoint(self.model, self.charset, self.preprocess),
+            device=str(self.device),
+            batch_size=128,
+            channels_last=self.config.channels_last,
+        )
         results: dict[str, float] = {}
         for name, pool in sets.items():
-            crops = [pool.crop(i) for i in range(len(pool))]
-            predictions = [""] * len(crops)
-            for batch in width_sorted_batches([c.shape[1] for c in crops], 128):
-                images, widths = to_tensor([crops[i] for i in batch])
-                images = images.to(self.device)
-                if self.config.channels_last:
-                    images = images.contiguous(memory_format=torch.channels_last)
-                log_probs = self.model(images, widths.to(self.device)).cpu().numpy()
-                for i, decoded in zip(batch, decoder.decode_batch(log_probs, CRNN.output_lengths(widths).tolist())):
-                    predictions[i] = decoded.text
+            decoded = reader.decode_crops([pool.crop(i) for i in range(len(pool))])
+            predictions = [d.text for d in decoded]
             scores = score(predictions, pool.labels)
             results[f"{name}_word_acc"] = round(scores.word_accuracy, 2)
             results[f"{name}_cs_acc"] = round(scores.case_sensitive_accuracy, 2)
