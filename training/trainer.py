@@ -224,7 +224,7 @@ class Trainer:
             images = images.contiguous(memory_format=torch.channels_last)
         autocast = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
         with autocast:
-            # Unpacked: batches are width-sorted so padding is small, and packing cost 35% here.
+            # Unpacked: batches are width-sorted so padding is small, and packing slowed CPU steps.
             log_probs = self.train_model(images)
         input_lengths = CRNN.output_lengths(widths).clamp(max=log_probs.shape[0])
         loss = self.ctc(log_probs.float(), targets, input_lengths, lengths)
