@@ -73,24 +73,39 @@ class MixedBatches:
 def augment_crop(crop: np.ndarray, rng: np.random.Generator, max_width: int) -> np.ndarray:
     """Cheap label-preserving changes to a height-normalised crop.
 
-    Aspect jitter, a little margin cut or added, contrast, inversion, blur and
-    noise; the expensive geometric work happened when the pool was rendered.
+    The pool is rendered once, so these run on every draw to keep it from
+    repeating itself. Each targets a way real crops differ from rendered ones:
+    condensed or wide lettering (aspect jitter), loose or tight boxes (margins,
+    vertical shift), slant and tilt (shear, rotation), low resolution (down- then
+    up-scaling), blur, JPEG artefacts, noise, contrast and inversion. Everything
+    works at the model height, so a batch costs milliseconds.
     """
     height, width = crop.shape
     out = crop
     if rng.random() < 0.5:
-        new_width = int(np.clip(width * rng.uniform(0.75, 1.3), 8, max_width))
+        new_width = int(np.clip(width * rng.uniform(0.65, 1.35), 8, max_width))
         out = cv2.resize(out, (new_width, height), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.3:
         pad_left, pad_right = (int(v) for v in rng.integers(0, 6, size=2))
         out = cv2.copyMakeBorder(out, 0, 0, pad_left, pad_right, cv2.BORDER_REPLICATE)
+    if rng.random() < 0.2:
+        out = shift_vertically(out, rng)
+    if rng.random() < 0.2:
+        out = shear_and_tilt(out, rng)
+    if rng.random() < 0.2:
+        out = lower_resolution(out, rng)
     if rng.random() < 0.3:
         alpha, beta = rng.uniform(0.6, 1.4), rng.uniform(-30, 30)
         out = cv2.convertScaleAbs(out, alpha=alpha, beta=beta)
     if rng.random() < 0.15:
         out = 255 - out
+    if rng.random() < 0.15:
+        size = 3 if rng.random() < 0.7 else 5
+        out = cv2.GaussianBlur(out, (size, size), rng.uniform(0.3, 1.2))
     if rng.random() < 0.1:
-        out = cv2.GaussianBlur(out, (3, 3), rng.uniform(0.3, 1.0))
+        quality = int(rng.integers(15, 60))
+        encoded = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])[1]
+        out = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
     if rng.random() < 0.1:
         out = np.clip(out + rng.normal(0, rng.uniform(3, 12), out.shape), 0, 255).astype(np.uint8)
     width = min(out.shape[1], max_width)
@@ -98,3 +113,41 @@ def augment_crop(crop: np.ndarray, rng: np.random.Generator, max_width: int) -> 
     if width != out.shape[1]:
         out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(out)
+
+
+def shift_vertically(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Cut up to 3 rows from one edge or add up to 4 to the other, back at the same height:
+    boxes that clip the letters' tops or leave room above them."""
+    height, width = crop.shape
+    top, bottom = (int(v) for v in rng.integers(-3, 5, size=2))
+    cropped = crop[max(0, -top) : height - max(0, -bottom)]
+    padded = cv2.copyMakeBorder(cropped, max(0, top), max(0, bottom), 0, 0, cv2.BORDER_REPLICATE)
+    return cv2.resize(padded, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def shear_and_tilt(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Italic-like shear and a small rotation, on a canvas widened so no letter leaves it.
+
+    The tilt is capped so a long word's ends move at most 3 pixels up or down.
+    """
+    height, width = crop.shape
+    shear = rng.uniform(-0.3, 0.3)
+    max_angle = min(np.deg2rad(4.0), np.arctan(3.0 / max(width / 2, 1.0)))
+    angle = rng.uniform(-max_angle, max_angle)
+    margin = int(np.ceil(abs(shear) * height / 2)) + 1
+    padded = cv2.copyMakeBorder(crop, 0, 0, margin, margin, cv2.BORDER_REPLICATE)
+    cos, sin = np.cos(angle), np.sin(angle)
+    matrix = np.array([[cos, -sin + shear, 0.0], [sin, cos, 0.0]])
+    centre = np.array([padded.shape[1] / 2, height / 2])
+    matrix[:, 2] = centre - matrix[:, :2] @ centre
+    return cv2.warpAffine(
+        padded, matrix, (padded.shape[1], height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def lower_resolution(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Down-scale to 9-20 pixels high and back: the soft, blocky look of far-away signs."""
+    height, width = crop.shape
+    scale = rng.uniform(9, 20) / height
+    small = cv2.resize(crop, (max(2, round(width * scale)), max(2, round(height * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)

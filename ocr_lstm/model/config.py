@@ -45,7 +45,7 @@ class CRNNConfig:
         return cls(**values)
 
 
-# Sizes by where they train: "small" is the CPU model we bundle, "base" wants a GPU.
+# Sizes by where they train: "tiny" and "small" train on a CPU, "base" wants a GPU.
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"cnn_channels": (16, 32, 64, 64, 96, 96), "lstm_hidden": 96},
     "small": {"cnn_channels": (32, 64, 96, 96, 128, 128), "lstm_hidden": 128},
