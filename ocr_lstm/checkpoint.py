@@ -101,7 +101,7 @@ def load_checkpoint(
     return Checkpoint(
         model=model,
         charset=Charset.from_dict(config["charset"]),
-        preprocess=PreprocessConfig(**config["preprocess"]),
+        preprocess=PreprocessConfig.from_dict(config["preprocess"]),
         metadata=config.get("metadata", {}),
         name=weights_path.stem,
     )

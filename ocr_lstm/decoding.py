@@ -183,9 +183,8 @@ class CTCDecoder:
                 raise ValueError(f"allowlist characters outside the charset: {''.join(missing)!r}")
             keep = np.zeros(self.charset.num_classes, dtype=bool)
             keep[BLANK] = True
-            keep[self.charset.encode(self.allowlist.replace(" ", "")) or []] = True
-            if " " in self.allowlist:
-                keep[self.charset.symbols.index(" ") + 1] = True  # encode() would strip a lone space
+            # Straight from the symbols: encode() would normalise (` -> ') and strip spaces.
+            keep[[self.charset.symbols.index(c) + 1 for c in set(self.allowlist)]] = True
             self._mask = keep
         self._lexicon: list[str] = []
         if self.lexicon is not None:

@@ -12,11 +12,13 @@ along as metadata, so an ONNX file alone is enough to read crops.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import warnings
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,9 +49,17 @@ class _Unpacked(nn.Module):
         return self.model.head(hidden).float().log_softmax(dim=-1)
 
 
+def _require(module: str) -> Any:
+    """Import an optional dependency, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"{module} is not installed: pip install 'ocr-lstm[onnx]'") from None
+
+
 def export_onnx(checkpoint: Checkpoint | CRNN, path: str | Path | io.BytesIO) -> str | Path | io.BytesIO:
     """Write the model as ONNX to ``path`` (a file or a BytesIO); returns ``path``."""
-    import onnx
+    onnx = _require("onnx")
     from onnx import TensorProto, helper
 
     model = _cpu_copy(checkpoint.model if isinstance(checkpoint, Checkpoint) else checkpoint)
@@ -119,7 +129,7 @@ class OnnxRunner:
     """Runs an exported CRNN with ONNX Runtime on the CPU: ``(images, widths) -> log_probs``."""
 
     def __init__(self, source: str | Path | bytes, threads: int | None = None) -> None:
-        import onnxruntime as ort
+        ort = _require("onnxruntime")
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 import cv2
 import numpy as np
@@ -38,6 +38,13 @@ class PreprocessConfig:
     # Crops taller than this ratio (h / w) are treated as rotated text.
     vertical_ratio: float = 1.5
     max_pixels: int = 40_000_000
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PreprocessConfig:
+        """From a checkpoint's JSON, ignoring keys this version does not know
+        (as ``CRNNConfig.from_dict`` does), so newer checkpoints still load."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def load_image(source: ImageInput, max_pixels: int = PreprocessConfig.max_pixels) -> np.ndarray:
@@ -89,12 +96,21 @@ def _pil_to_rgb(image: Image.Image, max_pixels: int) -> np.ndarray:
     return np.asarray(image.convert("RGB"))
 
 
+def _to_uint8_scale(array: np.ndarray) -> float:
+    """Factor onto 0-255: floats in [0, 1] scale up, 16-bit integers (as cv2 reads a
+    16-bit PNG) scale down, other integers are taken as already 0-255."""
+    if array.dtype.kind == "f":
+        return 255.0 if array.max(initial=0) <= 1.0 else 1.0
+    if array.dtype.kind in "iu" and array.dtype.itemsize >= 2 and array.max(initial=0) > 255:
+        return 1.0 / 256.0
+    return 1.0
+
+
 def _array_to_rgb(array: np.ndarray) -> np.ndarray:
     if array.size == 0 or array.ndim not in (2, 3):
         raise ImageDecodeError(f"expected a non-empty HxW or HxWxC array, got shape {array.shape}")
     if array.dtype != np.uint8:
-        scale = 255.0 if array.dtype.kind == "f" and array.max(initial=0) <= 1.0 else 1.0
-        array = (array.astype(np.float32) * scale).clip(0, 255).astype(np.uint8)
+        array = (array.astype(np.float32) * _to_uint8_scale(array)).clip(0, 255).astype(np.uint8)
     if array.ndim == 2:
         return np.stack([array] * 3, axis=-1)
     channels = array.shape[2]

@@ -83,17 +83,55 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
         data = dict(data)
+        defaults = cls()
+        for key, value in data.items():
+            if key != "real_sets":
+                data[key] = _checked(key, value, getattr(defaults, key))
         data["real_sets"] = [
             RealSet(**r) if isinstance(r, dict) else RealSet(path=str(r)) for r in data.get("real_sets", [])
         ]
-        return cls(**data)
+        config = cls(**data)
+        for key in ("steps", "batch_size", "val_every", "log_every"):
+            if getattr(config, key) < 1:
+                raise ValueError(f"{key} must be at least 1, got {getattr(config, key)}")
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def _parse_value(text: str) -> Any:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text
+
+
+def _checked(key: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the option's default, or a ValueError that names the option.
+
+    An int is accepted for a float option; a lone string for a list option becomes a
+    one-item list (``--set val_sets=../data/svt``).
+    """
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # --set charset=0123456789
+    elif isinstance(default, list):
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return list(value)
+    raise ValueError(f"option {key} wants a {type(default).__name__}, got {value!r}")

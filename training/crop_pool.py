@@ -123,15 +123,23 @@ def load_or_render_synthetic(
     return CropPool.load(cache)
 
 
-def load_labelled_pool(path: str | Path, preprocess: PreprocessConfig, charset: Charset) -> CropPool:
-    """Decode a labelled dataset into a pool; unreadable images and empty labels are skipped."""
+def load_labelled_pool(
+    path: str | Path, preprocess: PreprocessConfig, charset: Charset, clean_labels: bool = True
+) -> CropPool:
+    """Decode a labelled dataset into a pool; unreadable images are skipped.
+
+    For training, labels are cleaned to what the charset can spell and empty ones
+    skipped. ``clean_labels=False`` keeps them as written, for validation scored
+    the way ``ocr-lstm eval`` and the peers benchmark score.
+    """
     dataset = open_dataset(path)
     crops = []
     for i in tqdm(range(len(dataset)), desc=f"load {Path(path).name}", unit="img", leave=False):
         image, text = dataset[i]
-        text = charset.clean(text)
-        if not text:
-            continue
+        if clean_labels:
+            text = charset.clean(text)
+            if not text:
+                continue
         try:
             crops.append((prepare_crop(image, preprocess), text))
         except ImageDecodeError:

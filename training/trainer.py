@@ -156,7 +156,7 @@ class Trainer:
     def _load_validation(self) -> dict[str, CropPool]:
         sets = {}
         for path in self.config.val_sets:
-            pool = load_labelled_pool(path, self.preprocess, self.charset)
+            pool = load_labelled_pool(path, self.preprocess, self.charset, clean_labels=False)
             if self.config.val_limit and len(pool) > self.config.val_limit:
                 keep = range(self.config.val_limit)
                 pool = CropPool.from_crops(((pool.crop(i), pool.labels[i]) for i in keep), pool.height)
@@ -238,7 +238,11 @@ class Trainer:
         return float(loss.detach())
 
     def validate(self, sets: dict[str, CropPool]) -> dict[str, float]:
-        """Standard-protocol scores on pre-resized crops, read exactly as a Recognizer reads them."""
+        """Standard-protocol scores on pre-resized crops, decoded as a Recognizer decodes them.
+
+        Tall crops are read upright only: the Recognizer's rotated readings need the
+        original image, which the pool no longer holds.
+        """
         reader = Recognizer(
             Checkpoint(self.model, self.charset, self.preprocess),
             device=str(self.device),

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
 from ocr_lstm.preprocessing import ImageDecodeError
 from ocr_lstm.recognizer import PreparedImage, Recognizer
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["jsonl", "csv"], default=None,
                         help="output format (default: from the output's suffix, else jsonl)")
     parser.add_argument("--resume", action="store_true", help="skip images already in the output and append")
-    parser.add_argument("--chunk", type=int, default=256, help="images read per chunk (default: %(default)s)")
+    parser.add_argument("--chunk", type=positive_int, default=256, help="images read per chunk (default: %(default)s)")
     add_model_arguments(parser)
 
 

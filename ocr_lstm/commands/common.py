@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ocr_lstm.checkpoint import DEFAULT_MODEL
+from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.recognizer import Recognizer
 
 
@@ -13,8 +14,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", default=DEFAULT_MODEL,
                        help="checkpoint (.safetensors with its .json) or bundled model name (default: %(default)s)")
     group.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
-    group.add_argument("--batch-size", type=int, default=64, help="crops per forward pass (default: %(default)s)")
-    group.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    group.add_argument("--batch-size", type=positive_int, default=64, help="crops per forward pass (default: %(default)s)")
+    group.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
     group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default: greedy)")
     group.add_argument("--allowlist", default=None, help="only these characters may be read")
     group.add_argument("--backend", choices=["torch", "onnx"], default="torch",
@@ -29,5 +30,5 @@ def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
         threads=args.threads,
         decoding=args.decoding,
         allowlist=args.allowlist,
-        backend=getattr(args, "backend", "torch"),
+        backend=args.backend,
     )

@@ -8,12 +8,13 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
+from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.data.labels import LABEL_FILE
 from ocr_lstm.synth.generator import SynthConfig, SynthGenerator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--count", type=int, required=True, help="number of images")
+    parser.add_argument("--count", type=positive_int, required=True, help="number of images")
     parser.add_argument("--output", type=Path, required=True, help="folder for images/ and labels.tsv")
     parser.add_argument("--seed", type=int, default=0, help="same seed, same images (default: %(default)s)")
     parser.add_argument("--difficulty", type=float, default=SynthConfig.difficulty,

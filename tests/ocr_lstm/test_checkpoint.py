@@ -130,3 +130,15 @@ def test_other_architectures_are_refused(tmp_path: Path) -> None:
     config_path.write_text(json.dumps(config))
     with pytest.raises(ValueError, match="transformer"):
         load_checkpoint(path)
+
+
+def test_unknown_keys_from_a_newer_version_are_ignored(tmp_path: Path) -> None:
+    charset = Charset()
+    path = save_checkpoint(tmp_path / "model", random_model(charset), charset, PreprocessConfig(max_width=300))
+    config_path = path.with_suffix(".json")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["preprocess"]["deskew"] = True
+    config["model"]["attention"] = "none"
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    loaded = load_checkpoint(path)
+    assert loaded.preprocess == PreprocessConfig(max_width=300)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from word_images import render_word
 
-from ocr_lstm.cli import build_parser, main
+from ocr_lstm.cli import COMMANDS, build_parser, main
 from ocr_lstm.data.datasets import LmdbDataset
 
 
@@ -16,7 +16,7 @@ def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for name in ("recognize", "batch", "eval", "synth", "train"):
+    for name in COMMANDS:
         assert name in out
 
 
@@ -25,6 +25,30 @@ def test_commands_that_load_a_model_take_model(command: str) -> None:
     required = {"recognize": ["x.png"], "batch": ["dir", "--output", "o.jsonl"], "eval": ["set"], "explain": ["x.png"]}
     args = build_parser().parse_args([command, *required.get(command, []), "--model", "mine"])
     assert args.model == "mine"
+
+
+@pytest.mark.parametrize("option", ["--chunk", "--batch-size", "--threads"])
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_counts_must_be_positive_whole_numbers(option: str, value: str, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["batch", "dir", "--output", "o.jsonl", option, value])
+    assert exit_info.value.code == 2
+    assert option in capsys.readouterr().err
+
+
+def test_a_missing_optional_dependency_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import ocr_lstm.export as export
+
+    def import_module(name: str) -> object:
+        raise ModuleNotFoundError(f"No module named {name!r}")
+
+    monkeypatch.setattr(export.importlib, "import_module", import_module)
+    assert main(["export", "--output", "never.onnx"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: onnx is not installed") and "ocr-lstm[onnx]" in err
+    assert err.count("\n") == 1
 
 
 def test_a_missing_command_is_a_usage_error() -> None:

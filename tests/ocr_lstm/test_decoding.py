@@ -162,6 +162,13 @@ def test_allowlist_with_space_works_for_a_charset_without_letters() -> None:
     assert CTCDecoder(digits, allowlist="13 ").decode(log_probs).text == "1 3"
 
 
+def test_allowlist_unlocks_exactly_its_symbols_not_their_normal_forms() -> None:
+    quotes = Charset("ab`'")
+    log_probs = frames({"'": 0.6, "`": 0.3}, charset=quotes)
+    assert CTCDecoder(quotes, allowlist="`").decode(log_probs).text == "`"
+    assert CTCDecoder(quotes, allowlist="'").decode(log_probs).text == "'"
+
+
 def test_allowlist_outside_the_charset_is_refused() -> None:
     with pytest.raises(ValueError, match="outside the charset"):
         CTCDecoder(CHARSET, allowlist="az")

@@ -108,6 +108,16 @@ def test_16_bit_png_is_scaled_to_8_bits() -> None:
     assert rgb[0, :, 0].tolist() == [0, 128, 255]
 
 
+def test_16_bit_array_as_cv2_reads_it_is_scaled_to_8_bits() -> None:
+    array = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    assert load_image(array)[0, :, 0].tolist() == [0, 128, 255]
+
+
+def test_wide_integer_array_already_in_byte_range_is_kept() -> None:
+    array = np.array([[0, 128, 255]], dtype=np.int32)
+    assert load_image(array)[0, :, 0].tolist() == [0, 128, 255]
+
+
 def test_exif_orientation_is_applied() -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # stored landscape, shown rotated 90 degrees clockwise

@@ -44,6 +44,15 @@ def test_labelled_pool_skips_unreadable_images_and_empty_labels(tmp_path: Path) 
     assert pool.crop(0).shape[0] == 32 and pool.crop(0).shape[1] <= 128
 
 
+def test_validation_pool_keeps_labels_as_written(tmp_path: Path) -> None:
+    render_word("cafe").save(tmp_path / "a.png")
+    render_word("x").save(tmp_path / "b.png")
+    (tmp_path / "labels.tsv").write_text("a.png\tCafé\nb.png\t☃\n", encoding="utf-8")
+    preprocess = training_preprocess(PreprocessConfig(), 128)
+    assert load_labelled_pool(tmp_path, preprocess, Charset()).labels == ["Caf"]
+    assert load_labelled_pool(tmp_path, preprocess, Charset(), clean_labels=False).labels == ["Café", "☃"]
+
+
 def test_training_preprocess_only_changes_the_width_bound() -> None:
     base = PreprocessConfig()
     bounded = training_preprocess(base, 200)

@@ -38,6 +38,33 @@ def test_real_sets_override_accepts_paths_and_tables() -> None:
     assert config.real_sets == [RealSet("a", 1.0), RealSet("b", 3.0)]
 
 
+@pytest.mark.parametrize("text", ["false", "False", "FALSE"])
+def test_boolean_overrides_accept_true_and_false_in_any_case(text: str) -> None:
+    assert TrainConfig.from_file(None, [f"augment={text}", "amp=true"]).augment is False
+
+
+def test_lone_path_for_a_list_option_becomes_a_one_item_list() -> None:
+    assert TrainConfig.from_file(None, ["val_sets=../data/svt"]).val_sets == ["../data/svt"]
+
+
+def test_int_for_a_float_option_and_digits_for_a_text_option_are_accepted() -> None:
+    config = TrainConfig.from_file(None, ["lr=1", "charset=0123"])
+    assert config.lr == 1.0 and isinstance(config.lr, float)
+    assert config.charset == "0123"
+
+
+@pytest.mark.parametrize("item", ["steps=ten", "augment=yes", "lr=fast", "val_sets=[1, 2]", "batch_size=8.5"])
+def test_override_of_the_wrong_type_is_refused_by_name(item: str) -> None:
+    with pytest.raises(ValueError, match=item.split("=")[0]):
+        TrainConfig.from_file(None, [item])
+
+
+@pytest.mark.parametrize("key", ["steps", "batch_size", "val_every", "log_every"])
+def test_counts_below_one_are_refused(key: str) -> None:
+    with pytest.raises(ValueError, match=f"{key} must be at least 1"):
+        TrainConfig.from_file(None, [f"{key}=0"])
+
+
 def test_unknown_options_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="stpes"):
         TrainConfig.from_file(None, ["stpes=10"])
