@@ -33,4 +33,4 @@ RUN apt-get update \
        fonts-urw-base35 fonts-roboto fonts-open-sans fonts-noto-core gnome-backgrounds mate-backgrounds \
     && rm -rf /var/lib/apt/lists/*
 USER ocr
-CMD ["ocr-lstm", "train", "--config", "bundled", "--output", "/runs/bundled"]
+CMD ["ocr-lstm", "train", "--config", "bundled", "--output", "/runs/bundled", "--set", "synth_cache=/runs/synth_pool"]

@@ -1,8 +1,8 @@
 """The symbols a model can emit, plus the CTC blank.
 
 Normalisation policy (applied to every label before encoding and documented in
-the README): Unicode NFKC, the acute accent ``´`` and typographic quotes map to
-ASCII ``'``/``"``, runs of whitespace collapse to one space and the ends are
+the README): Unicode NFKC, the acute accent ``´``, the backtick and typographic
+quotes map to ASCII ``'``/``"``, en and em dashes to ``-``, runs of whitespace collapse to one space and the ends are
 stripped. Case is kept. Characters still outside the charset after that are
 handled by ``unknown``: ``"drop"`` removes them (the default, so a stray symbol
 in a training label never aborts a run), ``"error"`` raises.

@@ -76,13 +76,13 @@ def save_checkpoint(
     tmp = weights_path.with_suffix(".safetensors.tmp")
     save_file(state, str(tmp))
     tmp.replace(weights_path)
-    weights_path.with_suffix(".json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    weights_path.with_suffix(".json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return weights_path
 
 
 def read_config(path_or_name: str | Path) -> dict[str, Any]:
     """The JSON config of a checkpoint."""
-    return json.loads(resolve(path_or_name).with_suffix(".json").read_text())
+    return json.loads(resolve(path_or_name).with_suffix(".json").read_text(encoding="utf-8"))
 
 
 def load_checkpoint(
@@ -90,7 +90,7 @@ def load_checkpoint(
 ) -> Checkpoint:
     """Rebuild the model from a checkpoint, weights upcast to fp32 on ``device``."""
     weights_path = resolve(path_or_name)
-    config = json.loads(weights_path.with_suffix(".json").read_text())
+    config = json.loads(weights_path.with_suffix(".json").read_text(encoding="utf-8"))
     if config.get("architecture") != "crnn":
         raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {weights_path}")
     model_config = CRNNConfig.from_dict({**config["model"], **model_overrides})

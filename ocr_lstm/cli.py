@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ocr-lstm",
         description="Scene-text recognition with a CRNN (CNN + bidirectional LSTM + CTC).",
         epilog="Run 'ocr-lstm COMMAND --help' for a command's options. "
-        "Every command takes --model (a checkpoint path or a bundled model's name; default: the bundled model).",
+        "Every command that reads images takes --model (a checkpoint path or a bundled model's name; "
+        "default: the bundled model).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (summary, add_arguments, _) in COMMANDS.items():

@@ -31,7 +31,7 @@ from ocr_lstm.model.gate_lstm import GateLSTM
 from ocr_lstm.preprocessing import ImageInput, to_tensor
 
 if TYPE_CHECKING:
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognizer import PreparedImage, Recognizer
 
 DIRECTIONS = ("forward", "reverse")
 GATES = ("forget", "ignore", "use", "long_term")
@@ -132,11 +132,14 @@ def explain_image(recognizer: Recognizer, image: ImageInput, render: bool = True
     server does it in the worker thread that called this; pass False when only
     ``to_dict()`` is wanted.
     """
+    return explain_prepared(recognizer, recognizer.prepare(image), render)
+
+
+def explain_prepared(recognizer: Recognizer, prepared: PreparedImage, render: bool = True) -> Explanation:
+    """:func:`explain_image` for an image already through :meth:`Recognizer.prepare`."""
     model: CRNN = recognizer.model
     gate_lstm = model.lstm if isinstance(model.lstm, GateLSTM) else GateLSTM.from_lstm(model.lstm, True)
-    readings = [
-        _explain_crop(recognizer, gate_lstm, crop) for crop in recognizer.prepare(image).crops
-    ]
+    readings = [_explain_crop(recognizer, gate_lstm, crop) for crop in prepared.crops]
     explanation = max(readings, key=lambda e: e.confidence)
     if render:
         explanation.png  # noqa: B018 (cached_property: renders and keeps the picture)

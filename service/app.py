@@ -21,10 +21,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ocr_lstm import __version__
+from ocr_lstm.explain import Explanation, explain_prepared
 from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
 from service.batcher import MicroBatcher
 from service.errors import ServiceError
-from service.images import ImageLimits, open_image, prepare_upload
+from service.images import ImageLimits, prepare_upload
 from service.metrics import ServiceMetrics
 from service.middleware import BodySizeLimitMiddleware, BodyTooLarge, MetricsMiddleware
 from service.schemas import ErrorOut, Health, ModelInfo, Readiness, RecognitionOut
@@ -100,7 +102,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="ocr-lstm",
         summary="Scene-text recognition (CRNN: CNN + BiLSTM + CTC): post a word image, get its text.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
     )
     app.state.service = state
@@ -122,8 +124,8 @@ def _load_recognizer(settings: ServiceSettings) -> Recognizer:
     return Recognizer(
         settings.model,
         device=settings.device,
-        # A vertical crop is read turned both ways: room for two crops per image.
-        batch_size=2 * settings.max_batch_size,
+        # A tall crop is read upright and turned both ways: room for three crops per image.
+        batch_size=3 * settings.max_batch_size,
         threads=settings.threads,
         decoding=settings.decoding,
     )
@@ -268,7 +270,6 @@ def _add_routes(app: FastAPI) -> None:
         response_class=Response,
         responses={
             200: {"content": {"image/png": {}, "application/json": {}}},
-            501: {"model": ErrorOut},
             **ERRORS,
         },
     )
@@ -278,25 +279,17 @@ def _add_routes(app: FastAPI) -> None:
         file: Annotated[UploadFile, File(description="one image")],
         format: Annotated[Literal["png", "json"], Query(description="png picture or json numbers")] = "png",
     ) -> Response:
-        try:
-            from ocr_lstm.explain import explain_image
-        except ImportError as exc:
-            raise ServiceError(
-                501, "explanations are not available in this installation", "unavailable"
-            ) from exc
         data = await file.read()
         assert state.batcher is not None and state.recognizer is not None
         batcher, recognizer = state.batcher, state.recognizer
 
-        async def run() -> Any:
-            image = await anyio.to_thread.run_sync(
-                open_image, data, state.limits, limiter=state.decode_limiter
-            )
-            image.close()
-            try:
-                return await batcher.run_exclusive(lambda: explain_image(recognizer, data))
-            except (ValueError, OSError) as exc:  # ImageDecodeError is a ValueError
-                raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
+        async def run() -> Explanation:
+            prepared = await _prepare(state, data, None)  # checks and decodes: 4xx on bad input
+            # Only the forward pass holds the model thread; the picture is drawn beside it.
+            explanation = await batcher.run_exclusive(lambda: explain_prepared(recognizer, prepared, render=False))
+            if format == "png":
+                await anyio.to_thread.run_sync(lambda: explanation.png)
+            return explanation
 
         explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
         if format == "json":

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch starts OpenMP (see ocr_lstm.device)
-
 import uvicorn
 
 from ocr_lstm.checkpoint import resolve

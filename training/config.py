@@ -25,7 +25,7 @@ class TrainConfig:
 
     output: str = "runs/default"
     model_size: str = "tiny"
-    charset: str = ""  # empty: ocr_lstm.charset.DEFAULT_SYMBOLS
+    charset: str = ""  # empty: ocr_lstm.charset.DEFAULT_SYMBOLS; with init: symbols added to the checkpoint's
     init: str = ""  # checkpoint to fine-tune from ("default" for the bundled model)
     seed: int = 0
 
@@ -68,7 +68,7 @@ class TrainConfig:
             path = Path(path)
             if not path.is_file() and (CONFIG_DIR / f"{path}.toml").is_file():
                 path = CONFIG_DIR / f"{path}.toml"
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
         for item in overrides or []:
             key, sep, value = item.partition("=")
             if not sep:

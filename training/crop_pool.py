@@ -59,11 +59,11 @@ class CropPool:
         np.save(path / "data.npy", self.data)
         np.save(path / "offsets.npy", self.offsets)
         np.save(path / "widths.npy", self.widths)
-        (path / "meta.json").write_text(json.dumps({"height": self.height, "labels": self.labels}))
+        (path / "meta.json").write_text(json.dumps({"height": self.height, "labels": self.labels}), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> CropPool:
-        meta = json.loads((path / "meta.json").read_text())
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         return cls(
             np.load(path / "data.npy", mmap_mode="r"),
             np.load(path / "offsets.npy"),

@@ -1,4 +1,4 @@
-"""The training curve as a PNG: loss and validation accuracy against samples seen."""
+"""The training curve as a PNG: loss and validation accuracy against the optimiser step."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def _read(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
-    with path.open(newline="") as f:
+    with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 

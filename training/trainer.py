@@ -268,7 +268,7 @@ class Trainer:
         val_sets = self._load_validation() if self.dist.is_main else {}
         resumed = self._try_resume(sampler)
         if self.dist.is_main:
-            (self.output / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+            (self.output / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2), encoding="utf-8")
         train_log = _CsvLog(self.output / "train_log.csv", ["step", "loss", "lr", "samples_per_sec", "elapsed_sec"])
         val_log: _CsvLog | None = None
         batches = iter(sampler)
@@ -342,11 +342,11 @@ class _CsvLog:
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path, self.columns = path, columns
         if not path.is_file():
-            with path.open("w", newline="") as f:
+            with path.open("w", newline="", encoding="utf-8") as f:
                 csv.DictWriter(f, columns).writeheader()
 
     def write(self, row: dict[str, Any]) -> None:
-        with self.path.open("a", newline="") as f:
+        with self.path.open("a", newline="", encoding="utf-8") as f:
             csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(row)
 
 

@@ -37,8 +37,6 @@ def write_synthetic_folder(output: Path, count: int, seed: int, difficulty: floa
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.count < 1:
-        raise ValueError("--count must be at least 1")
     if not 0.0 <= args.difficulty <= 1.0:
         raise ValueError("--difficulty must lie in [0, 1]")
     label_file = write_synthetic_folder(args.output, args.count, args.seed, args.difficulty)

@@ -10,7 +10,7 @@ from pathlib import Path
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
-FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".t1"}
+FONT_SUFFIXES = {".ttf", ".otf", ".ttc"}
 REQUIRED = string.ascii_letters + string.digits
 # Fonts that cover Latin but draw pictures or mathematics rather than words.
 EXCLUDED_NAMES = ("symbol", "dingbat", "emoji", "math", "d050000l", "standardsymbols", "music")
@@ -46,4 +46,4 @@ def find_fonts(dirs: tuple[Path, ...] = FONT_DIRS) -> tuple[tuple[str, frozenset
 def _font_files(dirs: Iterable[Path]) -> Iterable[Path]:
     for directory in dirs:
         if directory.is_dir():
-            yield from (p for p in directory.rglob("*") if p.suffix.lower() in FONT_SUFFIXES - {".t1"})
+            yield from (p for p in directory.rglob("*") if p.suffix.lower() in FONT_SUFFIXES)

@@ -36,7 +36,8 @@ def test_perfect_predictions_score_full_marks() -> None:
 
 
 def test_empty_set_scores_zero() -> None:
-    assert score([], []).samples == 0
+    scores = score([], [])
+    assert (scores.samples, scores.word_accuracy, scores.case_sensitive_accuracy, scores.cer) == (0, 0.0, 0.0, 0.0)
 
 
 def test_mismatched_lengths_are_refused() -> None:

@@ -225,6 +225,5 @@ async def test_wrong_method_and_path_are_json_4xx(client: httpx.AsyncClient) -> 
 
 
 async def test_unreadable_image_for_explain_is_a_4xx(client: httpx.AsyncClient) -> None:
-    pytest.importorskip("ocr_lstm.explain")
     response = await client.post("/v1/explain", files={"file": ("w.png", word_bytes()[:150])})
     assert response.status_code == 422

@@ -92,3 +92,27 @@ def test_dockerfile_serves_on_all_interfaces_inside_the_container() -> None:
     assert "EXPOSE 8000" in dockerfile
     assert '"serve", "--host", "0.0.0.0", "--port", "8000"' in dockerfile
     assert "HEALTHCHECK" in dockerfile
+
+
+def test_train_service_mounts_the_data_the_bundled_recipe_reads_and_writes(compose: dict[str, Any]) -> None:
+    """Inside the image the recipe runs from /app: its ../shared/data paths and its pool
+    cache must land on mounted volumes (the image itself is read-only to the user)."""
+    from posixpath import normpath
+
+    from training.config import TrainConfig
+
+    train = compose["services"]["train"]
+    # "source:target[:mode]", where the source may hold ${VAR:-default}
+    targets = {v.removesuffix(":ro").removesuffix(":rw").rsplit(":", 1)[1] for v in train["volumes"]}
+    command = train["command"]
+    overrides = [command[i + 1] for i, arg in enumerate(command) if arg == "--set"]
+    config = TrainConfig.from_file("bundled", overrides)
+
+    def mounted(path: str) -> bool:
+        resolved = normpath(path if path.startswith("/") else f"/app/{path}")
+        return any(resolved == t or resolved.startswith(t + "/") for t in targets)
+
+    for path in [r.path for r in config.real_sets] + config.val_sets:
+        assert mounted(path), path
+    assert mounted(config.synth_cache) and not any(v.endswith(":ro") for v in train["volumes"] if ":/runs" in v)
+    assert mounted(command[command.index("--output") + 1])

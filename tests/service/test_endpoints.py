@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from pathlib import Path
 
 import httpx
@@ -10,6 +12,8 @@ import pytest
 from service_testing import make_settings, serving, word_bytes
 
 from ocr_lstm.recognizer import Recognizer
+import service.app as app_module
+from ocr_lstm.explain import explain_prepared
 from service.app import create_app
 
 pytestmark = pytest.mark.anyio
@@ -186,15 +190,38 @@ async def test_cors_allows_only_the_configured_origins(tiny_model_path: Path) ->
 
 
 async def test_explain_returns_a_png(client: httpx.AsyncClient) -> None:
-    pytest.importorskip("ocr_lstm.explain")
     response = await client.post("/v1/explain", files={"file": ("w.png", word_bytes())})
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
 
 
+async def test_explain_draws_its_picture_off_the_model_thread(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ~1 s matplotlib render must not hold the thread that reads every batch."""
+    from ocr_lstm.explain import Explanation
+
+    threads: dict[str, str] = {}
+    real_render = Explanation.png.func
+
+    def traced_explain(*args: object, **kwargs: object) -> Explanation:
+        threads["forward"] = threading.current_thread().name
+        return explain_prepared(*args, **kwargs)
+
+    def traced_render(self: Explanation) -> bytes:
+        threads["render"] = threading.current_thread().name
+        return real_render(self)
+
+    monkeypatch.setattr(app_module, "explain_prepared", traced_explain)
+    monkeypatch.setattr(Explanation, "png", functools.cached_property(traced_render))
+    Explanation.png.__set_name__(Explanation, "png")
+    response = await client.post("/v1/explain", files={"file": ("w.png", word_bytes())})
+    assert response.status_code == 200 and response.content.startswith(b"\x89PNG")
+    assert threads["forward"] != threads["render"]
+
+
 async def test_explain_returns_json_with_the_reading(client: httpx.AsyncClient) -> None:
-    pytest.importorskip("ocr_lstm.explain")
     image = word_bytes()
     response = await client.post("/v1/explain", params={"format": "json"}, files={"file": ("w.png", image)})
     assert response.status_code == 200
@@ -206,5 +233,5 @@ async def test_explain_returns_json_with_the_reading(client: httpx.AsyncClient) 
 
 async def test_explain_refuses_a_non_image(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/explain", files={"file": ("w.png", b"%PDF-1.4 nope")})
-    assert response.status_code in (415, 501)  # 501 only where ocr_lstm.explain is not installed
+    assert response.status_code == 415
     assert "detail" in response.json()

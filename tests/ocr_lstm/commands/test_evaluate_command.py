@@ -10,7 +10,7 @@ from word_images import render_word
 
 from ocr_lstm.cli import main
 from ocr_lstm.commands.evaluate import evaluate_dataset
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognizer import Recognition, Recognizer
 
 WORDS = ["hello", "world", "42"]
 
@@ -47,12 +47,22 @@ def test_eval_json_reports_every_score(labelled: Path, tiny_model_path: Path, ca
     assert row["crops_per_sec"] > 0
 
 
-def test_eval_scores_match_the_recognizer_readings(labelled: Path, tiny_model_path: Path) -> None:
+def test_eval_scores_the_readings_against_the_labels_in_order(
+    labelled: Path, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readings (one right, one right but for case, one wrong; the corrupt file reads as
+    nothing) must be paired with their own labels, whatever the model."""
     recognizer = Recognizer(tiny_model_path, device="cpu")
-    readings = [r.text for r in recognizer.recognize([labelled / f"{i}.png" for i in range(len(WORDS))])]
-    expected_correct = sum(r.lower() == w for r, w in zip(readings, WORDS))
+    readings = ["hello", "World", "43"]
+    monkeypatch.setattr(
+        recognizer, "recognize_prepared", lambda prepared: [Recognition(t, 1.0) for t in readings[: len(prepared)]]
+    )
     row = evaluate_dataset(recognizer, str(labelled))
-    assert row["word_accuracy"] == pytest.approx(100.0 * expected_correct / (len(WORDS) + 1))
+    assert row["samples"] == 4 and row["unreadable"] == 1
+    assert row["word_accuracy"] == pytest.approx(50.0)  # hello, world of 4
+    assert row["case_sensitive_accuracy"] == pytest.approx(25.0)  # hello
+    # edits: W->w 1, 43 vs 42 1, "" vs broken 6; over 5 + 5 + 2 + 6 label characters
+    assert row["cer"] == pytest.approx(8 / 18, abs=1e-4)
 
 
 def test_eval_with_another_label_file(labelled: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:

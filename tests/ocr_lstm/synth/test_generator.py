@@ -118,5 +118,7 @@ def test_synth_command_writes_a_labelled_folder(fonts: tuple, tmp_path: Path, ca
 
 
 def test_synth_command_refuses_a_zero_count(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["synth", "--count", "0", "--output", str(tmp_path)]) == 1
-    assert capsys.readouterr().err.startswith("error:")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["synth", "--count", "0", "--output", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip().endswith("argument --count: must be at least 1, got 0")
