@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -13,7 +14,7 @@ from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
 from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.metrics import score
 from ocr_lstm.preprocessing import ImageDecodeError
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +26,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser)
 
 
-def evaluate_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> dict[str, float | str | int]:
-    """Scores of ``recognizer`` on one labelled set; unreadable images count as wrong."""
+@dataclass
+class DatasetReadings:
+    """A labelled set read by a recognizer: one reading per label (None where the
+    image could not be decoded) and the seconds the readable ones took."""
+
+    labels: list[str]
+    readings: list[Recognition | None]
+    seconds: float
+
+    @property
+    def texts(self) -> list[str]:
+        return [r.text if r is not None else "" for r in self.readings]
+
+
+def read_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> DatasetReadings:
+    """Read every image of a labelled set, batched; decoding time is not counted."""
     dataset = open_dataset(Path(path) / label_file) if label_file else open_dataset(path)
-    prepared, labels, unreadable = [], [], 0
+    prepared: list[PreparedImage | None] = []
+    labels = []
     for i in tqdm(range(len(dataset)), desc=f"load {dataset.name}", unit="img", leave=False):
         image, text = dataset[i]
         labels.append(text)
@@ -36,18 +52,22 @@ def evaluate_dataset(recognizer: Recognizer, path: str, label_file: str | None =
             prepared.append(recognizer.prepare(image))
         except ImageDecodeError:
             prepared.append(None)
-            unreadable += 1
     readable = [p for p in prepared if p is not None]
     start = time.perf_counter()
     results = iter(recognizer.recognize_prepared(readable))
     seconds = time.perf_counter() - start
-    predictions = [next(results).text if p is not None else "" for p in prepared]
-    scores = score(predictions, labels)
+    return DatasetReadings(labels, [next(results) if p is not None else None for p in prepared], seconds)
+
+
+def evaluate_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> dict[str, float | str | int]:
+    """Scores of ``recognizer`` on one labelled set; unreadable images count as wrong."""
+    read = read_dataset(recognizer, path, label_file)
+    readable = sum(r is not None for r in read.readings)
     return {
         "dataset": str(path) if not label_file else f"{path}/{label_file}",
-        **scores.as_dict(),
-        "unreadable": unreadable,
-        "crops_per_sec": round(len(readable) / seconds, 1) if seconds > 0 else 0.0,
+        **score(read.texts, read.labels).as_dict(),
+        "unreadable": len(read.readings) - readable,
+        "crops_per_sec": round(readable / read.seconds, 1) if read.seconds > 0 else 0.0,
     }
 
 

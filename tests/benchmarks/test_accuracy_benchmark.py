@@ -1,0 +1,60 @@
+"""benchmarks/accuracy.py scores whatever svt/ic13 folders it is given and explains its errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from word_images import render_word
+
+from ocr_lstm.recognizer import Recognition
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
+
+
+@pytest.fixture(scope="module")
+def accuracy():
+    spec = importlib.util.spec_from_file_location("accuracy_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    for name, words in {"svt": ["HOTEL", "MARKET"], "ic13": ["ship", "First", "BMC"]}.items():
+        folder = tmp_path / name
+        (folder / "images").mkdir(parents=True)
+        for i, word in enumerate(words):
+            render_word(word).save(folder / "images" / f"{i}.png")
+        (folder / "labels.tsv").write_text("".join(f"images/{i}.png\t{w}\n" for i, w in enumerate(words)))
+    (tmp_path / "ic13" / "labels_857.tsv").write_text("images/1.png\tFirst\nimages/2.png\tBMC\n")
+    return tmp_path
+
+
+def test_every_present_set_and_subset_gets_a_row(accuracy, data: Path, tiny_model_path: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    rows_file = tmp_path / "rows.json"
+    assert accuracy.main(["--data", str(data), "--model", str(tiny_model_path), "--threads", "1",
+                          "--failures", "2", "--json", str(rows_file)]) == 0
+    rows = json.loads(rows_file.read_text())
+    assert [(r["set"], r["samples"]) for r in rows] == [("svt", 2), ("ic13", 3), ("ic13 (857)", 2)]
+    out = capsys.readouterr().out
+    assert "right by confidence band" in out and "svt: >= 0.9" in out
+
+
+def test_confidence_bands_and_failures_count_under_the_standard_protocol(accuracy) -> None:
+    read = accuracy.DatasetReadings(
+        labels=["HOTEL", "DIEGO", "ship", "x"],
+        readings=[Recognition("hotel", 0.95), Recognition("Dlego", 0.55), Recognition("shp", 0.2), None],
+        seconds=1.0,
+    )
+    assert accuracy.confidence_bands(read) == [(">= 0.9", 1, 100.0), ("0.5 - 0.9", 1, 0.0), ("< 0.5", 1, 0.0)]
+    assert sorted(accuracy.failures(read, 5)) == ["DIEGO -> Dlego (0.55)", "ship -> shp (0.20)"]
+
+
+def test_missing_data_is_skipped_not_failed(accuracy, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert accuracy.main(["--data", str(tmp_path / "absent")]) == 0
+    assert capsys.readouterr().out.startswith("skipped:")
