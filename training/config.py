@@ -13,10 +13,17 @@ CONFIG_DIR = Path(__file__).parent / "configs"
 
 @dataclass
 class RealSet:
-    """A labelled training set and its share of the real part of each batch."""
+    """A labelled training set and its share of the real part of each batch.
+
+    ``holdout`` crops of it (a fixed random choice, by the run's seed) are never
+    trained on and are validated on as ``<name>_holdout``: a development set from
+    the training distribution, for choices that must not be made on the
+    validation sets.
+    """
 
     path: str
     weight: float = 1.0
+    holdout: int = 0
 
 
 @dataclass

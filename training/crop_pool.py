@@ -41,6 +41,10 @@ class CropPool:
         start, width = int(self.offsets[index]), int(self.widths[index])
         return self.data[start : start + self.height * width].reshape(self.height, width)
 
+    def subset(self, indices: Iterable[int]) -> CropPool:
+        """A new pool holding the crops at ``indices``, in that order."""
+        return CropPool.from_crops(((self.crop(int(i)), self.labels[int(i)]) for i in indices), self.height)
+
     @classmethod
     def from_crops(cls, crops: Iterable[tuple[np.ndarray, str]], height: int) -> CropPool:
         arrays, labels = [], []
@@ -121,6 +125,15 @@ def load_or_render_synthetic(
     pool.save(cache)
     key_file.write_text(json.dumps(key))
     return CropPool.load(cache)
+
+
+def holdout_split(size: int, holdout: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (kept, held out) of a set of ``size`` items: ``holdout`` chosen at random
+    by ``seed``, both sorted; the same arguments always give the same split."""
+    if not 0 <= holdout < size:
+        raise ValueError(f"cannot hold out {holdout} of {size} crops: keep at least one for training")
+    order = np.random.default_rng(seed).permutation(size)
+    return np.sort(order[holdout:]), np.sort(order[:holdout])
 
 
 def load_labelled_pool(

@@ -35,7 +35,13 @@ from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.synth.generator import SynthConfig
 from training.config import TrainConfig
-from training.crop_pool import CropPool, load_labelled_pool, load_or_render_synthetic, training_preprocess
+from training.crop_pool import (
+    CropPool,
+    holdout_split,
+    load_labelled_pool,
+    load_or_render_synthetic,
+    training_preprocess,
+)
 from training.plots import plot_curves
 from training.sampling import MixedBatches
 
@@ -117,6 +123,7 @@ class Trainer:
         self.stale_validations = 0
         self.samples_seen = 0
         self.elapsed = 0.0
+        self.holdout_sets: dict[str, CropPool] = {}  # filled by _load_data, validated on
 
     def _device(self) -> torch.device:
         if self.dist.world_size > 1 and torch.cuda.is_available() and self.config.device in ("auto", "cuda"):
@@ -149,7 +156,17 @@ class Trainer:
                 )
             self._barrier()
             synth = CropPool.load(cache)
-        real = [load_labelled_pool(r.path, preprocess, self.charset) for r in cfg.real_sets]
+        real = []
+        self.holdout_sets = {}
+        for real_set in cfg.real_sets:
+            pool = load_labelled_pool(real_set.path, preprocess, self.charset)
+            if real_set.holdout:
+                kept, held = holdout_split(len(pool), real_set.holdout, cfg.seed)
+                pool = pool.subset(kept)
+                # Read again at inference width: the same crops (the same ones are skipped), not cut to max_width.
+                full = load_labelled_pool(real_set.path, self.preprocess, self.charset)
+                self.holdout_sets[f"{Path(real_set.path).name}_holdout"] = full.subset(held)
+            real.append(pool)
         return MixedBatches(synth, real, [r.weight for r in cfg.real_sets], cfg.real_ratio, cfg.batch_size,
                             cfg.seed * 1000 + self.dist.rank)
 
@@ -161,7 +178,7 @@ class Trainer:
                 keep = range(self.config.val_limit)
                 pool = CropPool.from_crops(((pool.crop(i), pool.labels[i]) for i in keep), pool.height)
             sets[Path(path).name] = pool
-        return sets
+        return {**sets, **self.holdout_sets}
 
     def _barrier(self) -> None:
         if self.dist.world_size > 1:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from word_images import render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.preprocessing import PreprocessConfig
-from training.crop_pool import CropPool, load_labelled_pool, training_preprocess
+from training.crop_pool import CropPool, holdout_split, load_labelled_pool, training_preprocess
 
 
 def test_from_crops_keeps_each_crop_and_label() -> None:
@@ -58,3 +59,27 @@ def test_training_preprocess_only_changes_the_width_bound() -> None:
     bounded = training_preprocess(base, 200)
     assert bounded.max_width == 200
     assert (bounded.height, bounded.min_width, bounded.vertical_ratio) == (base.height, base.min_width, base.vertical_ratio)
+
+
+def test_holdout_split_is_disjoint_complete_and_fixed_by_the_seed() -> None:
+    kept, held = holdout_split(100, 20, seed=3)
+    assert len(held) == 20 and len(kept) == 80
+    assert sorted([*kept, *held]) == list(range(100))
+    again_kept, again_held = holdout_split(100, 20, seed=3)
+    assert held.tolist() == again_held.tolist()
+    assert held.tolist() != holdout_split(100, 20, seed=4)[1].tolist()
+
+
+@pytest.mark.parametrize("holdout", [-1, 10, 11])
+def test_holdout_must_leave_something_to_train_on(holdout: int) -> None:
+    with pytest.raises(ValueError, match="hold out"):
+        holdout_split(10, holdout, seed=0)
+
+
+def test_subset_keeps_crops_and_labels_in_the_given_order() -> None:
+    crops = [(np.full((32, 8 * (i + 1)), i, np.uint8), f"w{i}") for i in range(4)]
+    pool = CropPool.from_crops(crops, 32)
+    part = pool.subset([3, 1])
+    assert part.labels == ["w3", "w1"]
+    np.testing.assert_array_equal(part.crop(0), crops[3][0])
+    np.testing.assert_array_equal(part.crop(1), crops[1][0])

@@ -128,3 +128,18 @@ def test_fine_tuning_onto_a_larger_charset_starts_from_the_checkpoint(tmp_path: 
     for name, value in source.model.state_dict().items():
         if not name.startswith("head."):
             assert bool((tuned.model.state_dict()[name] == value).all()), name
+
+
+def test_held_out_crops_are_validated_on_and_never_drawn_for_training(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40, 48, 56))  # 15 crops
+    config = quick_config(tmp_path, data, real_sets=[{"path": str(data), "holdout": 5}], steps=1)
+    trainer = Trainer(config)
+    sampler = trainer._load_data()
+    validation = trainer._load_validation()
+    held = validation["words_holdout"]
+    assert len(held) == 5 and len(sampler.pools[0]) == 10
+    trained = {sampler.pools[0].crop(i).tobytes() for i in range(10)}
+    # Held-out crops are read at inference width; at 128 px or less they match the training form exactly.
+    assert all(held.crop(i).tobytes() not in trained for i in range(5))
+    results = trainer.validate(validation)
+    assert {"words_holdout_word_acc", "words_holdout_cer", "mean_word_acc"} <= set(results)
