@@ -172,7 +172,8 @@ def to_tensor(crops: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     widths = torch.tensor([c.shape[1] for c in crops], dtype=torch.long)
     batch = torch.zeros((len(crops), 1, height, int(widths.max())), dtype=torch.float32)
     for i, crop in enumerate(crops):
-        batch[i, 0, :, : crop.shape[1]] = torch.from_numpy(crop).float().div_(127.5).sub_(1.0)
+        # astype copies: crops may be read-only views of a memory-mapped pool.
+        batch[i, 0, :, : crop.shape[1]] = torch.from_numpy(crop.astype(np.float32)).div_(127.5).sub_(1.0)
     return batch, widths
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,13 @@ def test_width_sorted_batches_group_similar_widths_and_keep_every_index() -> Non
 def test_width_sorted_batches_refuses_a_zero_batch_size() -> None:
     with pytest.raises(ValueError):
         width_sorted_batches([1, 2], 0)
+
+
+def test_read_only_crops_batch_without_a_warning() -> None:
+    """Training batches come from a memory-mapped, read-only pool."""
+    crop = np.full((32, 20), 255, np.uint8)
+    crop.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batch, widths = to_tensor([crop])
+    assert widths.tolist() == [20] and float(batch.max()) == 1.0
