@@ -20,9 +20,9 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from ocr_lstm.commands.evaluate import DatasetReadings, read_dataset  # noqa: E402
-from ocr_lstm.metrics import score, standard_form  # noqa: E402
-from ocr_lstm.recognizer import Recognizer  # noqa: E402
+from ocr_lstm.commands.evaluate import DatasetReadings, read_dataset
+from ocr_lstm.metrics import score, standard_form
+from ocr_lstm.recognizer import Recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = [("svt", None), ("ic13", None), ("ic13", "labels_1015.tsv"), ("ic13", "labels_857.tsv")]

@@ -26,15 +26,15 @@ from collections.abc import Callable, Sequence
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-import ocr_lstm.recognizer as recognizer_module  # noqa: E402
-from ocr_lstm.checkpoint import load_checkpoint  # noqa: E402
-from ocr_lstm.data.datasets import open_dataset  # noqa: E402
-from ocr_lstm.metrics import score  # noqa: E402
-from ocr_lstm.preprocessing import to_tensor  # noqa: E402
-from ocr_lstm.recognizer import Recognizer  # noqa: E402
+import ocr_lstm.recognizer as recognizer_module
+from ocr_lstm.checkpoint import load_checkpoint
+from ocr_lstm.data.datasets import open_dataset
+from ocr_lstm.metrics import score
+from ocr_lstm.preprocessing import to_tensor
+from ocr_lstm.recognizer import Recognizer
 
 BUCKET = 64
 

@@ -16,10 +16,10 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402
+import torch
 
-from training.config import TrainConfig  # noqa: E402
-from training.trainer import Trainer  # noqa: E402
+from training.config import TrainConfig
+from training.trainer import Trainer
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import torch
 
 from ocr_lstm.charset import BLANK, Charset
 from ocr_lstm.decoding import Decoded
-from ocr_lstm.model.crnn import WIDTH_STRIDE, CRNN
+from ocr_lstm.model.crnn import CRNN, WIDTH_STRIDE
 from ocr_lstm.model.gate_lstm import GateLSTM
 from ocr_lstm.preprocessing import ImageInput, to_tensor
 

@@ -12,14 +12,14 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import cv2
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ImageInput = Union[str, Path, bytes, bytearray, Image.Image, np.ndarray]
+ImageInput = str | Path | bytes | bytearray | Image.Image | np.ndarray
 
 WIDTH_MULTIPLE = 4  # the CNN downsamples the width by 4: keep widths divisible
 

@@ -149,7 +149,7 @@ class MicroBatcher(Generic[T, R]):
                     break
                 try:
                     batch.append(await asyncio.wait_for(self._queue.get(), remaining))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
         except asyncio.CancelledError:
             _cancel(batch)

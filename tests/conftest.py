@@ -11,15 +11,15 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from word_images import render_word  # noqa: E402
+import pytest
+import torch
+from word_images import render_word
 
-from ocr_lstm.charset import Charset  # noqa: E402
-from ocr_lstm.checkpoint import save_checkpoint  # noqa: E402
-from ocr_lstm.model.config import preset  # noqa: E402
-from ocr_lstm.model.crnn import CRNN  # noqa: E402
-from ocr_lstm.preprocessing import PreprocessConfig  # noqa: E402
+from ocr_lstm.charset import Charset
+from ocr_lstm.checkpoint import save_checkpoint
+from ocr_lstm.model.config import preset
+from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.preprocessing import PreprocessConfig
 
 torch.set_num_threads(1)
 

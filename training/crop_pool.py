@@ -20,7 +20,13 @@ from tqdm import tqdm
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.data.datasets import open_dataset
-from ocr_lstm.preprocessing import ImageDecodeError, PreprocessConfig, prepare_crop, resize_to_height, to_grayscale
+from ocr_lstm.preprocessing import (
+    ImageDecodeError,
+    PreprocessConfig,
+    prepare_crop,
+    resize_to_height,
+    to_grayscale,
+)
 from ocr_lstm.synth.generator import SynthConfig, SynthGenerator
 
 

@@ -147,21 +147,21 @@ class GateLSTM(nn.Module):
         return gates.train(lstm.training)
 
     def forward(
-        self, input: torch.Tensor | PackedSequence, state: State | None = None  # noqa: A002
+        self, input: torch.Tensor | PackedSequence, state: State | None = None
     ) -> tuple[torch.Tensor | PackedSequence, State]:
         """``nn.LSTM``'s call: ``(output, (h_n, c_n))``; a packed input gives a packed output."""
         output, final, _ = self._run(input, state, record=False)
         return output, final
 
     def trace(
-        self, input: torch.Tensor | PackedSequence, state: State | None = None  # noqa: A002
+        self, input: torch.Tensor | PackedSequence, state: State | None = None
     ) -> GateTrace:
         """The forward pass and every gate of every step, for explanation."""
         output, final, records = self._run(input, state, record=True)
         return GateTrace(output, final, records)
 
     def _run(
-        self, input: torch.Tensor | PackedSequence, state: State | None, record: bool  # noqa: A002
+        self, input: torch.Tensor | PackedSequence, state: State | None, record: bool
     ) -> tuple[torch.Tensor | PackedSequence, State, list[list[GateRecord]]]:
         packed = input if isinstance(input, PackedSequence) else None
         if packed is not None:

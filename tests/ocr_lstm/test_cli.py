@@ -39,7 +39,7 @@ def test_counts_must_be_positive_whole_numbers(option: str, value: str, capsys: 
 def test_a_missing_optional_dependency_is_one_line_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    import ocr_lstm.export as export
+    from ocr_lstm import export
 
     def import_module(name: str) -> object:
         raise ModuleNotFoundError(f"No module named {name!r}")

@@ -13,10 +13,10 @@ import torch
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from ocr_lstm.checkpoint import load_checkpoint  # noqa: E402
-from ocr_lstm.cli import main  # noqa: E402
-from ocr_lstm.export import OnnxRunner, export_onnx  # noqa: E402
-from ocr_lstm.recognizer import Recognizer  # noqa: E402
+from ocr_lstm.checkpoint import load_checkpoint
+from ocr_lstm.cli import main
+from ocr_lstm.export import OnnxRunner, export_onnx
+from ocr_lstm.recognizer import Recognizer
 
 TOLERANCE = 1e-4
 

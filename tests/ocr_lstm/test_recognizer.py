@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from word_images import random_rgb, render_word
 from PIL import Image
+from word_images import random_rgb, render_word
 
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.preprocessing import ImageDecodeError

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from service_testing import make_settings, serving, word_bytes
 
-from ocr_lstm.recognizer import Recognizer
 import service.app as app_module
 from ocr_lstm.explain import explain_prepared
+from ocr_lstm.recognizer import Recognizer
 from service.app import create_app
 
 pytestmark = pytest.mark.anyio

@@ -65,7 +65,7 @@ def test_holdout_split_is_disjoint_complete_and_fixed_by_the_seed() -> None:
     kept, held = holdout_split(100, 20, seed=3)
     assert len(held) == 20 and len(kept) == 80
     assert sorted([*kept, *held]) == list(range(100))
-    again_kept, again_held = holdout_split(100, 20, seed=3)
+    _, again_held = holdout_split(100, 20, seed=3)
     assert held.tolist() == again_held.tolist()
     assert held.tolist() != holdout_split(100, 20, seed=4)[1].tolist()
 

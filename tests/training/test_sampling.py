@@ -12,7 +12,7 @@ import torch
 from ocr_lstm.charset import Charset
 from ocr_lstm.preprocessing import WIDTH_MULTIPLE
 from training.crop_pool import CropPool
-from training.sampling import MixedBatches, lower_resolution, shear_and_tilt, shift_vertically, augment_crop
+from training.sampling import MixedBatches, augment_crop, lower_resolution, shear_and_tilt, shift_vertically
 
 
 def pool(labels: list[str], widths: list[int], fill: int = 0) -> CropPool:
