@@ -128,6 +128,7 @@ def _load_recognizer(settings: ServiceSettings) -> Recognizer:
         batch_size=3 * settings.max_batch_size,
         threads=settings.threads,
         decoding=settings.decoding,
+        backend=settings.backend,
     )
 
 

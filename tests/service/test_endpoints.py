@@ -235,3 +235,21 @@ async def test_explain_refuses_a_non_image(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/explain", files={"file": ("w.png", b"%PDF-1.4 nope")})
     assert response.status_code == 415
     assert "detail" in response.json()
+
+
+async def test_onnx_backend_setting_serves_the_same_readings(tiny_model_path: Path, reference: Recognizer) -> None:
+    pytest.importorskip("onnxruntime")
+    app = create_app(make_settings(tiny_model_path, backend="onnx"))
+    async with serving(app) as client:
+        words = [word_bytes(w) for w in ("hello", "world")]
+        response = await client.post("/v1/recognize", files=[("files", (f"{i}.png", w)) for i, w in enumerate(words)])
+    assert app.state.service.recognizer.backend == "onnx"
+    assert response.status_code == 200
+    expected = [r.as_dict() for r in reference.recognize(words)]
+    assert [r["text"] for r in response.json()] == [e["text"] for e in expected]
+    assert [r["confidence"] for r in response.json()] == pytest.approx([e["confidence"] for e in expected], abs=1e-3)
+
+
+def test_unknown_backend_setting_is_refused(tiny_model_path: Path) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        make_settings(tiny_model_path, backend="tensorrt")
