@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -133,19 +133,24 @@ def load_or_render_synthetic(
     return CropPool.load(cache)
 
 
-def holdout_split(size: int, holdout: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(size: int, holdout: int, seed: int) -> tuple[list[int], list[int]]:
     """Indices (kept, held out) of a set of ``size`` items: ``holdout`` chosen at random
     by ``seed``, both sorted; the same arguments always give the same split."""
     if not 0 <= holdout < size:
         raise ValueError(f"cannot hold out {holdout} of {size} crops: keep at least one for training")
     order = np.random.default_rng(seed).permutation(size)
-    return np.sort(order[holdout:]), np.sort(order[:holdout])
+    return sorted(order[holdout:].tolist()), sorted(order[:holdout].tolist())
 
 
 def load_labelled_pool(
-    path: str | Path, preprocess: PreprocessConfig, charset: Charset, clean_labels: bool = True
+    path: str | Path,
+    preprocess: PreprocessConfig,
+    charset: Charset,
+    clean_labels: bool = True,
+    indices: Sequence[int] | None = None,
 ) -> CropPool:
-    """Decode a labelled dataset into a pool; unreadable images are skipped.
+    """Decode a labelled dataset (or the items at ``indices``) into a pool; unreadable
+    images are skipped.
 
     For training, labels are cleaned to what the charset can spell and empty ones
     skipped. ``clean_labels=False`` keeps them as written, for validation scored
@@ -153,7 +158,8 @@ def load_labelled_pool(
     """
     dataset = open_dataset(path)
     crops = []
-    for i in tqdm(range(len(dataset)), desc=f"load {Path(path).name}", unit="img", leave=False):
+    chosen = range(len(dataset)) if indices is None else indices
+    for i in tqdm(chosen, desc=f"load {Path(path).name}", unit="img", leave=False):
         image, text = dataset[i]
         if clean_labels:
             text = charset.clean(text)

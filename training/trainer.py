@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
 from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.device import configure_threads, select_device
 from ocr_lstm.metrics import score
 from ocr_lstm.model.config import preset
@@ -159,14 +160,14 @@ class Trainer:
         real = []
         self.holdout_sets = {}
         for real_set in cfg.real_sets:
-            pool = load_labelled_pool(real_set.path, preprocess, self.charset)
+            kept: list[int] | None = None
             if real_set.holdout:
-                kept, held = holdout_split(len(pool), real_set.holdout, cfg.seed)
-                pool = pool.subset(kept)
-                # Read again at inference width: the same crops (the same ones are skipped), not cut to max_width.
-                full = load_labelled_pool(real_set.path, self.preprocess, self.charset)
-                self.holdout_sets[f"{Path(real_set.path).name}_holdout"] = full.subset(held)
-            real.append(pool)
+                kept, held = holdout_split(len(open_dataset(real_set.path)), real_set.holdout, cfg.seed)
+                # Held-out crops are read at inference width, as validation reads, not cut to max_width.
+                self.holdout_sets[f"{Path(real_set.path).name}_holdout"] = load_labelled_pool(
+                    real_set.path, self.preprocess, self.charset, indices=held
+                )
+            real.append(load_labelled_pool(real_set.path, preprocess, self.charset, indices=kept))
         return MixedBatches(synth, real, [r.weight for r in cfg.real_sets], cfg.real_ratio, cfg.batch_size,
                             cfg.seed * 1000 + self.dist.rank)
 
@@ -175,8 +176,7 @@ class Trainer:
         for path in self.config.val_sets:
             pool = load_labelled_pool(path, self.preprocess, self.charset, clean_labels=False)
             if self.config.val_limit and len(pool) > self.config.val_limit:
-                keep = range(self.config.val_limit)
-                pool = CropPool.from_crops(((pool.crop(i), pool.labels[i]) for i in keep), pool.height)
+                pool = pool.subset(range(self.config.val_limit))
             sets[Path(path).name] = pool
         return {**sets, **self.holdout_sets}
 

@@ -10,6 +10,7 @@ from word_images import render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.preprocessing import PreprocessConfig
+from training import crop_pool
 from training.crop_pool import CropPool, holdout_split, load_labelled_pool, training_preprocess
 
 
@@ -66,8 +67,8 @@ def test_holdout_split_is_disjoint_complete_and_fixed_by_the_seed() -> None:
     assert len(held) == 20 and len(kept) == 80
     assert sorted([*kept, *held]) == list(range(100))
     _, again_held = holdout_split(100, 20, seed=3)
-    assert held.tolist() == again_held.tolist()
-    assert held.tolist() != holdout_split(100, 20, seed=4)[1].tolist()
+    assert held == again_held
+    assert held != holdout_split(100, 20, seed=4)[1]
 
 
 @pytest.mark.parametrize("holdout", [-1, 10, 11])
@@ -83,3 +84,14 @@ def test_subset_keeps_crops_and_labels_in_the_given_order() -> None:
     assert part.labels == ["w3", "w1"]
     np.testing.assert_array_equal(part.crop(0), crops[3][0])
     np.testing.assert_array_equal(part.crop(1), crops[1][0])
+
+
+def test_labelled_pool_reads_only_the_given_items(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i, word in enumerate(["one", "two", "three"]):
+        render_word(word).save(tmp_path / f"{i}.png")
+    (tmp_path / "labels.tsv").write_text("0.png\tone\n1.png\ttwo\n2.png\tthree\n")
+    decoded: list[int] = []
+    real_prepare = crop_pool.prepare_crop
+    monkeypatch.setattr(crop_pool, "prepare_crop", lambda image, pre: decoded.append(1) or real_prepare(image, pre))
+    pool = load_labelled_pool(tmp_path, training_preprocess(PreprocessConfig(), 128), Charset(), indices=[2, 0])
+    assert pool.labels == ["three", "one"] and len(decoded) == 2
