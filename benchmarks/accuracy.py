@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ocr_lstm.commands.evaluate import DatasetReadings, read_dataset
-from ocr_lstm.metrics import score, standard_form
+from ocr_lstm.metrics import standard_form
 from ocr_lstm.recognizer import Recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -68,12 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         if not folder.is_dir() or (labels and not (folder / labels).is_file()):
             continue
         read = read_dataset(recognizer, str(folder), labels)
-        readable = sum(r is not None for r in read.readings)
-        row = {
-            "set": name + (f" ({labels.removeprefix('labels_').removesuffix('.tsv')})" if labels else ""),
-            **score(read.texts, read.labels).as_dict(),
-            "crops_per_sec": round(readable / read.seconds, 1) if read.seconds > 0 else 0.0,
-        }
+        subset = f" ({labels.removeprefix('labels_').removesuffix('.tsv')})" if labels else ""
+        row = {"set": name + subset, **read.summary()}
         rows.append(row)
         if labels is None:
             reads[name] = read
@@ -83,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, read in reads.items():
         bands = ", ".join(f"{band}: {pct:.1f} % of {n}" for band, n, pct in confidence_bands(read))
         print(f"  {name}: {bands}")
-    for name, read in reads.items():
-        if args.failures:
+    if args.failures:
+        for name, read in reads.items():
             print(f"\n{name}, {args.failures} wrong readings at random (label -> reading (confidence)):")
             for line in failures(read, args.failures):
                 print(f"  {line}")

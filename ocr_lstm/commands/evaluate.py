@@ -39,6 +39,15 @@ class DatasetReadings:
     def texts(self) -> list[str]:
         return [r.text if r is not None else "" for r in self.readings]
 
+    def summary(self) -> dict[str, float | int]:
+        """Scores (unreadable images count as wrong), unreadable count and batched crops/s."""
+        readable = sum(r is not None for r in self.readings)
+        return {
+            **score(self.texts, self.labels).as_dict(),
+            "unreadable": len(self.readings) - readable,
+            "crops_per_sec": round(readable / self.seconds, 1) if self.seconds > 0 else 0.0,
+        }
+
 
 def read_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> DatasetReadings:
     """Read every image of a labelled set, batched; decoding time is not counted."""
@@ -61,14 +70,8 @@ def read_dataset(recognizer: Recognizer, path: str, label_file: str | None = Non
 
 def evaluate_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> dict[str, float | str | int]:
     """Scores of ``recognizer`` on one labelled set; unreadable images count as wrong."""
-    read = read_dataset(recognizer, path, label_file)
-    readable = sum(r is not None for r in read.readings)
-    return {
-        "dataset": str(path) if not label_file else f"{path}/{label_file}",
-        **score(read.texts, read.labels).as_dict(),
-        "unreadable": len(read.readings) - readable,
-        "crops_per_sec": round(readable / read.seconds, 1) if read.seconds > 0 else 0.0,
-    }
+    dataset = str(path) if not label_file else f"{path}/{label_file}"
+    return {"dataset": dataset, **read_dataset(recognizer, path, label_file).summary()}
 
 
 def run(args: argparse.Namespace) -> int:
