@@ -2,7 +2,7 @@
 
     python benchmarks/train_step.py [--steps 10] [--bf16]
 
-Uses the bundled recipe (tiny model, batch 64) on a small synthetic pool rendered
+Uses the bundled recipe (its model size, batch 64) on a small synthetic pool rendered
 into a temporary folder, so it needs no ../shared. ``--bf16`` also times the step
 under CPU bf16 autocast, which the training loop does not use.
 """
