@@ -7,6 +7,8 @@ Kept in numpy, outside any compiled graph. Three strategies:
   alignment of a prefix, so it can beat greedy when the best path is split.
 * a ``lexicon``: the most probable word of a list under the CTC likelihood,
   among the candidates closest (edit distance) to the unconstrained reading.
+* a ``word_prior`` (:mod:`ocr_lstm.word_prior`): an open vocabulary instead, where
+  a frequent word wins only a close call against what the image shows.
 
 An ``allowlist`` removes every other symbol before decoding. Per-character
 confidence is the highest probability the character reaches on the frames of
@@ -19,13 +21,17 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+import torch
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ocr_lstm.charset import BLANK, Charset
+
+if TYPE_CHECKING:
+    from ocr_lstm.word_prior import WordPrior
 
 NEG_INF = -np.inf
 
@@ -100,28 +106,29 @@ def prefix_beam_search(log_probs: np.ndarray, beam_width: int = 10, prune: float
     return list(max(beams.items(), key=lambda kv: _logsumexp(*kv[1]))[0])
 
 
+def ctc_log_likelihoods(log_probs: np.ndarray, label_sequences: Sequence[Sequence[int]]) -> np.ndarray:
+    """log P(labels | frames), summed over all CTC alignments, for several label
+    sequences of one crop in one batched ``ctc_loss`` call; -inf where none fits."""
+    frames = torch.from_numpy(np.ascontiguousarray(log_probs, dtype=np.float32))
+    count = len(label_sequences)
+    lengths = torch.tensor([len(s) for s in label_sequences], dtype=torch.long)
+    targets = torch.zeros(count, max(1, int(lengths.max())), dtype=torch.long)
+    for i, sequence in enumerate(label_sequences):
+        targets[i, : len(sequence)] = torch.tensor(list(sequence), dtype=torch.long)
+    loss = torch.nn.functional.ctc_loss(
+        frames.unsqueeze(1).expand(-1, count, -1),
+        targets,
+        torch.full((count,), frames.shape[0], dtype=torch.long),
+        lengths,
+        blank=BLANK,
+        reduction="none",
+    )
+    return -loss.double().numpy()
+
+
 def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int]) -> float:
-    """log P(labels | frames), summed over all CTC alignments (forward algorithm)."""
-    if not labels:
-        # One alignment, all blanks; the recursion below needs at least one label.
-        return float(log_probs[:, BLANK].sum())
-    extended = [BLANK]
-    for label in labels:
-        extended += [label, BLANK]
-    steps, states = log_probs.shape[0], len(extended)
-    if states > 2 * steps + 1:
-        return NEG_INF
-    alpha = np.full(states, NEG_INF)
-    alpha[0] = log_probs[0, BLANK]
-    alpha[1] = log_probs[0, extended[1]]
-    ext = np.array(extended)
-    can_skip = np.zeros(states, dtype=bool)
-    can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
-    for t in range(1, steps):
-        shifted1 = np.concatenate(([NEG_INF], alpha[:-1]))
-        shifted2 = np.where(can_skip, np.concatenate(([NEG_INF, NEG_INF], alpha[:-2])), NEG_INF)
-        alpha = np.logaddexp(np.logaddexp(alpha, shifted1), shifted2) + log_probs[t, ext]
-    return float(np.logaddexp(alpha[-1], alpha[-2]))
+    """log P(labels | frames) of one label sequence (see :func:`ctc_log_likelihoods`)."""
+    return float(ctc_log_likelihoods(log_probs, [labels])[0])
 
 
 def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[float]:
@@ -172,6 +179,7 @@ class CTCDecoder:
     allowlist: str | None = None
     lexicon: Sequence[str] | None = None
     lexicon_candidates: int = 20
+    word_prior: WordPrior | None = None
 
     def __post_init__(self) -> None:
         if self.method not in ("greedy", "beam"):
@@ -209,6 +217,12 @@ class CTCDecoder:
         if self._lexicon:
             labels = self._closest_word(log_probs, self.charset.decode(labels))
             confidences = align_confidences(log_probs, labels)
+        elif self.word_prior is not None:
+            reading = self.charset.decode(labels)
+            rescored = self.word_prior.rescore(log_probs, reading, _word_confidence(log_probs, confidences))
+            if rescored != reading:
+                labels = self.charset.encode(rescored)
+                confidences = align_confidences(log_probs, labels)
         return Decoded(self.charset.decode(labels), _word_confidence(log_probs, confidences), confidences)
 
     def decode_batch(self, log_probs: np.ndarray, lengths: Iterable[int]) -> list[Decoded]:
@@ -220,7 +234,7 @@ class CTCDecoder:
             reading, self._lexicon, scorer=Levenshtein.distance, limit=self.lexicon_candidates
         )
         words = [m[0] for m in matches]
-        scores = [ctc_log_likelihood(log_probs, self.charset.encode(w)) for w in words]
+        scores = ctc_log_likelihoods(log_probs, [self.charset.encode(w) for w in words])
         return self.charset.encode(words[int(np.argmax(scores))])
 
 

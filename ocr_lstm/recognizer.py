@@ -22,9 +22,12 @@ from ocr_lstm.preprocessing import (
     to_tensor,
     width_sorted_batches,
 )
+from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
 
 if TYPE_CHECKING:
     from ocr_lstm.export import OnnxRunner
+
+DEFAULT_WORD_PRIOR = WordPriorConfig()
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,10 @@ class Recognizer:
 
     ``model`` is a path or the name of a bundled model. Crops are batched by
     width; tall crops (rotated words, or single upright letters) are read as given
-    and turned both ways, and the most confident reading wins.
+    and turned both ways, and the most confident reading wins. ``word_prior``
+    settles close calls in favour of frequent English words
+    (:mod:`ocr_lstm.word_prior`); ``None`` reads what the model reads, and a
+    ``lexicon`` replaces it.
     """
 
     def __init__(
@@ -76,6 +82,7 @@ class Recognizer:
         lexicon: Sequence[str] | None = None,
         channels_last: bool = True,
         backend: Literal["torch", "onnx"] = "torch",
+        word_prior: WordPriorConfig | None = DEFAULT_WORD_PRIOR,
     ) -> None:
         configure_threads(threads)
         self.device = select_device(device)
@@ -97,7 +104,10 @@ class Recognizer:
         self.preprocess = self.checkpoint.preprocess
         self.charset = self.checkpoint.charset
         self.batch_size = batch_size
-        self.decoder = CTCDecoder(self.charset, decoding, beam_width, allowlist, lexicon)
+        self.decoder = CTCDecoder(
+            self.charset, decoding, beam_width, allowlist, lexicon,
+            word_prior=english_word_prior(self.charset, word_prior) if word_prior is not None else None,
+        )
 
     @property
     def name(self) -> str:
@@ -130,10 +140,14 @@ class Recognizer:
             results.append(_to_recognition(best))
         return results
 
-    @torch.inference_mode()
     def decode_crops(self, crops: Sequence[np.ndarray]) -> list[Decoded]:
         """Decode already resized crops, batched by width."""
-        out: list[Decoded | None] = [None] * len(crops)
+        return [self.decoder.decode(log_probs) for log_probs in self.frame_log_probs(crops)]
+
+    @torch.inference_mode()
+    def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Each resized crop's (T, C) per-frame log-probabilities, batched by width."""
+        out: list[np.ndarray | None] = [None] * len(crops)
         for batch in width_sorted_batches([c.shape[1] for c in crops], self.batch_size):
             images, widths = to_tensor([crops[i] for i in batch])
             if self.onnx is not None:
@@ -144,9 +158,9 @@ class Recognizer:
                     images = images.contiguous(memory_format=torch.channels_last)
                 log_probs = self.model(images, widths.to(self.device)).cpu().numpy()
             lengths = self.model.output_lengths(widths).tolist()
-            for i, decoded in zip(batch, self.decoder.decode_batch(log_probs, lengths)):
-                out[i] = decoded
-        return [d for d in out if d is not None]
+            for position, (i, length) in enumerate(zip(batch, lengths)):
+                out[i] = log_probs[:length, position]
+        return [lp for lp in out if lp is not None]
 
     def describe(self) -> dict[str, Any]:
         """What is loaded: for ``GET /v1/model`` and ``--help`` style reports."""

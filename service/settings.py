@@ -21,6 +21,9 @@ class ServiceSettings(BaseSettings):
     device: str = Field("auto", description="auto (CUDA when present), cpu, cuda or cuda:N")
     threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
     decoding: Literal["greedy", "beam"] = Field("greedy", description="CTC decoding")
+    word_prior: bool = Field(
+        True, description="let frequent English words win close calls (off for non-English text, codes, names)"
+    )
     backend: Literal["torch", "onnx"] = Field(
         "torch", description="run the model with PyTorch, or ONNX Runtime on the CPU (needs ocr-lstm[onnx])"
     )

@@ -258,13 +258,15 @@ class Trainer:
         """Standard-protocol scores on pre-resized crops, decoded as a Recognizer decodes them.
 
         Tall crops are read upright only: the Recognizer's rotated readings need the
-        original image, which the pool no longer holds.
+        original image, which the pool no longer holds. No word prior: validation
+        follows the model itself, and the prior is tuned on it afterwards.
         """
         reader = Recognizer(
             Checkpoint(self.model, self.charset, self.preprocess),
             device=str(self.device),
             batch_size=128,
             channels_last=self.config.channels_last,
+            word_prior=None,
         )
         results: dict[str, float] = {}
         for name, pool in sets.items():

@@ -6,7 +6,7 @@ import argparse
 
 from ocr_lstm.checkpoint import DEFAULT_MODEL
 from ocr_lstm.commands.argtypes import positive_int
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognizer import DEFAULT_WORD_PRIOR, Recognizer
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +18,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
     group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default: greedy)")
     group.add_argument("--allowlist", default=None, help="only these characters may be read")
+    group.add_argument("--word-prior", action=argparse.BooleanOptionalAction, default=True,
+                       help="let frequent English words win close calls (default: on; off for non-English text, "
+                       "codes and names)")
     group.add_argument("--backend", choices=["torch", "onnx"], default="torch",
                        help="run the model with PyTorch or ONNX Runtime (CPU) (default: %(default)s)")
 
@@ -31,4 +34,5 @@ def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
         decoding=args.decoding,
         allowlist=args.allowlist,
         backend=args.backend,
+        word_prior=DEFAULT_WORD_PRIOR if args.word_prior else None,
     )

@@ -34,3 +34,8 @@ def accuracy() -> ModuleType:
 @pytest.fixture(scope="module")
 def load() -> ModuleType:
     return load_script("load")
+
+
+@pytest.fixture(scope="module")
+def word_prior() -> ModuleType:
+    return load_script("word_prior")

@@ -8,6 +8,7 @@ import pytest
 from word_images import render_word
 
 from ocr_lstm.cli import COMMANDS, build_parser, main
+from ocr_lstm.commands.common import recognizer_from_args
 from ocr_lstm.data.datasets import LmdbDataset
 
 
@@ -65,3 +66,10 @@ def test_lmdb_command_converts_a_labelled_folder(tmp_path: Path, capsys: pytest.
     assert main(["lmdb", str(folder), str(tmp_path / "db")]) == 0
     assert "1 samples" in capsys.readouterr().out
     assert LmdbDataset(tmp_path / "db")[0][1] == "one"
+
+
+def test_the_word_prior_can_be_turned_off_on_the_command_line(tiny_model_path: Path) -> None:
+    on = build_parser().parse_args(["eval", "set", "--model", str(tiny_model_path)])
+    off = build_parser().parse_args(["eval", "set", "--model", str(tiny_model_path), "--no-word-prior"])
+    assert recognizer_from_args(on).decoder.word_prior is not None
+    assert recognizer_from_args(off).decoder.word_prior is None

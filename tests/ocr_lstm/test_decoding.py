@@ -2,43 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
+from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import BLANK, Charset
 from ocr_lstm.decoding import (
     CTCDecoder,
     align_confidences,
     ctc_log_likelihood,
+    ctc_log_likelihoods,
     greedy_path,
     prefix_beam_search,
 )
-
-CHARSET = Charset("abcdehlotuy ")
-
-
-def frames(*rows: dict[str, float] | str, charset: Charset = CHARSET) -> np.ndarray:
-    """Log-probabilities (T, C) from per-frame probabilities; ``-`` is the blank.
-
-    A row given as a string puts 0.9 on that symbol; probability left over is
-    spread evenly over the other classes.
-    """
-    matrix = np.zeros((len(rows), charset.num_classes))
-    for t, row in enumerate(rows):
-        if isinstance(row, str):
-            row = {row: 0.9}
-        rest = [c for c in range(charset.num_classes)]
-        for symbol, prob in row.items():
-            index = BLANK if symbol == "-" else charset.symbols.index(symbol) + 1
-            matrix[t, index] = prob
-            rest.remove(index)
-        left = 1.0 - sum(row.values())
-        assert left >= 0
-        matrix[t, rest] = max(left, 1e-9) / len(rest)
-    return np.log(matrix / matrix.sum(axis=1, keepdims=True))
 
 
 def test_greedy_collapses_repeats_and_removes_blanks() -> None:
@@ -201,18 +181,36 @@ def test_decode_batch_ignores_frames_past_each_length() -> None:
     assert [r.text for r in results] == ["ab", "d"]
 
 
-@pytest.mark.parametrize(
-    "labels", [[], [1], [1, 1], [2, 3, 2], [1, 2, 3, 4, 5], [4, 4, 4], [6, 1, 6, 1, 2, 2, 3]]
-)
-def test_ctc_log_likelihood_matches_torch_ctc_loss(labels: list[int]) -> None:
+def _collapse(path: tuple[int, ...]) -> list[int]:
+    labels, previous = [], BLANK
+    for label in path:
+        if label != BLANK and label != previous:
+            labels.append(label)
+        previous = label
+    return labels
+
+
+@pytest.mark.parametrize("labels", [[], [1], [1, 1], [2, 3, 2], [1, 2, 3], [3, 3, 3]])
+def test_ctc_log_likelihood_sums_every_alignment(labels: list[int]) -> None:
+    """Against brute force: every path of 6 frames over 4 classes that collapses to the labels."""
     generator = torch.Generator().manual_seed(len(labels))
-    steps, classes = 15, 8
-    log_probs = torch.randn(steps, 1, classes, generator=generator, dtype=torch.float64).log_softmax(-1)
-    expected = -torch.nn.functional.ctc_loss(
-        log_probs, torch.tensor([labels], dtype=torch.long).reshape(1, -1), torch.tensor([steps]),
-        torch.tensor([len(labels)]), blank=BLANK, reduction="sum",
+    log_probs = torch.randn(6, 4, generator=generator, dtype=torch.float64).log_softmax(-1).numpy()
+    total = sum(
+        math.exp(sum(log_probs[t, c] for t, c in enumerate(path)))
+        for path in itertools.product(range(4), repeat=6)
+        if _collapse(path) == labels
     )
-    assert ctc_log_likelihood(log_probs[:, 0].numpy(), labels) == pytest.approx(float(expected), abs=1e-8)
+    expected = math.log(total) if total else -math.inf
+    assert ctc_log_likelihood(log_probs, labels) == pytest.approx(expected, abs=1e-5)  # float32
+
+
+def test_ctc_log_likelihoods_scores_several_labellings_at_once() -> None:
+    log_probs = frames("a", "-", "b", "-")
+    batched = ctc_log_likelihoods(log_probs, [CHARSET.encode("ab"), CHARSET.encode("a"), []])
+    assert batched.tolist() == pytest.approx(
+        [ctc_log_likelihood(log_probs, CHARSET.encode(t)) for t in ("ab", "a", "")]
+    )
+    assert batched[0] > batched[1] > batched[2]
 
 
 def test_ctc_log_likelihood_of_an_impossible_labelling_is_minus_infinity() -> None:

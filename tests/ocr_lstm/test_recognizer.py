@@ -13,6 +13,7 @@ from word_images import random_rgb, render_word
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.preprocessing import ImageDecodeError
 from ocr_lstm.recognizer import Recognition, Recognizer
+from ocr_lstm.word_prior import WordPrior, WordPriorConfig
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +120,10 @@ def test_image_bytes_from_a_jpeg_are_read(recognizer: Recognizer) -> None:
     buffer = io.BytesIO()
     render_word("jpeg").save(buffer, "JPEG")
     assert_valid(recognizer.recognize(buffer.getvalue())[0], recognizer)
+
+
+def test_the_word_prior_is_on_by_default_and_can_be_turned_off(tiny_model_path: Path) -> None:
+    assert isinstance(Recognizer(tiny_model_path).decoder.word_prior, WordPrior)
+    assert Recognizer(tiny_model_path, word_prior=None).decoder.word_prior is None
+    strong = Recognizer(tiny_model_path, word_prior=WordPriorConfig(weight=2.0)).decoder.word_prior
+    assert strong is not None and strong.config.weight == 2.0

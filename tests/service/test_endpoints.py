@@ -253,3 +253,10 @@ async def test_onnx_backend_setting_serves_the_same_readings(tiny_model_path: Pa
 def test_unknown_backend_setting_is_refused(tiny_model_path: Path) -> None:
     with pytest.raises(ValueError, match="backend"):
         make_settings(tiny_model_path, backend="tensorrt")
+
+
+async def test_word_prior_setting_reaches_the_decoder(tiny_model_path: Path) -> None:
+    for enabled in (True, False):
+        app = create_app(make_settings(tiny_model_path, word_prior=enabled))
+        async with serving(app):
+            assert (app.state.service.recognizer.decoder.word_prior is not None) is enabled

@@ -1,0 +1,180 @@
+"""An open-vocabulary word prior for CTC readings: frequent words win close calls.
+
+A CRNN reads letters one frame at a time; when a letter is blurred, ``STREET``
+comes out as ``SIREET`` though the model gave ``STREET`` almost as much
+probability. Tesseract settles such cases with a dictionary; this does the same,
+softly, as shallow fusion with a unigram word model (``wordfreq``):
+
+    score(w) = log P_ctc(w | image) + weight * ln(10) * zipf(w)
+
+over the reading itself and the vocabulary words within a small edit distance of
+it, cased as the reading is. A word outside the vocabulary scores
+``oov_zipf`` (about the frequency of a rare word), so a confident reading of a
+name, a code or a number is kept: only a word the image supports about as well
+wins. Readings with digits or inner symbols, and readings the model is already
+sure of (``max_confidence``), are left alone, which also keeps it cheap.
+``weight`` and ``oov_zipf`` are chosen on held-out training crops
+(``benchmarks/word_prior.py``), never on the validation sets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from wordfreq import get_frequency_dict, top_n_list, zipf_frequency
+
+from ocr_lstm.charset import Charset
+from ocr_lstm.decoding import ctc_log_likelihoods
+
+LN10 = math.log(10)
+_EDGE_PUNCTUATION = ".,:;!?'\"()-"
+
+
+@dataclass(frozen=True)
+class WordPriorConfig:
+    """How strongly word frequency weighs against the image, and where it applies."""
+
+    weight: float = 0.5
+    oov_zipf: float = 2.5  # the prior of a reading that is not a vocabulary word
+    max_confidence: float = 0.9  # readings at or above this confidence are kept as they are
+    vocabulary_size: int = 50_000
+    min_length: int = 3  # shorter readings are too ambiguous to correct
+    candidates: int = 12  # vocabulary words rescored per reading, the closest first
+
+
+@lru_cache(maxsize=4)
+def english_vocabulary(size: int) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """The ``size`` most frequent English words of plain letters, and their Zipf frequencies."""
+    frequencies = get_frequency_dict("en")
+    words = [w for w in top_n_list("en", size * 2) if w.isascii() and w.isalpha()][:size]
+    # Zipf = log10(frequency per billion words), as wordfreq.zipf_frequency (unrounded).
+    return tuple(words), tuple(math.log10(frequencies[w]) + 9 for w in words)
+
+
+@lru_cache(maxsize=4)
+def english_word_prior(charset: Charset, config: WordPriorConfig) -> WordPrior:
+    """The prior over :func:`english_vocabulary`, built once per charset and config (~0.5 s)."""
+    return WordPrior(charset, config)
+
+
+def max_edits(length: int) -> int:
+    """Edits allowed between a reading and a vocabulary word: one per four letters, at most 2."""
+    return min(2, max(1, length // 4))
+
+
+def case_variants(word: str, reading: str) -> list[str]:
+    """A lower-case vocabulary word cased as ``reading`` is: UPPER, lower or Title, or all
+    three when the reading mixes them (then the image's likelihood picks)."""
+    if reading.isupper():
+        return [word.upper()]
+    if reading.islower():
+        return [word]
+    if reading.istitle():
+        return [word.capitalize()]
+    return list(dict.fromkeys([word, word.upper(), word.capitalize()]))
+
+
+def letter_counts(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per lower-case word, the set of its letters a-z as a bit mask (N,) and their
+    counts (N, 26)."""
+    counts = np.zeros((len(words), 26), dtype=np.int16)
+    codes = np.frombuffer("".join(words).encode("latin-1", "replace"), dtype=np.uint8).astype(np.int64) - ord("a")
+    owners = np.repeat(np.arange(len(words)), [len(w) for w in words])
+    letters = (codes >= 0) & (codes < 26)
+    np.add.at(counts, (owners[letters], codes[letters]), 1)
+    masks = ((counts > 0).astype(np.uint32) << np.arange(26, dtype=np.uint32)).sum(axis=1, dtype=np.uint32)
+    return masks, counts
+
+
+def split_edges(reading: str) -> tuple[str, str, str]:
+    """``'(Hello!'`` -> ``('(', 'Hello', '!')``: punctuation around a word is kept as read."""
+    core = reading.strip(_EDGE_PUNCTUATION)
+    if not core:
+        return reading, "", ""
+    start = reading.index(core)
+    return reading[:start], core, reading[start + len(core) :]
+
+
+class WordPrior:
+    """Rescores a reading against the vocabulary words close to it (see the module doc)."""
+
+    def __init__(
+        self,
+        charset: Charset,
+        config: WordPriorConfig | None = None,
+        vocabulary: Sequence[str] | None = None,
+        zipf: Sequence[float] | None = None,
+    ) -> None:
+        self.charset = charset
+        self.config = config or WordPriorConfig()
+        if vocabulary is None:
+            vocabulary, zipf = english_vocabulary(self.config.vocabulary_size)
+        elif zipf is None:
+            zipf = [zipf_frequency(w, "en") for w in vocabulary]
+        if len(vocabulary) != len(zipf):
+            raise ValueError("vocabulary and zipf need one entry per word")
+        self._zipf = {w.lower(): float(z) for w, z in zip(vocabulary, zipf) if all(c in charset for c in w)}
+        # Bucketed by length with letter sets and counts: k edits change a word's length
+        # by at most k, its set of letters by at most 2k letters and its letter counts by
+        # at most 2k, so numpy rules out nearly every word (a popcount, then a sum over
+        # the few left) before rapidfuzz computes a single edit distance: ~0.15 ms a
+        # reading instead of ~2 ms for rapidfuzz over the whole bucket.
+        by_length: dict[int, list[str]] = {}
+        for word in self._zipf:
+            by_length.setdefault(len(word), []).append(word)
+        self._buckets = {n: (words, *letter_counts(words)) for n, words in by_length.items()}
+
+    def __len__(self) -> int:
+        return len(self._zipf)
+
+    def prior(self, word: str) -> float:
+        """The log prior (natural log) of a word in any case."""
+        return LN10 * self._zipf.get(word.lower(), self.config.oov_zipf)
+
+    def candidates(self, word: str) -> list[str]:
+        """Vocabulary words within :func:`max_edits` of ``word`` (case ignored), closest first."""
+        query = word.lower()
+        edits = max_edits(len(query))
+        masks, counts = letter_counts([query])
+        pool: list[str] = []
+        for n in range(len(query) - edits, len(query) + edits + 1):
+            if n in self._buckets:
+                words, word_masks, word_counts = self._buckets[n]
+                close = np.flatnonzero(np.bitwise_count(word_masks ^ masks[0]) <= 2 * edits)
+                close = close[np.abs(word_counts[close] - counts[0]).sum(axis=1) <= 2 * edits]
+                pool.extend(words[i] for i in close)
+        matches = process.extract(
+            query, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=self.config.candidates
+        )
+        return [m[0] for m in matches]
+
+    def applies_to(self, reading: str, confidence: float) -> bool:
+        core = split_edges(reading)[1]
+        return (
+            confidence < self.config.max_confidence
+            and len(core) >= self.config.min_length
+            and core.isascii()
+            and core.isalpha()
+        )
+
+    def rescore(self, log_probs: np.ndarray, reading: str, confidence: float) -> str:
+        """The best-scoring text among ``reading`` and its close vocabulary words."""
+        if not self.applies_to(reading, confidence):
+            return reading
+        head, core, tail = split_edges(reading)
+        texts = [reading] + [
+            head + variant + tail for word in self.candidates(core) for variant in case_variants(word, core)
+        ]
+        texts = list(dict.fromkeys(texts))
+        if len(texts) == 1:
+            return reading
+        likelihoods = ctc_log_likelihoods(log_probs, [self.charset.encode(t) for t in texts])
+        weight = self.config.weight
+        scores = [ll + weight * self.prior(split_edges(t)[1]) for ll, t in zip(likelihoods, texts)]
+        return texts[int(np.argmax(scores))]
