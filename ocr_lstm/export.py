@@ -50,11 +50,11 @@ class _Unpacked(nn.Module):
 
 
 def _require(module: str) -> Any:
-    """Import an optional dependency, or say which extra installs it."""
+    """Import onnx or onnxruntime (loaded only when used), or say how to install it."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise ImportError(f"{module} is not installed: pip install 'ocr-lstm[onnx]'") from None
+        raise ImportError(f"{module} is not installed: pip install {module} (an ocr-lstm dependency)") from None
 
 
 def export_onnx(checkpoint: Checkpoint | CRNN, path: str | Path | io.BytesIO) -> str | Path | io.BytesIO:

@@ -24,8 +24,8 @@ class ServiceSettings(BaseSettings):
     word_prior: bool = Field(
         True, description="let frequent English words win close calls (off for non-English text, codes, names)"
     )
-    backend: Literal["torch", "onnx"] = Field(
-        "torch", description="run the model with PyTorch, or ONNX Runtime on the CPU (needs ocr-lstm[onnx])"
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="PyTorch or ONNX Runtime (CPU only); auto: ONNX Runtime on the CPU, PyTorch on a GPU"
     )
 
     max_batch_size: int = Field(

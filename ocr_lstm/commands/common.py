@@ -21,8 +21,9 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--word-prior", action=argparse.BooleanOptionalAction, default=True,
                        help="let frequent English words win close calls (default: on; off for non-English text, "
                        "codes and names)")
-    group.add_argument("--backend", choices=["torch", "onnx"], default="torch",
-                       help="run the model with PyTorch or ONNX Runtime (CPU) (default: %(default)s)")
+    group.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
+                       help="run the model with PyTorch or ONNX Runtime (CPU only); auto: ONNX Runtime on the CPU, "
+                       "PyTorch on a GPU (default: %(default)s)")
 
 
 def recognizer_from_args(args: argparse.Namespace) -> Recognizer:

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from word_images import random_rgb, render_word
 
+from ocr_lstm import recognizer as recognizer_module
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.preprocessing import ImageDecodeError
-from ocr_lstm.recognizer import Recognition, Recognizer
+from ocr_lstm.recognizer import Recognition, Recognizer, resolve_backend
 from ocr_lstm.word_prior import WordPrior, WordPriorConfig
 
 
@@ -127,3 +129,22 @@ def test_the_word_prior_is_on_by_default_and_can_be_turned_off(tiny_model_path: 
     assert Recognizer(tiny_model_path, word_prior=None).decoder.word_prior is None
     strong = Recognizer(tiny_model_path, word_prior=WordPriorConfig(weight=2.0)).decoder.word_prior
     assert strong is not None and strong.config.weight == 2.0
+
+
+def test_auto_backend_is_onnx_runtime_on_the_cpu_and_torch_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime")
+    assert resolve_backend("auto", torch.device("cpu")) == "onnx"
+    assert resolve_backend("auto", torch.device("cuda", 0)) == "torch"
+    assert resolve_backend("torch", torch.device("cpu")) == "torch"
+    monkeypatch.setattr(recognizer_module.importlib.util, "find_spec", lambda name: None)
+    assert resolve_backend("auto", torch.device("cpu")) == "torch"  # without onnxruntime
+    with pytest.raises(ValueError, match="unknown backend"):
+        resolve_backend("tensorrt", torch.device("cpu"))
+
+
+def test_default_recognizer_runs_on_onnx_runtime_and_reads_like_torch(tiny_model_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    images = [render_word(w) for w in ("hello", "world", "a")]
+    default, eager = Recognizer(tiny_model_path, threads=1), Recognizer(tiny_model_path, threads=1, backend="torch")
+    assert (default.backend, eager.backend) == ("onnx", "torch")
+    assert [r.text for r in default.recognize(images)] == [r.text for r in eager.recognize(images)]
