@@ -2,8 +2,9 @@
 
     python benchmarks/peers.py ../shared/data/svt ../shared/data/ic13 --limit 300 [--model default]
 
-``ocr-lstm`` is the default Recognizer (PyTorch), ``ocr-lstm-onnx`` the same
-model on ONNX Runtime (``backend="onnx"``); the ratio column compares
+``ocr-lstm`` is the default Recognizer (ONNX Runtime on the CPU, word prior
+on), ``ocr-lstm-greedy`` the same without the word prior (what the model alone
+reads) and ``ocr-lstm-torch`` the defaults on PyTorch; the ratio column compares
 ``ocr-lstm``'s batched crops/s with each other system's. Every system runs in its own process with the same limits: 2 threads
 (``--threads``), ``OMP_WAIT_POLICY=PASSIVE`` and, for Tesseract,
 ``OMP_THREAD_LIMIT=1`` (its OpenMP threads do not pay for a single word). Each gets the same decoded crops
@@ -34,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-SYSTEMS = ("ocr-lstm", "ocr-lstm-onnx", "tesseract", "easyocr", "rapidocr")
+SYSTEMS = ("ocr-lstm", "ocr-lstm-greedy", "ocr-lstm-torch", "tesseract", "easyocr", "rapidocr")
 
 
 # --- workers: each runs in a fresh process -------------------------------------------------
@@ -57,9 +58,8 @@ def _load_crops(dataset: str, limit: int | None) -> tuple[list, list[str]]:
 def _ocr_lstm(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
     from ocr_lstm.recognizer import Recognizer
 
-    backend = "onnx" if args.system == "ocr-lstm-onnx" else "torch"
-    recognizer = Recognizer(args.model, device="cpu", threads=args.threads, batch_size=args.batch_size,
-                            backend=backend)
+    settings = {"ocr-lstm-greedy": {"word_prior": None}, "ocr-lstm-torch": {"backend": "torch"}}.get(args.system, {})
+    recognizer = Recognizer(args.model, device="cpu", threads=args.threads, batch_size=args.batch_size, **settings)
 
     def one(rgb):
         return recognizer.recognize(rgb)[0].text
@@ -67,7 +67,9 @@ def _ocr_lstm(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
     def many(rgbs):
         return [r.text for r in recognizer.recognize(rgbs)]
 
-    return one, many, {"model": recognizer.name, "backend": backend, "batch": args.batch_size}
+    prior = recognizer.decoder.word_prior
+    return one, many, {"model": recognizer.name, "backend": recognizer.backend, "batch": args.batch_size,
+                       "word_prior": prior is not None}
 
 
 def _tesseract(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
@@ -159,7 +161,7 @@ def _rapidocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
     return one, many, {"version": version, "model": "PP-OCRv4 rec", "batch": args.peer_batch}
 
 
-LOADERS = {"ocr-lstm": _ocr_lstm, "ocr-lstm-onnx": _ocr_lstm, "tesseract": _tesseract, "easyocr": _easyocr, "rapidocr": _rapidocr}
+LOADERS = {"ocr-lstm": _ocr_lstm, "ocr-lstm-greedy": _ocr_lstm, "ocr-lstm-torch": _ocr_lstm, "tesseract": _tesseract, "easyocr": _easyocr, "rapidocr": _rapidocr}
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -206,7 +208,8 @@ def _installed(system: str) -> str | None:
     """None when ``system`` can run, else why not."""
     import importlib.util
 
-    modules = {"ocr-lstm": ["ocr_lstm"], "ocr-lstm-onnx": ["onnx", "onnxruntime"], "tesseract": ["tesserocr"],
+    modules = {"ocr-lstm": ["ocr_lstm"], "ocr-lstm-greedy": ["ocr_lstm"], "ocr-lstm-torch": ["ocr_lstm"],
+               "tesseract": ["tesserocr"],
                "easyocr": ["easyocr", "easyocr_en_models"], "rapidocr": ["rapidocr_onnxruntime"]}[system]
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     return f"not installed ({', '.join(missing)}; pip install -e '.[peers]')" if missing else None
@@ -325,11 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 peak_share_percent=100 * flops * ours / (peak * 1e9),
             )
         print(f"\n{Path(dataset).name}: {next(iter(results.values()), {}).get('samples', 0)} crops")
-        print(f"{'system':<13} {'word acc':>8} {'case-sens':>9} {'CER':>6} {'p50 ms':>7} {'p90 ms':>7} "
+        print(f"{'system':<15} {'word acc':>8} {'case-sens':>9} {'CER':>6} {'p50 ms':>7} {'p90 ms':>7} "
               f"{'crops/s':>8} {'ocr-lstm x':>10}")
         for system, row in results.items():
             ratio = f"{ours / row['crops_per_s']:.1f}" if ours and system != "ocr-lstm" else "-"
-            print(f"{system:<13} {row['word_accuracy']:>8.2f} {row['case_sensitive_accuracy']:>9.2f} "
+            print(f"{system:<15} {row['word_accuracy']:>8.2f} {row['case_sensitive_accuracy']:>9.2f} "
                   f"{row['cer']:>6.3f} {row['p50_ms']:>7.1f} {row['p90_ms']:>7.1f} "
                   f"{row['crops_per_s']:>8.1f} "
                   f"{ratio:>10}")

@@ -48,3 +48,13 @@ def test_missing_peer_is_skipped_with_a_note(peers, labelled_folder: Path, tiny_
 def test_flops_grow_with_crop_width(peers, tiny_model_path: Path) -> None:
     model = str(tiny_model_path)
     assert peers.flops_per_crop(model, [200]) > 1.9 * peers.flops_per_crop(model, [100])
+
+
+def test_ocr_lstm_variants_run_with_their_settings(peers, labelled_folder: Path, tiny_model_path: Path,
+                                                   tmp_path: Path) -> None:
+    rows_file = tmp_path / "rows.json"
+    assert peers.main([str(labelled_folder), "--systems", "ocr-lstm,ocr-lstm-greedy,ocr-lstm-torch",
+                       "--model", str(tiny_model_path), "--threads", "1", "--json", str(rows_file)]) == 0
+    rows = {row["system"]: row for row in json.loads(rows_file.read_text())}
+    settings = {name: (row["backend"], row["word_prior"]) for name, row in rows.items()}
+    assert settings == {"ocr-lstm": ("onnx", True), "ocr-lstm-greedy": ("onnx", False), "ocr-lstm-torch": ("torch", True)}
