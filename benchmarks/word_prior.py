@@ -26,7 +26,7 @@ from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.decoding import CTCDecoder
 from ocr_lstm.metrics import score
 from ocr_lstm.recognizer import Recognizer
-from ocr_lstm.word_prior import WordPrior, WordPriorConfig
+from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
 from training.crop_pool import holdout_split
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0])
     parser.add_argument("--oov", type=float, nargs="+", default=[2.0, 2.5, 3.0, 3.5])
     parser.add_argument("--max-confidence", type=float, nargs="+", default=[0.9])
+    parser.add_argument("--vocabulary", type=int, nargs="+", default=[50_000], help="vocabulary sizes to try")
+    parser.add_argument("--letters-per-edit", type=int, nargs="+", default=[4])
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     if not Path(args.set).exists():
@@ -55,16 +57,22 @@ def main(argv: list[str] | None = None) -> int:
     labels = [label for _, label in items]
     frames = recognizer.frame_log_probs([crop for item in prepared for crop in item.crops])
     print(f"dev set: {len(items)} crops of {args.set} (holdout {args.holdout}, seed {args.seed}); model {args.model}")
-    print(f"{'weight':>6} {'oov':>5} {'max_conf':>8} {'word acc':>9} {'case-sens':>9} {'changed':>7} {'ms/crop':>8}")
+    print(f"{'weight':>6} {'oov':>5} {'max_conf':>8} {'vocab':>7} {'l/edit':>6} {'word acc':>9} {'case-sens':>9} "
+          f"{'changed':>7} {'ms/crop':>8}")
 
     baseline = None
-    grid = [(0.0, 0.0, 0.0)] + [
-        (w, o, c) for w, o, c in itertools.product(args.weights, args.oov, args.max_confidence) if w > 0
+    grid = [(0.0, 0.0, 0.0, 0, 0)] + [
+        setting
+        for setting in itertools.product(
+            args.weights, args.oov, args.max_confidence, args.vocabulary, args.letters_per_edit
+        )
+        if setting[0] > 0
     ]
-    for weight, oov, max_confidence in grid:
+    for weight, oov, max_confidence, vocabulary, letters_per_edit in grid:
         prior = None
         if weight > 0:
-            prior = WordPrior(recognizer.charset, WordPriorConfig(weight, oov, max_confidence))
+            config = WordPriorConfig(weight, oov, max_confidence, vocabulary, letters_per_edit=letters_per_edit)
+            prior = english_word_prior(recognizer.charset, config)
         decoder = CTCDecoder(recognizer.charset, word_prior=prior)
         start = time.perf_counter()
         decoded = [decoder.decode(lp) for lp in frames]
@@ -79,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         result = score(texts, labels)
         changed = sum(a != b for a, b in zip(texts, baseline))
         print(
-            f"{weight:>6.2f} {oov:>5.1f} {max_confidence:>8.2f} {result.word_accuracy:>9.2f} "
+            f"{weight:>6.2f} {oov:>5.1f} {max_confidence:>8.2f} {vocabulary:>7} {letters_per_edit:>6} "
+            f"{result.word_accuracy:>9.2f} "
             f"{result.case_sensitive_accuracy:>9.2f} {changed:>7} {1000 * elapsed / len(frames):>8.2f}"
         )
     return 0

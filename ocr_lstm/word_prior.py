@@ -45,6 +45,7 @@ class WordPriorConfig:
     max_confidence: float = 0.9  # readings at or above this confidence are kept as they are
     vocabulary_size: int = 50_000
     min_length: int = 3  # shorter readings are too ambiguous to correct
+    letters_per_edit: int = 4  # edits allowed: one per this many letters, at least 1, at most 2
     candidates: int = 12  # vocabulary words rescored per reading, the closest first
 
 
@@ -63,9 +64,10 @@ def english_word_prior(charset: Charset, config: WordPriorConfig) -> WordPrior:
     return WordPrior(charset, config)
 
 
-def max_edits(length: int) -> int:
-    """Edits allowed between a reading and a vocabulary word: one per four letters, at most 2."""
-    return min(2, max(1, length // 4))
+def max_edits(length: int, letters_per_edit: int = 4) -> int:
+    """Edits allowed between a reading and a vocabulary word: one per ``letters_per_edit``
+    letters, at least 1 and at most 2."""
+    return min(2, max(1, length // letters_per_edit))
 
 
 def case_variants(word: str, reading: str) -> list[str]:
@@ -140,7 +142,7 @@ class WordPrior:
     def candidates(self, word: str) -> list[str]:
         """Vocabulary words within :func:`max_edits` of ``word`` (case ignored), closest first."""
         query = word.lower()
-        edits = max_edits(len(query))
+        edits = max_edits(len(query), self.config.letters_per_edit)
         masks, counts = letter_counts([query])
         pool: list[str] = []
         for n in range(len(query) - edits, len(query) + edits + 1):

@@ -84,3 +84,9 @@ def test_english_vocabulary_finds_the_word_behind_a_misreading() -> None:
     assert len(word_prior) > 40_000
     assert "street" in word_prior.candidates("SIREET")[:3]
     assert word_prior.prior("the") > word_prior.prior("street") > word_prior.prior("qzxv")
+
+
+def test_fewer_letters_per_edit_reach_further() -> None:
+    assert max_edits(6) == 1 and max_edits(6, letters_per_edit=3) == 2
+    loose = WordPrior(CHARSET, WordPriorConfig(letters_per_edit=2), VOCABULARY, ZIPF)
+    assert "hotel" not in prior().candidates("hobeb") and "hotel" in loose.candidates("hobeb")
