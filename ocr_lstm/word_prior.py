@@ -9,7 +9,7 @@ softly, as shallow fusion with a unigram word model (``wordfreq``):
 
 over the reading itself and the vocabulary words within a small edit distance of
 it, cased as the reading is. A word outside the vocabulary scores
-``oov_zipf`` (about the frequency of a rare word), so a confident reading of a
+``oov_zipf`` (below the rarest vocabulary word), so a confident reading of a
 name, a code or a number is kept: only a word the image supports about as well
 wins. Readings with digits or inner symbols, and readings the model is already
 sure of (``max_confidence``), are left alone, which also keeps it cheap.
@@ -41,7 +41,7 @@ class WordPriorConfig:
     """How strongly word frequency weighs against the image, and where it applies."""
 
     weight: float = 0.5
-    oov_zipf: float = 2.5  # the prior of a reading that is not a vocabulary word
+    oov_zipf: float = 1.5  # the prior of a reading that is not a vocabulary word
     max_confidence: float = 0.9  # readings at or above this confidence are kept as they are
     vocabulary_size: int = 50_000
     min_length: int = 3  # shorter readings are too ambiguous to correct
