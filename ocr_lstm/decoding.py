@@ -111,15 +111,15 @@ def ctc_log_likelihoods(log_probs: np.ndarray, label_sequences: Sequence[Sequenc
     sequences of one crop in one batched ``ctc_loss`` call; -inf where none fits."""
     frames = torch.from_numpy(np.ascontiguousarray(log_probs, dtype=np.float32))
     count = len(label_sequences)
-    lengths = torch.tensor([len(s) for s in label_sequences], dtype=torch.long)
-    targets = torch.zeros(count, max(1, int(lengths.max())), dtype=torch.long)
+    lengths = np.array([len(s) for s in label_sequences], dtype=np.int64)
+    targets = np.zeros((count, max(1, int(lengths.max()))), dtype=np.int64)
     for i, sequence in enumerate(label_sequences):
-        targets[i, : len(sequence)] = torch.tensor(list(sequence), dtype=torch.long)
+        targets[i, : len(sequence)] = sequence
     loss = torch.nn.functional.ctc_loss(
         frames.unsqueeze(1).expand(-1, count, -1),
-        targets,
+        torch.from_numpy(targets),
         torch.full((count,), frames.shape[0], dtype=torch.long),
-        lengths,
+        torch.from_numpy(lengths),
         blank=BLANK,
         reduction="none",
     )
@@ -147,24 +147,23 @@ def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[floa
     can_skip = np.zeros(states, dtype=bool)
     can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
     idx = np.arange(states)
+    emissions = log_probs[:, ext]
+    # Rows: stay in a state, come from the previous one, skip a blank between two labels.
+    options = np.full((3, states), NEG_INF)
     for t in range(1, steps):
         prev = score[t - 1]
-        options = np.stack(
-            [
-                prev,
-                np.concatenate(([NEG_INF], prev[:-1])),
-                np.where(can_skip, np.concatenate(([NEG_INF, NEG_INF], prev[:-2])), NEG_INF),
-            ]
-        )
+        options[0] = prev
+        options[1, 1:] = prev[:-1]
+        options[2, 2:] = np.where(can_skip[2:], prev[:-2], NEG_INF)
         choice = options.argmax(axis=0)
-        score[t] = options[choice, idx] + log_probs[t, ext]
+        score[t] = options[choice, idx] + emissions[t]
         back[t] = idx - choice
     state = states - 1 if score[-1, -1] >= score[-1, -2] else states - 2
     confidences = [0.0] * len(labels)
     for t in range(steps - 1, -1, -1):
         if state % 2 == 1:
             k = state // 2
-            confidences[k] = max(confidences[k], float(np.exp(log_probs[t, ext[state]])))
+            confidences[k] = max(confidences[k], float(np.exp(emissions[t, state])))
         state = int(back[t, state])
     return confidences
 
