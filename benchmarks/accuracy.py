@@ -1,6 +1,6 @@
 """Accuracy of a model on the real sets in ../shared/data (skipped when absent).
 
-    python benchmarks/accuracy.py [--model default] [--json results.json] [--failures 8]
+    python benchmarks/accuracy.py [--model default] [--json results.json] [--failures 8] [--no-word-prior]
 
 Reports, per set, word accuracy under the standard protocol, case-sensitive
 accuracy, CER and crops/s; ic13 also on its 1015 and 857 subsets. Then how
@@ -55,12 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--failures", type=int, default=0, help="wrong readings to show per set (default: none)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows to this file")
+    parser.add_argument("--word-prior", action=argparse.BooleanOptionalAction, default=True,
+                        help="decode with the English word prior, as the Recognizer does by default "
+                        "(--no-word-prior: what the model alone reads)")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found")
         return 0
-    recognizer = Recognizer(args.model, threads=args.threads)
-    print(f"model: {recognizer.name} ({args.model}), parameters: {recognizer.describe()['parameters']:,}")
+    recognizer = Recognizer(args.model, threads=args.threads, **({} if args.word_prior else {"word_prior": None}))
+    print(f"model: {recognizer.name} ({args.model}), parameters: {recognizer.describe()['parameters']:,}, "
+          f"word prior: {'on' if args.word_prior else 'off'}, backend: {recognizer.backend}")
     print(f"{'set':<22} {'n':>5} {'word acc':>9} {'case-sens':>9} {'CER':>7} {'crops/s':>8}")
     rows, reads = [], {}
     for name, labels in SETS:
