@@ -278,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("datasets", nargs="*", help="labelled folders (labels.tsv) or label files")
     parser.add_argument("--limit", type=int, default=None, help="first N crops of each set")
     parser.add_argument("--model", default="default", help="ocr-lstm checkpoint (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=64, help="ocr-lstm's batch (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=32, help="ocr-lstm's batch (default: %(default)s)")
     parser.add_argument("--peer-batch", type=int, default=6,
                         help="EasyOCR's and RapidOCR's batch (default: %(default)s, their fastest)")
     parser.add_argument("--threads", type=int, default=2)

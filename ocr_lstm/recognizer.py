@@ -85,7 +85,7 @@ class Recognizer:
         self,
         model: str | Path | Checkpoint = DEFAULT_MODEL,
         device: str = "auto",
-        batch_size: int = 64,
+        batch_size: int = 32,
         threads: int | None = None,
         decoding: Literal["greedy", "beam"] = "greedy",
         beam_width: int = 10,

