@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"skipped: {args.data} not found")
         return 0
-    recognizer = Recognizer(args.model, threads=args.threads, **({} if args.word_prior else {"word_prior": None}))
+    recognizer = Recognizer(args.model, threads=args.threads, word_prior=args.word_prior)
     print(f"model: {recognizer.name} ({args.model}), parameters: {recognizer.describe()['parameters']:,}, "
           f"word prior: {'on' if args.word_prior else 'off'}, backend: {recognizer.backend}")
     print(f"{'set':<22} {'n':>5} {'word acc':>9} {'case-sens':>9} {'CER':>7} {'crops/s':>8}")

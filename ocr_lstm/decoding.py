@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -126,11 +126,6 @@ def ctc_log_likelihoods(log_probs: np.ndarray, label_sequences: Sequence[Sequenc
     return -loss.double().numpy()
 
 
-def ctc_log_likelihood(log_probs: np.ndarray, labels: Sequence[int]) -> float:
-    """log P(labels | frames) of one label sequence (see :func:`ctc_log_likelihoods`)."""
-    return float(ctc_log_likelihoods(log_probs, [labels])[0])
-
-
 def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[float]:
     """Per-label confidence from the best (Viterbi) CTC alignment of ``labels``."""
     if not labels:
@@ -216,17 +211,13 @@ class CTCDecoder:
         if self._lexicon:
             labels = self._closest_word(log_probs, self.charset.decode(labels))
             confidences = align_confidences(log_probs, labels)
-        elif self.word_prior is not None:
-            reading = self.charset.decode(labels)
-            rescored = self.word_prior.rescore(log_probs, reading, _word_confidence(log_probs, confidences))
-            if rescored != reading:
-                labels = self.charset.encode(rescored)
-                confidences = align_confidences(log_probs, labels)
-        return Decoded(self.charset.decode(labels), _word_confidence(log_probs, confidences), confidences)
-
-    def decode_batch(self, log_probs: np.ndarray, lengths: Iterable[int]) -> list[Decoded]:
-        """Decode a (T, B, C) batch, each item cut to its valid length."""
-        return [self.decode(log_probs[:length, i]) for i, length in enumerate(lengths)]
+        text, confidence = self.charset.decode(labels), _word_confidence(log_probs, confidences)
+        if self.word_prior is not None and not self._lexicon:
+            rescored = self.word_prior.rescore(log_probs, text, confidence)
+            if rescored != text:
+                confidences = align_confidences(log_probs, self.charset.encode(rescored))
+                text, confidence = rescored, _word_confidence(log_probs, confidences)
+        return Decoded(text, confidence, confidences)
 
     def _closest_word(self, log_probs: np.ndarray, reading: str) -> list[int]:
         matches = process.extract(

@@ -28,8 +28,6 @@ from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
 if TYPE_CHECKING:
     from ocr_lstm.export import OnnxRunner
 
-DEFAULT_WORD_PRIOR = WordPriorConfig()
-
 
 @dataclass(frozen=True)
 class CharConfidence:
@@ -77,7 +75,8 @@ class Recognizer:
     width; tall crops (rotated words, or single upright letters) are read as given
     and turned both ways, and the most confident reading wins. ``word_prior``
     settles close calls in favour of frequent English words
-    (:mod:`ocr_lstm.word_prior`); ``None`` reads what the model reads, and a
+    (:mod:`ocr_lstm.word_prior`; ``True`` for its defaults or a ``WordPriorConfig``);
+    ``False`` or ``None`` reads what the model reads, and a
     ``lexicon`` replaces it.
     """
 
@@ -93,7 +92,7 @@ class Recognizer:
         lexicon: Sequence[str] | None = None,
         channels_last: bool = True,
         backend: Literal["auto", "torch", "onnx"] = "auto",
-        word_prior: WordPriorConfig | None = DEFAULT_WORD_PRIOR,
+        word_prior: WordPriorConfig | bool | None = True,
     ) -> None:
         configure_threads(threads)
         self.device = select_device(device)
@@ -114,7 +113,9 @@ class Recognizer:
         self.batch_size = batch_size
         self.decoder = CTCDecoder(
             self.charset, decoding, beam_width, allowlist, lexicon,
-            word_prior=english_word_prior(self.charset, word_prior) if word_prior is not None else None,
+            word_prior=english_word_prior(self.charset, WordPriorConfig() if word_prior is True else word_prior)
+            if word_prior
+            else None,
         )
 
     @property

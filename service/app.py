@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ocr_lstm import __version__
 from ocr_lstm.explain import Explanation, explain_prepared
-from ocr_lstm.recognizer import DEFAULT_WORD_PRIOR, PreparedImage, Recognition, Recognizer
+from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
 from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits, prepare_upload
@@ -129,7 +129,7 @@ def _load_recognizer(settings: ServiceSettings) -> Recognizer:
         threads=settings.threads,
         decoding=settings.decoding,
         backend=settings.backend,
-        word_prior=DEFAULT_WORD_PRIOR if settings.word_prior else None,
+        word_prior=settings.word_prior,
     )
 
 

@@ -6,7 +6,7 @@ import argparse
 
 from ocr_lstm.checkpoint import DEFAULT_MODEL
 from ocr_lstm.commands.argtypes import positive_int
-from ocr_lstm.recognizer import DEFAULT_WORD_PRIOR, Recognizer
+from ocr_lstm.recognizer import Recognizer
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +15,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="checkpoint (.safetensors with its .json) or bundled model name (default: %(default)s)")
     group.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
     group.add_argument("--batch-size", type=positive_int, default=32,
-                       help="crops per forward pass; 16-32 ran 7 %% faster than 64 on a 2-core CPU (default: %(default)s)")
+                       help="crops per forward pass; 16-32 ran faster than 64 on a 2-core CPU, docs/performance.md "
+                       "(default: %(default)s)")
     group.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
     group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default: greedy)")
     group.add_argument("--allowlist", default=None, help="only these characters may be read")
@@ -36,5 +37,5 @@ def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
         decoding=args.decoding,
         allowlist=args.allowlist,
         backend=args.backend,
-        word_prior=DEFAULT_WORD_PRIOR if args.word_prior else None,
+        word_prior=args.word_prior,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -21,21 +22,15 @@ def load_script(name: str) -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="module")
-def peers() -> ModuleType:
-    return load_script("peers")
+def _script_fixture(name: str) -> Callable[[], ModuleType]:
+    @pytest.fixture(scope="module", name=name)
+    def script() -> ModuleType:
+        return load_script(name)
+
+    return script
 
 
-@pytest.fixture(scope="module")
-def accuracy() -> ModuleType:
-    return load_script("accuracy")
-
-
-@pytest.fixture(scope="module")
-def load() -> ModuleType:
-    return load_script("load")
-
-
-@pytest.fixture(scope="module")
-def word_prior() -> ModuleType:
-    return load_script("word_prior")
+peers = _script_fixture("peers")
+accuracy = _script_fixture("accuracy")
+load = _script_fixture("load")
+word_prior = _script_fixture("word_prior")

@@ -14,11 +14,14 @@ from ocr_lstm.charset import BLANK, Charset
 from ocr_lstm.decoding import (
     CTCDecoder,
     align_confidences,
-    ctc_log_likelihood,
     ctc_log_likelihoods,
     greedy_path,
     prefix_beam_search,
 )
+
+
+def ctc_log_likelihood(log_probs: np.ndarray, labels: list[int]) -> float:
+    return float(ctc_log_likelihoods(log_probs, [labels])[0])
 
 
 def test_greedy_collapses_repeats_and_removes_blanks() -> None:
@@ -171,14 +174,6 @@ def test_lexicon_without_spellable_words_is_refused() -> None:
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="greedy"):
         CTCDecoder(CHARSET, method="viterbi")  # type: ignore[arg-type]
-
-
-def test_decode_batch_ignores_frames_past_each_length() -> None:
-    first = frames("a", "-", "b", "-")
-    second = frames("d", "-", "o", "-")  # frames 2.. of item 0 would read "o" if not cut
-    batch = np.stack([first, second], axis=1)
-    results = CTCDecoder(CHARSET).decode_batch(batch, [4, 2])
-    assert [r.text for r in results] == ["ab", "d"]
 
 
 def _collapse(path: tuple[int, ...]) -> list[int]:
