@@ -35,6 +35,9 @@ class TrainConfig:
     charset: str = ""  # empty: ocr_lstm.charset.DEFAULT_SYMBOLS; with init: symbols added to the checkpoint's
     init: str = ""  # checkpoint to fine-tune from ("default" for the bundled model)
     seed: int = 0
+    # Seed of the real sets' holdout choice (-1: ``seed``). A continuation with a new seed,
+    # for fresh synthetic data, keeps its parent's holdout so that it never trains on it.
+    holdout_seed: int = -1
 
     # data
     synth_count: int = 200_000
@@ -54,6 +57,10 @@ class TrainConfig:
     warmup_steps: int = 300
     weight_decay: float = 1e-4
     grad_clip: float = 5.0
+    # Validate, save and ship an exponential moving average of the weights (0: the raw
+    # weights). Averaging over the last ~1/(1 - decay) steps smooths out the noise of
+    # small batches at little cost: one extra copy of the model, updated each step.
+    ema_decay: float = 0.0
 
     # validation and checkpoints
     val_sets: list[str] = field(default_factory=list)

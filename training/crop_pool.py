@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from ocr_lstm.preprocessing import (
     resize_to_height,
     to_grayscale,
 )
-from ocr_lstm.synth.generator import SynthConfig, SynthGenerator
+from ocr_lstm.synth.generator import GENERATOR_VERSION, SynthConfig, SynthGenerator
 
 
 @dataclass
@@ -122,9 +122,11 @@ def load_or_render_synthetic(
     cache: Path, count: int, seed: int, synth: SynthConfig, preprocess: PreprocessConfig, charset: Charset, workers: int
 ) -> CropPool:
     """The pool cached at ``cache`` if it matches the request, else a freshly rendered one."""
-    key = {"count": count, "seed": seed, "difficulty": synth.difficulty, "height": preprocess.height,
-           "max_width": preprocess.max_width, "charset": charset.symbols}
+    styles = {k: v for k, v in asdict(synth).items() if k != "background_dirs"}
+    key = {"count": count, "seed": seed, "synth": styles, "generator": GENERATOR_VERSION,
+           "height": preprocess.height, "max_width": preprocess.max_width, "charset": charset.symbols}
     key_file = cache / "key.json"
+    key = json.loads(json.dumps(key))  # tuples as lists, as the stored key reads back
     if key_file.is_file() and json.loads(key_file.read_text()) == key:
         return CropPool.load(cache)
     pool = render_synthetic_pool(count, seed, synth, preprocess, charset, workers)

@@ -1,8 +1,9 @@
 """The training loop: CTC on mixed synthetic and real crops, on CPU, one GPU or many (DDP).
 
 Run state lives in ``<output>/``: ``last`` and ``best`` checkpoints
-(safetensors + JSON), ``state.pt`` (optimiser, schedule, step, sampler RNG;
-loaded with ``weights_only=True``), ``config.json``, ``train_log.csv``,
+(safetensors + JSON; the weights' moving average when ``ema_decay`` is set),
+``state.pt`` (raw weights, optimiser, schedule, step, sampler RNG; loaded with
+``weights_only=True``), ``config.json``, ``train_log.csv``,
 ``val_log.csv`` and ``curves.png``. Starting again with the same output folder
 resumes from ``last``.
 """
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
@@ -114,6 +116,12 @@ class Trainer:
             self.train_model = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
+        # Buffers (batch-norm statistics) are averaged too, so the average is a whole model.
+        self.ema = (
+            AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+            if config.ema_decay > 0
+            else None
+        )
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, config))
         self.use_amp = config.amp and self.device.type == "cuda"
@@ -162,7 +170,8 @@ class Trainer:
         for real_set in cfg.real_sets:
             kept: list[int] | None = None
             if real_set.holdout:
-                kept, held = holdout_split(len(open_dataset(real_set.path)), real_set.holdout, cfg.seed)
+                holdout_seed = cfg.holdout_seed if cfg.holdout_seed >= 0 else cfg.seed
+                kept, held = holdout_split(len(open_dataset(real_set.path)), real_set.holdout, holdout_seed)
                 # Held-out crops are read at inference width, as validation reads, not cut to max_width.
                 self.holdout_sets[f"{Path(real_set.path).name}_holdout"] = load_labelled_pool(
                     real_set.path, self.preprocess, self.charset, indices=held
@@ -195,12 +204,19 @@ class Trainer:
             **self.init_metadata,
         }
 
+    @property
+    def evaluated_model(self) -> CRNN:
+        """The weights validated and saved: their moving average when there is one."""
+        return self.ema.module if self.ema is not None else self.model
+
     def save(self, name: str) -> Path:
-        return save_checkpoint(self.output / name, self.model, self.charset, self.preprocess, self._metadata())
+        return save_checkpoint(self.output / name, self.evaluated_model, self.charset, self.preprocess, self._metadata())
 
     def _save_state(self, sampler: MixedBatches) -> None:
         self.save("last")
         state = {
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else {},
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -222,8 +238,14 @@ class Trainer:
         checkpoint = load_checkpoint(last, self.device)
         if checkpoint.charset != self.charset:
             raise ValueError(f"{self.output} holds a run with another charset; choose a new --output")
-        self.model.load_state_dict(checkpoint.model.state_dict())
         state = torch.load(state_path, map_location=self.device, weights_only=True)
+        # States written before the moving average existed hold no raw weights: then `last` is them.
+        self.model.load_state_dict(state.get("model") or checkpoint.model.state_dict())
+        if self.ema is not None:
+            if state.get("ema"):
+                self.ema.load_state_dict(state["ema"])
+            else:
+                self.ema.update_parameters(self.model)  # start the average at the resumed weights
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -252,6 +274,8 @@ class Trainer:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
         return float(loss.detach())
 
     def validate(self, sets: dict[str, CropPool]) -> dict[str, float]:
@@ -262,7 +286,7 @@ class Trainer:
         follows the model itself, and the prior is tuned on it afterwards.
         """
         reader = Recognizer(
-            Checkpoint(self.model, self.charset, self.preprocess),
+            Checkpoint(self.evaluated_model, self.charset, self.preprocess),
             device=str(self.device),
             batch_size=128,
             channels_last=self.config.channels_last,

@@ -1,9 +1,11 @@
 """Render labelled word images that look like cropped scene text.
 
 A word is drawn in a random installed font over a flat colour, a gradient, or a
-patch of a photographic/textured wallpaper, then degraded the way real crops
-are: rotation, perspective, uneven cropping, blur, noise, low resolution and
-JPEG artefacts. ``difficulty`` in [0, 1] scales how likely and how strong the
+patch of a photographic/textured wallpaper, sometimes letter-spaced, outlined
+in a second colour, ruled by a sign's edge or flanked by slivers of the
+neighbouring words a loose detector box lets in, then degraded the way real
+crops are: rotation, perspective, uneven cropping, blur, noise, low resolution
+and JPEG artefacts. ``difficulty`` in [0, 1] scales how likely and how strong the
 degradations are (a curriculum starts clean and ends hard). A generator with
 the same seed yields the same images.
 """
@@ -25,6 +27,8 @@ from ocr_lstm.synth.words import sample_text
 
 BACKGROUND_DIRS = (Path("/usr/share/backgrounds"), Path("/usr/share/wallpapers"))
 RASTER_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+# Raised whenever a seed's images change, so pools cached by training are rendered again.
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,11 @@ class SynthConfig:
     font_size: tuple[int, int] = (28, 64)
     max_length: int = 24
     background_dirs: tuple[Path, ...] = BACKGROUND_DIRS
+    # How often each sign-like style is drawn (probabilities per image).
+    letter_spacing: float = 0.15  # tracked-out lettering, as on shop fronts
+    outline: float = 0.1  # letters outlined in a second colour
+    neighbours: float = 0.2  # parts of the words left and right of this one
+    rule: float = 0.1  # a line above or below: a sign's edge or an underline
 
 
 @lru_cache(maxsize=2)
@@ -89,28 +98,66 @@ class SynthGenerator:
 
     def render(self, text: str | None = None) -> tuple[np.ndarray, str]:
         """One image of ``text`` (a sampled word when None) as RGB ``uint8``."""
-        rng, hard = self.rng, self.config.difficulty
-        text = text if text is not None else sample_text(rng, self.config.max_length)
+        rng, hard, config = self.rng, self.config.difficulty, self.config
+        text = text if text is not None else sample_text(rng, config.max_length)
         font = self._font(text)
+        spacing = font.size * rng.uniform(0.05, 0.4) if rng.random() < config.letter_spacing else 0.0
         left, top, right, bottom = font.getbbox(text)
-        text_w, text_h = max(right - left, 1), max(bottom - top, 1)
+        text_w = max(right - left + round(spacing * (len(text) - 1)), 1)
+        text_h = max(bottom - top, 1)
         pad_x = int(text_h * rng.uniform(0.1, 0.6))
         pad_y = int(text_h * rng.uniform(0.15, 0.5))
+        neighbours = rng.random() < config.neighbours
+        gap = int(text_h * rng.uniform(0.3, 0.7))
+        if neighbours:
+            pad_x = gap + int(text_h * rng.uniform(0.15, 0.5))  # room for a sliver of each neighbour
         width, height = text_w + 2 * pad_x, text_h + 2 * pad_y
         background = self._background(width, height)
         text_colour = self._contrasting_colour(background)
+        origin = (pad_x - left, pad_y - top)
 
+        outline = rng.randint(1, max(1, font.size // 12)) if rng.random() < config.outline else 0
         mask = Image.new("L", (width, height), 0)
         draw = ImageDraw.Draw(mask)
-        stroke = 1 if rng.random() < 0.15 else 0  # faux bold
-        draw.text((pad_x - left, pad_y - top), text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+        stroke = 1 if not outline and rng.random() < 0.15 else 0  # faux bold
+        self._draw_text(draw, origin, text, font, spacing, stroke)
+        if neighbours:
+            before, after = sample_text(rng, config.max_length), sample_text(rng, config.max_length)
+            self._draw_text(draw, (origin[0] - gap - font.getlength(before), origin[1]), before, font, spacing, stroke)
+            self._draw_text(draw, (pad_x + text_w + gap - left, origin[1]), after, font, spacing, stroke)
+        if rng.random() < config.rule:
+            thickness = max(1, text_h // rng.randint(8, 16))
+            y = rng.choice([max(0, pad_y // 3), height - 1 - max(0, pad_y // 3)])
+            draw.rectangle((0, y - thickness // 2, width, y + thickness // 2), fill=255)
         alpha = np.asarray(mask, dtype=np.float32)[..., None] / 255.0
         if rng.random() < 0.15 * hard:
             shadow = np.roll(alpha, (rng.randint(1, 3), rng.randint(1, 3)), axis=(0, 1))
             background = background * (1 - 0.6 * shadow)
+        if outline:
+            # Outline colour under the stroked text, the text colour inside it.
+            rim = Image.new("L", (width, height), 0)
+            self._draw_text(ImageDraw.Draw(rim), origin, text, font, spacing, outline)
+            rim_alpha = np.maximum(np.asarray(rim, dtype=np.float32)[..., None] / 255.0, alpha)
+            rim_colour = np.array(self._contrasting_colour(np.array(text_colour, dtype=np.float32)), dtype=np.float32)
+            background = background * (1 - rim_alpha) + rim_colour * rim_alpha
         image = background * (1 - alpha) + np.array(text_colour, dtype=np.float32) * alpha
         image = self._geometry(image.clip(0, 255).astype(np.uint8), hard)
         return self._degrade(image, hard), text
+
+    @staticmethod
+    def _draw_text(
+        draw: ImageDraw.ImageDraw, origin: tuple[float, float], text: str, font: ImageFont.FreeTypeFont,
+        spacing: float, stroke: int,
+    ) -> None:
+        """``text`` at ``origin``, each letter ``spacing`` pixels further right than the font sets it."""
+        if not spacing:
+            draw.text(origin, text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+            return
+        x, y = origin
+        for i, char in enumerate(text):
+            # Advance by the prefix's length, so kerning within the word is kept.
+            offset = font.getlength(text[:i]) + spacing * i
+            draw.text((x + offset, y), char, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
 
     def _background(self, width: int, height: int) -> np.ndarray:
         rng = self.rng

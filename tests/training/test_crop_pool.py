@@ -11,7 +11,14 @@ from word_images import render_word
 from ocr_lstm.charset import Charset
 from ocr_lstm.preprocessing import PreprocessConfig
 from training import crop_pool
-from training.crop_pool import CropPool, holdout_split, load_labelled_pool, training_preprocess
+from ocr_lstm.synth.generator import SynthConfig
+from training.crop_pool import (
+    CropPool,
+    holdout_split,
+    load_labelled_pool,
+    load_or_render_synthetic,
+    training_preprocess,
+)
 
 
 def test_from_crops_keeps_each_crop_and_label() -> None:
@@ -95,3 +102,24 @@ def test_labelled_pool_reads_only_the_given_items(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(crop_pool, "prepare_crop", lambda image, pre: decoded.append(1) or real_prepare(image, pre))
     pool = load_labelled_pool(tmp_path, training_preprocess(PreprocessConfig(), 128), Charset(), indices=[2, 0])
     assert pool.labels == ["three", "one"] and len(decoded) == 2
+
+
+def test_synthetic_pool_is_rendered_once_per_seed_and_style(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rendered: list[tuple[int, SynthConfig]] = []
+
+    def fake_render(count: int, seed: int, synth: SynthConfig, *args: object) -> CropPool:
+        rendered.append((seed, synth))
+        return CropPool.from_crops([(np.full((32, 8 * (i + 1)), i, np.uint8), f"w{i}") for i in range(count)], 32)
+
+    monkeypatch.setattr(crop_pool, "render_synthetic_pool", fake_render)
+    cache, preprocess, charset = tmp_path / "pool", PreprocessConfig(), Charset()
+
+    def load(seed: int, synth: SynthConfig) -> CropPool:
+        return load_or_render_synthetic(cache, 3, seed, synth, preprocess, charset, workers=1)
+
+    first = load(0, SynthConfig())
+    assert load(0, SynthConfig()).labels == first.labels == ["w0", "w1", "w2"]
+    assert len(rendered) == 1  # the second call read the cache
+    load(0, SynthConfig(neighbours=0.5))
+    load(1, SynthConfig(neighbours=0.5))
+    assert [seed for seed, _ in rendered] == [0, 0, 1]  # a new style or seed renders anew

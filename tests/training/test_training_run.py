@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+import torch
 from word_images import DEJAVU, render_word
 
 from ocr_lstm.charset import Charset
@@ -143,3 +144,45 @@ def test_held_out_crops_are_validated_on_and_never_drawn_for_training(tmp_path: 
     assert all(held.crop(i).tobytes() not in trained for i in range(5))
     results = trainer.validate(validation)
     assert {"words_holdout_word_acc", "words_holdout_cer", "mean_word_acc"} <= set(results)
+
+
+def test_moving_average_is_what_is_saved_and_both_weights_survive_a_resume(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    config = quick_config(tmp_path, data, steps=4, val_every=2, lr=1e-2, ema_decay=0.5)
+    trainer = Trainer(config)
+    trainer.fit()
+    saved = load_checkpoint(tmp_path / "run" / "last").model.state_dict()
+    raw, average = trainer.model.state_dict(), trainer.ema.module.state_dict()
+    name = "head.weight"
+    assert torch.allclose(saved[name], average[name])
+    assert not torch.allclose(saved[name], raw[name])  # lr 1e-2: the average lags the raw weights
+
+    resumed = Trainer(quick_config(tmp_path, data, steps=5, val_every=2, lr=1e-2, ema_decay=0.5))
+    resumed._try_resume(resumed._load_data())
+    assert resumed.step == 4
+    assert torch.equal(resumed.model.state_dict()[name], raw[name])
+    assert torch.equal(resumed.ema.module.state_dict()[name], average[name])
+
+
+def test_without_moving_average_the_raw_weights_are_saved(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    trainer = Trainer(quick_config(tmp_path, data, steps=2, val_every=2))
+    trainer.fit()
+    assert trainer.ema is None
+    saved = load_checkpoint(tmp_path / "run" / "last").model.state_dict()
+    assert torch.allclose(saved["head.weight"], trainer.model.state_dict()["head.weight"])
+
+
+def test_holdout_seed_keeps_a_parent_runs_holdout_under_a_new_seed(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40, 48, 56))
+
+    def held_out(**overrides: object) -> list[str]:
+        config = quick_config(tmp_path, data, real_sets=[{"path": str(data), "holdout": 5}], steps=1, **overrides)
+        trainer = Trainer(config)
+        trainer._load_data()
+        pool = trainer.holdout_sets["words_holdout"]
+        return [f"{label}:{pool.widths[i]}" for i, label in enumerate(pool.labels)]
+
+    parent = held_out(seed=1)
+    assert held_out(seed=2, holdout_seed=1) == parent
+    assert held_out(seed=2) != parent

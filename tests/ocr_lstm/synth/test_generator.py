@@ -6,8 +6,10 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.cli import main
@@ -122,3 +124,42 @@ def test_synth_command_refuses_a_zero_count(tmp_path: Path, capsys: pytest.Captu
         main(["synth", "--count", "0", "--output", str(tmp_path)])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip().endswith("argument --count: must be at least 1, got 0")
+
+
+def test_letter_spacing_moves_each_letter_further_right(fonts: tuple) -> None:
+    font = ImageFont.truetype(fonts[0][0], 32)
+
+    def ink_columns(spacing: float) -> np.ndarray:
+        mask = Image.new("L", (300, 60), 0)
+        SynthGenerator._draw_text(ImageDraw.Draw(mask), (10, 10), "HILL", font, spacing, 0)
+        return np.flatnonzero(np.asarray(mask).max(axis=0) > 128)
+
+    plain, spaced = ink_columns(0), ink_columns(12)
+    assert spaced[0] == plain[0]  # the first letter stays put
+    assert spaced[-1] - plain[-1] == pytest.approx(3 * 12, abs=2)  # three gaps, 12 px each
+
+
+def test_neighbouring_words_reach_into_both_edges(fonts: tuple) -> None:
+    def both_edges_inked(neighbours: float, count: int = 30) -> int:
+        styles = SynthConfig(difficulty=0.0, neighbours=neighbours, letter_spacing=0.0, outline=0.0, rule=0.0)
+        generator = SynthGenerator(seed=4, config=styles)
+        generator.backgrounds = ()  # flat and gradient backgrounds: only letters make sharp edges
+        hits = 0
+        for _ in range(count):
+            gray = cv2.cvtColor(generator.render()[0], cv2.COLOR_RGB2GRAY).astype(np.float32)
+            edges = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0))
+            strip = max(1, gray.shape[1] // 30)
+            hits += bool(edges[:, :strip].max() > 100 and edges[:, -strip:].max() > 100)
+        return hits
+
+    assert both_edges_inked(1.0) >= 20
+    assert both_edges_inked(0.0) <= 10
+
+
+def test_every_style_at_once_still_draws_the_label(fonts: tuple) -> None:
+    styles = SynthConfig(difficulty=1.0, letter_spacing=1.0, outline=1.0, neighbours=1.0, rule=1.0)
+    generator = SynthGenerator(seed=5, config=styles)
+    for _ in range(6):
+        image, text = generator.render()
+        assert image.dtype == np.uint8 and image.ndim == 3 and min(image.shape[:2]) >= 8
+        assert text and image.std() > 5
