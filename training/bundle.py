@@ -4,6 +4,9 @@
 
 The weights are halved (a few MB) and upcast again on load; the JSON keeps
 the charset, preprocessing and the run's metadata (steps, samples, time).
+``--raw-weights`` takes, from a run that keeps a moving average of its weights
+(``ema_decay``), the raw weights of its ``state.pt`` instead: to measure what
+the average adds.
 """
 
 from __future__ import annotations
@@ -12,12 +15,23 @@ import argparse
 import sys
 from pathlib import Path
 
+import torch
+
 from ocr_lstm.checkpoint import BUNDLED_DIR, DEFAULT_MODEL, load_checkpoint, save_checkpoint
 
 
-def bundle(source: str | Path, output: str | Path, extra_metadata: dict | None = None) -> Path:
+def bundle(source: str | Path, output: str | Path, extra_metadata: dict | None = None, raw_weights: bool = False) -> Path:
     checkpoint = load_checkpoint(source)
     metadata = {**checkpoint.metadata, **(extra_metadata or {}), "source_checkpoint": str(source)}
+    if raw_weights:
+        state_path = Path(source).parent / "state.pt"
+        state = torch.load(state_path, map_location="cpu", weights_only=True) if state_path.is_file() else {}
+        if not state.get("model"):
+            raise ValueError(f"{state_path} holds no raw weights (a run without ema_decay saves them as `last`)")
+        if state["step"] != checkpoint.metadata.get("steps"):
+            raise ValueError(f"{state_path} is at step {state['step']}, {source} at {checkpoint.metadata.get('steps')}")
+        checkpoint.model.load_state_dict(state["model"])
+        metadata["weights"] = "raw (not the moving average)"
     return save_checkpoint(output, checkpoint.model, checkpoint.charset, checkpoint.preprocess, metadata, half=True)
 
 
@@ -25,8 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help="training checkpoint (e.g. runs/bundled/last)")
     parser.add_argument("--output", default=str(BUNDLED_DIR / DEFAULT_MODEL), help="destination (default: %(default)s)")
+    parser.add_argument("--raw-weights", action="store_true", help="the raw weights of the run's state.pt, not the moving average")
     args = parser.parse_args(argv)
-    path = bundle(args.source, args.output)
+    try:
+        path = bundle(args.source, args.output, raw_weights=args.raw_weights)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 
