@@ -27,7 +27,7 @@ def bundle(source: str | Path, output: str | Path, extra_metadata: dict | None =
         state_path = Path(source).parent / "state.pt"
         state = torch.load(state_path, map_location="cpu", weights_only=True) if state_path.is_file() else {}
         if not state.get("model"):
-            raise ValueError(f"{state_path} holds no raw weights (a run without ema_decay saves them as `last`)")
+            raise ValueError(f"{state_path} holds no raw weights (written before runs kept them): bundle `last`")
         if state["step"] != checkpoint.metadata.get("steps"):
             raise ValueError(f"{state_path} is at step {state['step']}, {source} at {checkpoint.metadata.get('steps')}")
         checkpoint.model.load_state_dict(state["model"])

@@ -108,6 +108,8 @@ class TrainConfig:
         for key in ("steps", "batch_size", "val_every", "log_every"):
             if getattr(config, key) < 1:
                 raise ValueError(f"{key} must be at least 1, got {getattr(config, key)}")
+        if not 0.0 <= config.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (0: no moving average), got {config.ema_decay}")
         return config
 
     def to_dict(self) -> dict[str, Any]:

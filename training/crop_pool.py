@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -121,16 +122,25 @@ def render_synthetic_pool(
 def load_or_render_synthetic(
     cache: Path, count: int, seed: int, synth: SynthConfig, preprocess: PreprocessConfig, charset: Charset, workers: int
 ) -> CropPool:
-    """The pool cached at ``cache`` if it matches the request, else a freshly rendered one."""
+    """The pool cached at ``cache`` if it matches the request, else a freshly rendered one.
+
+    A new pool is written beside the cache and renamed into place, key last: an
+    interrupted save leaves no key that matches half-written arrays, and a run
+    still reading the old pool (memory-mapped) keeps its files.
+    """
     styles = {k: v for k, v in asdict(synth).items() if k != "background_dirs"}
     key = {"count": count, "seed": seed, "synth": styles, "generator": GENERATOR_VERSION,
            "height": preprocess.height, "max_width": preprocess.max_width, "charset": charset.symbols}
-    key_file = cache / "key.json"
     key = json.loads(json.dumps(key))  # tuples as lists, as the stored key reads back
+    key_file = cache / "key.json"
     if key_file.is_file() and json.loads(key_file.read_text()) == key:
         return CropPool.load(cache)
     pool = render_synthetic_pool(count, seed, synth, preprocess, charset, workers)
-    pool.save(cache)
+    fresh = cache.with_name(cache.name + ".new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    pool.save(fresh)
+    shutil.rmtree(cache, ignore_errors=True)
+    fresh.rename(cache)
     key_file.write_text(json.dumps(key))
     return CropPool.load(cache)
 

@@ -28,7 +28,7 @@ from ocr_lstm.synth.words import sample_text
 BACKGROUND_DIRS = (Path("/usr/share/backgrounds"), Path("/usr/share/wallpapers"))
 RASTER_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 # Raised whenever a seed's images change, so pools cached by training are rendered again.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,12 @@ def load_backgrounds(dirs: tuple[Path, ...], max_side: int = 640, limit: int = 2
                 image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             images.append(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     return tuple(images)
+
+
+def _ink_width(font: ImageFont.FreeTypeFont, char: str) -> int:
+    """How many pixel columns ``char``'s ink spans in ``font``."""
+    left, _, right, _ = font.getbbox(char)
+    return max(right - left, 1)
 
 
 class SynthGenerator:
@@ -107,14 +113,19 @@ class SynthGenerator:
         text_h = max(bottom - top, 1)
         pad_x = int(text_h * rng.uniform(0.1, 0.6))
         pad_y = int(text_h * rng.uniform(0.15, 0.5))
-        neighbours = rng.random() < config.neighbours
-        gap = int(text_h * rng.uniform(0.3, 0.7))
+        pad_left = pad_right = pad_x
+        neighbours = (sample_text(rng, config.max_length), sample_text(rng, config.max_length)) \
+            if rng.random() < config.neighbours else None
         if neighbours:
-            pad_x = gap + int(text_h * rng.uniform(0.15, 0.5))  # room for a sliver of each neighbour
-        width, height = text_w + 2 * pad_x, text_h + 2 * pad_y
+            # A word space (wider with the letters' spacing) to each neighbour, then the edge
+            # cuts through the neighbour's nearest letter: a sliver, never a whole letter.
+            gap = round(spacing + font.getlength(" ") * rng.uniform(0.7, 1.5))
+            pad_left = gap + max(1, round(_ink_width(font, neighbours[0][-1]) * rng.uniform(0.25, 0.7)))
+            pad_right = gap + max(1, round(_ink_width(font, neighbours[1][0]) * rng.uniform(0.25, 0.7)))
+        width, height = text_w + pad_left + pad_right, text_h + 2 * pad_y
         background = self._background(width, height)
         text_colour = self._contrasting_colour(background)
-        origin = (pad_x - left, pad_y - top)
+        origin = (pad_left - left, pad_y - top)
 
         outline = rng.randint(1, max(1, font.size // 12)) if rng.random() < config.outline else 0
         mask = Image.new("L", (width, height), 0)
@@ -122,9 +133,14 @@ class SynthGenerator:
         stroke = 1 if not outline and rng.random() < 0.15 else 0  # faux bold
         self._draw_text(draw, origin, text, font, spacing, stroke)
         if neighbours:
-            before, after = sample_text(rng, config.max_length), sample_text(rng, config.max_length)
-            self._draw_text(draw, (origin[0] - gap - font.getlength(before), origin[1]), before, font, spacing, stroke)
-            self._draw_text(draw, (pad_x + text_w + gap - left, origin[1]), after, font, spacing, stroke)
+            before, after = neighbours
+            # The last letter of `before` ends its ink `gap` left of the word's ink; the
+            # first letter of `after` starts its ink `gap` right of it.
+            last_start = font.getlength(before[:-1]) + spacing * (len(before) - 1)
+            before_x = pad_left - gap - last_start - font.getbbox(before[-1])[2]
+            after_x = pad_left + text_w + gap - font.getbbox(after[0])[0]
+            self._draw_text(draw, (before_x, origin[1]), before, font, spacing, stroke)
+            self._draw_text(draw, (after_x, origin[1]), after, font, spacing, stroke)
         if rng.random() < config.rule:
             thickness = max(1, text_h // rng.randint(8, 16))
             y = rng.choice([max(0, pad_y // 3), height - 1 - max(0, pad_y // 3)])

@@ -17,7 +17,8 @@ from training.bundle import main
 
 def saved_run(folder: Path, seed: int, raw_seed: int | None = None) -> Path:
     """A run folder whose ``last`` holds one model and, given ``raw_seed``, whose
-    ``state.pt`` holds another (as a run with a moving average keeps them)."""
+    ``state.pt`` holds another (as a run with a moving average keeps them); without
+    it, a state as runs wrote before they kept raw weights."""
     charset = Charset("abc")
     torch.manual_seed(seed)
     model = CRNN(preset("tiny", charset.num_classes))
@@ -51,7 +52,7 @@ def test_raw_weights_come_from_the_run_state(tmp_path: Path) -> None:
     assert raw.metadata["weights"].startswith("raw")
 
 
-def test_raw_weights_of_a_run_without_them_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_raw_weights_from_an_older_state_without_them_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     source = saved_run(tmp_path, seed=0)
     assert main([str(source), "--output", str(tmp_path / "raw"), "--raw-weights"]) == 1
     error = capsys.readouterr().err

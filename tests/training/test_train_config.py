@@ -65,6 +65,19 @@ def test_counts_below_one_are_refused(key: str) -> None:
         TrainConfig.from_file(None, [f"{key}=0"])
 
 
+@pytest.mark.parametrize("decay", ["-0.1", "1.0", "1.5"])
+def test_moving_average_decay_outside_zero_to_one_is_refused(decay: str) -> None:
+    with pytest.raises(ValueError, match="ema_decay must be in"):
+        TrainConfig.from_file(None, [f"ema_decay={decay}"])
+
+
+@pytest.mark.parametrize("name", ["bundled", "bundled_continue", "bundled_stage3"])
+def test_every_shipped_config_loads(name: str) -> None:
+    config = TrainConfig.from_file(name)
+    assert config.init == ("" if name == "bundled" else "default")
+    assert not any(Path(r.path).name in ("svt", "ic13") for r in config.real_sets)  # validation only
+
+
 def test_unknown_options_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="stpes"):
         TrainConfig.from_file(None, ["stpes=10"])

@@ -156,6 +156,32 @@ def test_neighbouring_words_reach_into_both_edges(fonts: tuple) -> None:
     assert both_edges_inked(0.0) <= 10
 
 
+def test_neighbours_show_as_slivers_beside_the_word_never_over_it(fonts: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where each drawn text's ink lands: the word inside the canvas, each neighbour a
+    word space away on its side, cut by the canvas edge (so never a whole extra letter)."""
+    inks: list[tuple[int, int, int]] = []  # (first ink column, last ink column, canvas width)
+    draw_text = SynthGenerator._draw_text
+
+    def recording(draw: ImageDraw.ImageDraw, origin: tuple[float, float], *args: object) -> None:
+        width, height = draw.im.size
+        scratch = Image.new("L", (width + 4000, height), 0)
+        draw_text(ImageDraw.Draw(scratch), (origin[0] + 2000, origin[1]), *args)
+        columns = np.flatnonzero(np.asarray(scratch).max(axis=0) > 0) - 2000
+        inks.append((int(columns[0]), int(columns[-1]), width))
+        draw_text(draw, origin, *args)
+
+    monkeypatch.setattr(SynthGenerator, "_draw_text", staticmethod(recording))
+    styles = SynthConfig(difficulty=0.0, neighbours=1.0, letter_spacing=0.5, outline=0.0, rule=0.0)
+    generator = SynthGenerator(seed=6, config=styles)
+    for _ in range(40):
+        inks.clear()
+        generator.render()
+        (word_first, word_last, width), (left_first, left_last, _), (right_first, right_last, _) = inks
+        assert 0 <= word_first and word_last < width
+        assert left_first < 0 <= left_last < word_first - 1  # cut by the left edge, clear of the word
+        assert word_last + 1 < right_first < width <= right_last + 1  # clear of the word, cut by the right edge
+
+
 def test_every_style_at_once_still_draws_the_label(fonts: tuple) -> None:
     styles = SynthConfig(difficulty=1.0, letter_spacing=1.0, outline=1.0, neighbours=1.0, rule=1.0)
     generator = SynthGenerator(seed=5, config=styles)
