@@ -28,7 +28,7 @@ from ocr_lstm.synth.words import sample_text
 BACKGROUND_DIRS = (Path("/usr/share/backgrounds"), Path("/usr/share/wallpapers"))
 RASTER_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 # Raised whenever a seed's images change, so pools cached by training are rendered again.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class SynthGenerator:
         mask = Image.new("L", (width, height), 0)
         draw = ImageDraw.Draw(mask)
         stroke = 1 if not outline and rng.random() < 0.15 else 0  # faux bold
-        self._draw_text(draw, origin, text, font, spacing, stroke)
+        placements = [(origin, text)]
         if neighbours:
             before, after = neighbours
             # The last letter of `before` ends its ink `gap` left of the word's ink; the
@@ -139,8 +139,9 @@ class SynthGenerator:
             last_start = font.getlength(before[:-1]) + spacing * (len(before) - 1)
             before_x = pad_left - gap - last_start - font.getbbox(before[-1])[2]
             after_x = pad_left + text_w + gap - font.getbbox(after[0])[0]
-            self._draw_text(draw, (before_x, origin[1]), before, font, spacing, stroke)
-            self._draw_text(draw, (after_x, origin[1]), after, font, spacing, stroke)
+            placements += [((before_x, origin[1]), before), ((after_x, origin[1]), after)]
+        for position, words in placements:
+            self._draw_text(draw, position, words, font, spacing, stroke)
         if rng.random() < config.rule:
             thickness = max(1, text_h // rng.randint(8, 16))
             y = rng.choice([max(0, pad_y // 3), height - 1 - max(0, pad_y // 3)])
@@ -152,7 +153,8 @@ class SynthGenerator:
         if outline:
             # Outline colour under the stroked text, the text colour inside it.
             rim = Image.new("L", (width, height), 0)
-            self._draw_text(ImageDraw.Draw(rim), origin, text, font, spacing, outline)
+            for position, words in placements:  # neighbours are outlined like the word
+                self._draw_text(ImageDraw.Draw(rim), position, words, font, spacing, outline)
             rim_alpha = np.maximum(np.asarray(rim, dtype=np.float32)[..., None] / 255.0, alpha)
             rim_colour = np.array(self._contrasting_colour(np.array(text_colour, dtype=np.float32)), dtype=np.float32)
             background = background * (1 - rim_alpha) + rim_colour * rim_alpha

@@ -182,7 +182,7 @@ def test_neighbours_show_as_slivers_beside_the_word_never_over_it(fonts: tuple, 
         assert word_last + 1 < right_first < width <= right_last + 1  # clear of the word, cut by the right edge
 
 
-def test_every_style_at_once_still_draws_the_label(fonts: tuple) -> None:
+def test_every_style_at_once_renders_a_non_blank_image(fonts: tuple) -> None:
     styles = SynthConfig(difficulty=1.0, letter_spacing=1.0, outline=1.0, neighbours=1.0, rule=1.0)
     generator = SynthGenerator(seed=5, config=styles)
     for _ in range(6):
