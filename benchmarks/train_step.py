@@ -1,6 +1,6 @@
 """Where a CPU training step's time goes: fetching + augmenting a batch vs forward/backward.
 
-    python benchmarks/train_step.py [--steps 10] [--bf16]
+    python benchmarks/train_step.py [--steps 10] [--bf16] [--scene-distortion 0.4]
 
 Uses the bundled recipe (its model size, batch 64) on a small synthetic pool rendered
 into a temporary folder, so it needs no ../shared. ``--bf16`` also times the step
@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 
+from training.augmentation import CropAugmenter
 from training.config import TrainConfig
 from training.trainer import Trainer
 
@@ -27,6 +28,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--bf16", action="store_true")
+    parser.add_argument("--scene-distortion", type=float, default=0.0, help="share of crops given a scene distortion")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = TrainConfig.from_file("bundled", [
@@ -36,9 +38,10 @@ def main() -> None:
         trainer = Trainer(config)
         sampler = trainer._load_data()
         batches = iter(sampler)
+        augmenter = CropAugmenter(config.max_width, args.scene_distortion)
 
         def fetch() -> tuple[torch.Tensor, ...]:
-            return sampler.materialise(next(batches), trainer.charset, config.max_width, config.augment)
+            return sampler.materialise(next(batches), trainer.charset, augmenter)
 
         for _ in range(2):
             trainer.train_step(*fetch())

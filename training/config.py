@@ -48,6 +48,10 @@ class TrainConfig:
     real_ratio: float = 0.5  # share of each batch drawn from the real sets (when any)
     max_width: int = 256
     augment: bool = True
+    # Share of crops that also get a stronger scene distortion: rotation inside a taller
+    # box, keystone perspective, an arched baseline, motion or heavy blur
+    # (training/augmentation.py). 0 reproduces the runs from before it existed.
+    scene_distortion: float = 0.0
 
     # optimisation
     steps: int = 20_000
@@ -110,6 +114,9 @@ class TrainConfig:
                 raise ValueError(f"{key} must be at least 1, got {getattr(config, key)}")
         if not 0.0 <= config.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1) (0: no moving average), got {config.ema_decay}")
+        for key in ("real_ratio", "scene_distortion"):
+            if not 0.0 <= getattr(config, key) <= 1.0:
+                raise ValueError(f"{key} is a share of the crops, in [0, 1]; got {getattr(config, key)}")
         return config
 
     def to_dict(self) -> dict[str, Any]:

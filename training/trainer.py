@@ -46,6 +46,7 @@ from training.crop_pool import (
     training_preprocess,
 )
 from training.plots import plot_curves
+from training.augmentation import CropAugmenter
 from training.sampling import MixedBatches
 
 
@@ -316,6 +317,7 @@ class Trainer:
         train_log = _CsvLog(self.output / "train_log.csv", ["step", "loss", "lr", "samples_per_sec", "elapsed_sec"])
         val_log: _CsvLog | None = None
         batches = iter(sampler)
+        augmenter = CropAugmenter(cfg.max_width, cfg.scene_distortion) if cfg.augment else None
         bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", disable=not self.dist.is_main,
                    dynamic_ncols=True)
         if resumed:
@@ -325,7 +327,7 @@ class Trainer:
         stop = False
         while self.step < cfg.steps and not stop:
             step_start = time.perf_counter()
-            batch = sampler.materialise(next(batches), self.charset, cfg.max_width, cfg.augment)
+            batch = sampler.materialise(next(batches), self.charset, augmenter)
             loss = self.train_step(*batch)
             self.step += 1
             n = batch[0].shape[0] * self.dist.world_size
