@@ -37,6 +37,7 @@ from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.synth.generator import SynthConfig
+from training.augmentation import CropAugmenter
 from training.config import TrainConfig
 from training.crop_pool import (
     CropPool,
@@ -46,7 +47,6 @@ from training.crop_pool import (
     training_preprocess,
 )
 from training.plots import plot_curves
-from training.augmentation import CropAugmenter
 from training.sampling import MixedBatches
 
 

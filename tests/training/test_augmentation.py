@@ -124,7 +124,7 @@ def test_scene_distortion_share_is_the_rate_of_distorted_crops() -> None:
         calls.append(1)
         return image
 
-    import training.augmentation as augmentation
+    from training import augmentation
 
     original = augmentation.SCENE_DISTORTIONS
     augmentation.SCENE_DISTORTIONS = (record,)

@@ -10,8 +10,8 @@ from word_images import render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.preprocessing import PreprocessConfig
-from training import crop_pool
 from ocr_lstm.synth.generator import SynthConfig
+from training import crop_pool
 from training.crop_pool import (
     CropPool,
     holdout_split,
