@@ -38,7 +38,7 @@ def main() -> None:
         trainer = Trainer(config)
         sampler = trainer._load_data()
         batches = iter(sampler)
-        augmenter = CropAugmenter(config.max_width, args.scene_distortion)
+        augmenter = CropAugmenter(config.max_width, args.scene_distortion) if config.augment else None
 
         def fetch() -> tuple[torch.Tensor, ...]:
             return sampler.materialise(next(batches), trainer.charset, augmenter)

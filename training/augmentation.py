@@ -113,11 +113,16 @@ def lower_resolution(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+# The geometric distortions fill the room they make by replicating the crop's edges, as
+# the scene around a real box continues its background; a letter touching the crop's edge
+# leaves a streak there.
+
+
 def rotate_in_box(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Rotate by up to 15 degrees inside the axis-aligned box around the rotated word, as
     incidental-scene crops (ICDAR 2015) come: smaller, diagonal text in a taller box.
 
-    The angle is capped so the box grows to at most 2.2 times the height (long words
+    The angle is capped so the box grows to about 2.2 times the height at most (long words
     tilt less), and the result is scaled back to the model height.
     """
     height, width = crop.shape
@@ -145,11 +150,13 @@ def keystone(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def arc(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Bend the baseline into an arc (the middle up to 30 % of the height above or below
-    the ends), on a canvas grown by the bend, then scaled back to the model height."""
+    the ends), on a canvas grown by the bend on the side the middle moves to, then scaled
+    back to the model height (so the word shrinks to at least 1 / 1.3 of it)."""
     height, width = crop.shape
-    bend = rng.uniform(-0.3, 0.3) * height
+    bend = rng.uniform(-0.3, 0.3) * height  # > 0 lifts the middle
     margin = int(np.ceil(abs(bend))) + 1
-    padded = cv2.copyMakeBorder(crop, margin, margin, 0, 0, cv2.BORDER_REPLICATE)
+    top, bottom = (margin, 0) if bend > 0 else (0, margin)
+    padded = cv2.copyMakeBorder(crop, top, bottom, 0, 0, cv2.BORDER_REPLICATE)
     xs = np.arange(width, dtype=np.float32)
     offset = bend * (1.0 - ((xs - (width - 1) / 2) / max((width - 1) / 2, 1.0)) ** 2)
     map_x = np.broadcast_to(xs, padded.shape).astype(np.float32)
@@ -159,7 +166,8 @@ def arc(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def motion_blur(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Smear along a random direction over 3-7 pixels: a camera moving past the sign."""
+    """Smear along a random direction over a 3, 5 or 7 pixel kernel (a diagonal covers fewer
+    pixels): a camera moving past the sign."""
     size = int(rng.choice([3, 5, 7]))
     kernel = np.zeros((size, size), np.float32)
     angle = rng.uniform(0, np.pi)
@@ -173,7 +181,7 @@ def motion_blur(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def heavy_blur(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Out of focus: a Gaussian blur of sigma 1.2-2.2 pixels at the model height, beyond the
     light blur every crop may get."""
-    return cv2.GaussianBlur(crop, (7, 7), rng.uniform(1.2, 2.2))
+    return cv2.GaussianBlur(crop, (0, 0), rng.uniform(1.2, 2.2))  # (0, 0): a kernel as wide as sigma needs
 
 
 SCENE_DISTORTIONS: tuple[Callable[[np.ndarray, np.random.Generator], np.ndarray], ...] = (

@@ -117,6 +117,8 @@ class TrainConfig:
         for key in ("real_ratio", "scene_distortion"):
             if not 0.0 <= getattr(config, key) <= 1.0:
                 raise ValueError(f"{key} is a share of the crops, in [0, 1]; got {getattr(config, key)}")
+        if config.scene_distortion and not config.augment:
+            raise ValueError("scene_distortion is part of the augmentation: it needs augment = true")
         return config
 
     def to_dict(self) -> dict[str, Any]:

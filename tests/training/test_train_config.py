@@ -71,7 +71,19 @@ def test_moving_average_decay_outside_zero_to_one_is_refused(decay: str) -> None
         TrainConfig.from_file(None, [f"ema_decay={decay}"])
 
 
-@pytest.mark.parametrize("name", ["bundled", "bundled_continue", "bundled_stage3"])
+@pytest.mark.parametrize("item", ["real_ratio=1.5", "scene_distortion=-0.1", "scene_distortion=2"])
+def test_shares_outside_zero_to_one_are_refused(item: str) -> None:
+    with pytest.raises(ValueError, match="is a share of the crops"):
+        TrainConfig.from_file(None, [item])
+
+
+def test_scene_distortion_without_augmentation_is_refused() -> None:
+    assert TrainConfig.from_file(None, ["scene_distortion=0.4"]).scene_distortion == 0.4
+    with pytest.raises(ValueError, match="needs augment = true"):
+        TrainConfig.from_file(None, ["scene_distortion=0.4", "augment=false"])
+
+
+@pytest.mark.parametrize("name", ["bundled", "bundled_continue", "bundled_stage3", "bundled_stage4"])
 def test_every_shipped_config_loads(name: str) -> None:
     config = TrainConfig.from_file(name)
     assert config.init == ("" if name == "bundled" else "default")
