@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,12 +50,16 @@ class DatasetReadings:
         }
 
 
-def read_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> DatasetReadings:
-    """Read every image of a labelled set, batched; decoding time is not counted."""
+def read_dataset(
+    recognizer: Recognizer, path: str, label_file: str | None = None, indices: Sequence[int] | None = None
+) -> DatasetReadings:
+    """Read every image of a labelled set (or those at ``indices``), batched; decoding time
+    is not counted."""
     dataset = open_dataset(Path(path) / label_file) if label_file else open_dataset(path)
     prepared: list[PreparedImage | None] = []
     labels = []
-    for i in tqdm(range(len(dataset)), desc=f"load {dataset.name}", unit="img", leave=False):
+    chosen = range(len(dataset)) if indices is None else indices
+    for i in tqdm(chosen, desc=f"load {dataset.name}", unit="img", leave=False):
         image, text = dataset[i]
         labels.append(text)
         try:

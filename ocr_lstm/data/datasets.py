@@ -117,7 +117,7 @@ def folder_to_lmdb(folder: str | Path, output: str | Path) -> int:
     """Convert a labelled folder (or label file) to LMDB, storing the original encoded bytes."""
     dataset = open_dataset(folder)
     if isinstance(dataset, LmdbDataset):
-        raise ValueError(f"{folder} is already an LMDB")
+        raise ValueError(f"{folder} is already an LMDB")  # noqa: TRY004 - a bad argument value, not type
 
     def samples() -> Iterable[tuple[bytes, str]]:
         for path, text in tqdm(dataset.samples, desc=f"lmdb {dataset.name}", unit="img"):
