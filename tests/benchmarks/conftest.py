@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from word_images import render_word
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -35,3 +36,17 @@ accuracy = _script_fixture("accuracy")
 load = _script_fixture("load")
 word_prior = _script_fixture("word_prior")
 compare = _script_fixture("compare")
+
+
+@pytest.fixture()
+def rendered_sets(tmp_path: Path) -> Path:
+    """A data folder with tiny svt/ and ic13/ sets of words rendered here (ic13 with its
+    857 subset), laid out as ../shared/data is."""
+    for name, words in {"svt": ["HOTEL", "MARKET"], "ic13": ["ship", "First", "BMC"]}.items():
+        folder = tmp_path / name
+        (folder / "images").mkdir(parents=True)
+        for i, word in enumerate(words):
+            render_word(word).save(folder / "images" / f"{i}.png")
+        (folder / "labels.tsv").write_text("".join(f"images/{i}.png\t{w}\n" for i, w in enumerate(words)))
+    (tmp_path / "ic13" / "labels_857.tsv").write_text("images/1.png\tFirst\nimages/2.png\tBMC\n")
+    return tmp_path

@@ -6,27 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from word_images import render_word
 
 from ocr_lstm.recognizer import Recognition
 
 
-@pytest.fixture()
-def data(tmp_path: Path) -> Path:
-    for name, words in {"svt": ["HOTEL", "MARKET"], "ic13": ["ship", "First", "BMC"]}.items():
-        folder = tmp_path / name
-        (folder / "images").mkdir(parents=True)
-        for i, word in enumerate(words):
-            render_word(word).save(folder / "images" / f"{i}.png")
-        (folder / "labels.tsv").write_text("".join(f"images/{i}.png\t{w}\n" for i, w in enumerate(words)))
-    (tmp_path / "ic13" / "labels_857.tsv").write_text("images/1.png\tFirst\nimages/2.png\tBMC\n")
-    return tmp_path
-
-
-def test_every_present_set_and_subset_gets_a_row(accuracy, data: Path, tiny_model_path: Path, tmp_path: Path,
+def test_every_present_set_and_subset_gets_a_row(accuracy, rendered_sets: Path, tiny_model_path: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture) -> None:
     rows_file = tmp_path / "rows.json"
-    assert accuracy.main(["--data", str(data), "--model", str(tiny_model_path), "--threads", "1",
+    assert accuracy.main(["--data", str(rendered_sets), "--model", str(tiny_model_path), "--threads", "1",
                           "--failures", "2", "--json", str(rows_file)]) == 0
     rows = json.loads(rows_file.read_text())
     assert [(r["set"], r["samples"]) for r in rows] == [("svt", 2), ("ic13", 3), ("ic13 (857)", 2)]

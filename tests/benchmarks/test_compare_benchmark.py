@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 
 import pytest
-from word_images import render_word
 
 
 def test_paired_score_counts_the_crops_only_one_model_reads(compare) -> None:
@@ -29,16 +28,10 @@ def test_different_crops_are_refused(compare) -> None:
         compare.paired_score([True], [True, False])
 
 
-def test_a_model_against_itself_on_rendered_sets(compare, tiny_model_path: Path, tmp_path: Path,
+def test_a_model_against_itself_on_rendered_sets(compare, tiny_model_path: Path, rendered_sets: Path,
                                                  capsys: pytest.CaptureFixture) -> None:
-    for name, words in {"svt": ["HOTEL", "MARKET"], "ic13": ["ship", "First", "BMC"]}.items():
-        folder = tmp_path / name
-        (folder / "images").mkdir(parents=True)
-        for i, word in enumerate(words):
-            render_word(word).save(folder / "images" / f"{i}.png")
-        (folder / "labels.tsv").write_text("".join(f"images/{i}.png\t{w}\n" for i, w in enumerate(words)))
     model = str(tiny_model_path)
-    assert compare.main([model, "--baseline", model, "--data", str(tmp_path), "--threads", "1"]) == 0
+    assert compare.main([model, "--baseline", model, "--data", str(rendered_sets), "--threads", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = {line.split()[0]: line.split() for line in lines[2:]}
     assert set(rows) == {"svt", "ic13", "all"}  # no ic15_train here: no dev row
