@@ -58,3 +58,31 @@ def test_raw_weights_from_an_older_state_without_them_is_a_one_line_error(tmp_pa
     error = capsys.readouterr().err
     assert error.startswith("error:") and "no raw weights" in error and error.count("\n") == 1
     assert not (tmp_path / "raw.safetensors").exists()
+
+
+def test_average_is_the_mean_of_the_checkpoints_weights(tmp_path: Path) -> None:
+    sources = [saved_run(tmp_path / f"run{seed}", seed=seed) for seed in (0, 1, 2)]
+    assert main([*map(str, sources), "--average", "--output", str(tmp_path / "soup")]) == 0
+    soup = load_checkpoint(tmp_path / "soup")
+    states = [load_checkpoint(source).model.state_dict() for source in sources]
+    for name in ("head.weight", "features.layers.0.weight", "features.layers.1.running_var"):
+        expected = sum(state[name] for state in states) / 3
+        torch.testing.assert_close(soup.model.state_dict()[name], expected, atol=2e-3, rtol=2e-3)
+    assert soup.metadata["averaged_checkpoints"] == [str(s) for s in sources]
+
+
+def test_average_of_different_architectures_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    first = saved_run(tmp_path / "a", seed=0)
+    charset = Charset("abc")
+    other = save_checkpoint(tmp_path / "b" / "last", CRNN(preset("small", charset.num_classes)), charset,
+                            PreprocessConfig(), {"steps": 1}).with_suffix("")
+    assert main([str(first), str(other), "--average", "--output", str(tmp_path / "soup")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error:") and "cannot average" in error and error.count("\n") == 1
+    assert not (tmp_path / "soup.safetensors").exists()
+
+
+def test_several_sources_without_average_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["a", "b", "--output", str(tmp_path / "x")])
+    assert exit_info.value.code == 2
