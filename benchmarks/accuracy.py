@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ocr_lstm.commands.evaluate import DatasetReadings, read_dataset
-from ocr_lstm.metrics import standard_form
+from ocr_lstm.metrics import reads_right
 from ocr_lstm.recognizer import Recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -34,7 +34,7 @@ def confidence_bands(read: DatasetReadings) -> list[tuple[str, int, float]]:
     rows = []
     for low, high, name in BANDS:
         pairs = [(r.text, t) for r, t in zip(read.readings, read.labels) if r is not None and low <= r.confidence < high]
-        right = sum(standard_form(p) == standard_form(t) for p, t in pairs)
+        right = sum(reads_right(p, t) for p, t in pairs)
         rows.append((name, len(pairs), 100.0 * right / len(pairs) if pairs else 0.0))
     return rows
 
@@ -43,7 +43,7 @@ def failures(read: DatasetReadings, count: int) -> list[str]:
     wrong = [
         f"{t} -> {r.text} ({r.confidence:.2f})"
         for r, t in zip(read.readings, read.labels)
-        if r is not None and standard_form(r.text) != standard_form(t)
+        if r is not None and not reads_right(r.text, t)
     ]
     return random.Random(0).sample(wrong, min(count, len(wrong)))
 

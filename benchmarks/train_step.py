@@ -18,7 +18,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 
-from training.augmentation import CropAugmenter
 from training.config import TrainConfig
 from training.trainer import Trainer
 
@@ -33,12 +32,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = TrainConfig.from_file("bundled", [
             f"synth_count={64 * 8}", f"synth_cache={tmp + '/pool'!r}", f"output={tmp + '/run'!r}",
-            "real_sets=[]", "val_sets=[]", f"threads={args.threads}",
+            "real_sets=[]", "val_sets=[]", f"threads={args.threads}", f"scene_distortion={args.scene_distortion}",
         ])
         trainer = Trainer(config)
         sampler = trainer._load_data()
         batches = iter(sampler)
-        augmenter = CropAugmenter(config.max_width, args.scene_distortion) if config.augment else None
+        augmenter = config.augmenter()
 
         def fetch() -> tuple[torch.Tensor, ...]:
             return sampler.materialise(next(batches), trainer.charset, augmenter)

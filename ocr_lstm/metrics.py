@@ -22,6 +22,11 @@ def standard_form(text: str) -> str:
     return _NOT_ALNUM.sub("", text.lower())
 
 
+def reads_right(prediction: str, label: str) -> bool:
+    """Whether ``prediction`` matches ``label`` under the standard protocol."""
+    return standard_form(prediction) == standard_form(label)
+
+
 @dataclass(frozen=True)
 class RecognitionScores:
     samples: int
@@ -44,7 +49,7 @@ def score(predictions: Sequence[str], labels: Sequence[str]) -> RecognitionScore
         raise ValueError("predictions and labels differ in length")
     if not labels:
         return RecognitionScores(0, 0.0, 0.0, 0.0)
-    standard = sum(standard_form(p) == standard_form(t) for p, t in zip(predictions, labels))
+    standard = sum(reads_right(p, t) for p, t in zip(predictions, labels))
     exact = sum(p == t for p, t in zip(predictions, labels))
     edits = sum(Levenshtein.distance(p, t) for p, t in zip(predictions, labels))
     chars = sum(len(t) for t in labels)

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from training.augmentation import CropAugmenter
+
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 
@@ -120,6 +122,10 @@ class TrainConfig:
         if config.scene_distortion and not config.augment:
             raise ValueError("scene_distortion is part of the augmentation: it needs augment = true")
         return config
+
+    def augmenter(self) -> CropAugmenter | None:
+        """What ``augment``, ``scene_distortion`` and ``max_width`` ask of each drawn crop."""
+        return CropAugmenter(self.max_width, self.scene_distortion) if self.augment else None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -37,7 +37,6 @@ from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.synth.generator import SynthConfig
-from training.augmentation import CropAugmenter
 from training.config import TrainConfig
 from training.crop_pool import (
     CropPool,
@@ -317,7 +316,7 @@ class Trainer:
         train_log = _CsvLog(self.output / "train_log.csv", ["step", "loss", "lr", "samples_per_sec", "elapsed_sec"])
         val_log: _CsvLog | None = None
         batches = iter(sampler)
-        augmenter = CropAugmenter(cfg.max_width, cfg.scene_distortion) if cfg.augment else None
+        augmenter = cfg.augmenter()
         bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", disable=not self.dist.is_main,
                    dynamic_ncols=True)
         if resumed:

@@ -39,5 +39,6 @@ def test_a_model_against_itself_on_rendered_sets(compare, tiny_model_path: Path,
     assert all(rows[name][4] == "+0.00" for name in rows)
 
 
-def test_missing_data_is_skipped_not_failed(compare, tmp_path: Path) -> None:
+def test_missing_data_is_skipped_not_failed(compare, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert compare.main(["default", "--data", str(tmp_path / "absent")]) == 0
+    assert capsys.readouterr().out.startswith("skipped:")

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from ocr_lstm.metrics import score, standard_form
+from ocr_lstm.metrics import reads_right, score, standard_form
 
 
 def test_standard_form_lowercases_and_keeps_only_digits_and_latin_letters() -> None:
     assert standard_form("Hello, World! 42") == "helloworld42"
     assert standard_form("it's-CAFÉ") == "itscaf"
+
+
+def test_a_reading_is_right_when_its_standard_form_matches() -> None:
+    assert reads_right("Hello!", "HELLO") and reads_right("it's", "ITS")
+    assert not reads_right("Hell0", "HELLO") and not reads_right("", "a")
 
 
 def test_word_accuracy_ignores_case_and_punctuation() -> None:

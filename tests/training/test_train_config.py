@@ -77,6 +77,12 @@ def test_shares_outside_zero_to_one_are_refused(item: str) -> None:
         TrainConfig.from_file(None, [item])
 
 
+def test_the_augmenter_is_what_the_config_asks_for() -> None:
+    assert TrainConfig.from_file(None, ["augment=false"]).augmenter() is None
+    augmenter = TrainConfig.from_file(None, ["max_width=128", "scene_distortion=0.25"]).augmenter()
+    assert (augmenter.max_width, augmenter.scene_distortion) == (128, 0.25)
+
+
 def test_scene_distortion_without_augmentation_is_refused() -> None:
     assert TrainConfig.from_file(None, ["scene_distortion=0.4"]).scene_distortion == 0.4
     with pytest.raises(ValueError, match="needs augment = true"):
