@@ -1,7 +1,7 @@
 """Choose the word prior's settings on held-out training crops, never on svt/ic13.
 
     python benchmarks/word_prior.py [--model default] [--set ../shared/data/ic15_train]
-        [--holdout 500] [--seed 1] [--weights 0 0.25 0.5 1] [--oov 2 2.5 3]
+        [--holdout 500] [--seed 1] [--weights 0 0.25 0.5 0.75 1] [--oov 1 1.5 2 2.5]
 
 The development set is the ``--holdout`` crops that ``holdout_split`` keeps out of
 training for a run with this ``--seed`` (``training/configs/bundled_continue.toml``
@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=int, default=500, help="crops held out of training (as in the run's config)")
     parser.add_argument("--seed", type=int, default=1, help="the training run's seed, which fixes the split")
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.25, 0.5, 0.75, 1.0])
-    parser.add_argument("--oov", type=float, nargs="+", default=[2.0, 2.5, 3.0, 3.5])
+    parser.add_argument("--oov", type=float, nargs="+", default=[1.0, 1.5, 2.0, 2.5],
+                        help="prior of readings outside the vocabulary, as a Zipf frequency (shipped: 1.5)")
     parser.add_argument("--max-confidence", type=float, nargs="+", default=[0.9])
     parser.add_argument("--vocabulary", type=int, nargs="+", default=[50_000], help="vocabulary sizes to try")
     parser.add_argument("--letters-per-edit", type=int, nargs="+", default=[4])

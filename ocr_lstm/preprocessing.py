@@ -152,12 +152,9 @@ def resize_to_height(gray: np.ndarray, config: PreprocessConfig) -> np.ndarray:
     return cv2.resize(gray, (new_width, config.height), interpolation=interpolation)
 
 
-def prepare_crop(source: ImageInput, config: PreprocessConfig, rotate: int = 0) -> np.ndarray:
-    """Decode, grayscale, optionally rotate by ``rotate`` quarter turns, and resize."""
-    gray = to_grayscale(load_image(source, config.max_pixels))
-    if rotate:
-        gray = np.ascontiguousarray(np.rot90(gray, k=rotate))
-    return resize_to_height(gray, config)
+def prepare_crop(source: ImageInput, config: PreprocessConfig) -> np.ndarray:
+    """Decode, grayscale and resize."""
+    return resize_to_height(to_grayscale(load_image(source, config.max_pixels)), config)
 
 
 def to_tensor(crops: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -24,9 +24,9 @@ import torch
 from ocr_lstm.checkpoint import BUNDLED_DIR, DEFAULT_MODEL, load_checkpoint, save_checkpoint
 
 
-def bundle(source: str | Path, output: str | Path, extra_metadata: dict | None = None, raw_weights: bool = False) -> Path:
+def bundle(source: str | Path, output: str | Path, raw_weights: bool = False) -> Path:
     checkpoint = load_checkpoint(source)
-    metadata = {**checkpoint.metadata, **(extra_metadata or {}), "source_checkpoint": str(source)}
+    metadata = {**checkpoint.metadata, "source_checkpoint": str(source)}
     if raw_weights:
         state_path = Path(source).parent / "state.pt"
         state = torch.load(state_path, map_location="cpu", weights_only=True) if state_path.is_file() else {}

@@ -50,15 +50,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The torchrun entry point; errors end as ``ocr-lstm train``'s do: one line, exit 1."""
     args = build_parser().parse_args(argv)
-    try:
-        config = config_from_args(args)
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     from training.trainer import run
 
-    summary = run(config)
+    try:
+        summary = run(config_from_args(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, RuntimeError, OSError, ImportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(summary))
     return 0
 

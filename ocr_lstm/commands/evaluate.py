@@ -51,26 +51,36 @@ class DatasetReadings:
 
 
 def read_dataset(
-    recognizer: Recognizer, path: str, label_file: str | None = None, indices: Sequence[int] | None = None
+    recognizer: Recognizer,
+    path: str,
+    label_file: str | None = None,
+    indices: Sequence[int] | None = None,
+    chunk_size: int = 4096,
 ) -> DatasetReadings:
     """Read every image of a labelled set (or those at ``indices``), batched; decoding time
-    is not counted."""
+    is not counted. Images are decoded ``chunk_size`` at a time, so memory stays flat on
+    a large LMDB."""
     dataset = open_dataset(Path(path) / label_file) if label_file else open_dataset(path)
-    prepared: list[PreparedImage | None] = []
-    labels = []
-    chosen = range(len(dataset)) if indices is None else indices
-    for i in tqdm(chosen, desc=f"load {dataset.name}", unit="img", leave=False):
-        image, text = dataset[i]
-        labels.append(text)
-        try:
-            prepared.append(recognizer.prepare(image))
-        except ImageDecodeError:
-            prepared.append(None)
-    readable = [p for p in prepared if p is not None]
-    start = time.perf_counter()
-    results = iter(recognizer.recognize_prepared(readable))
-    seconds = time.perf_counter() - start
-    return DatasetReadings(labels, [next(results) if p is not None else None for p in prepared], seconds)
+    chosen = list(range(len(dataset)) if indices is None else indices)
+    labels: list[str] = []
+    readings: list[Recognition | None] = []
+    seconds = 0.0
+    with tqdm(total=len(chosen), desc=f"read {dataset.name}", unit="img", leave=False) as progress:
+        for begin in range(0, len(chosen), chunk_size):
+            prepared: list[PreparedImage | None] = []
+            for i in chosen[begin : begin + chunk_size]:
+                image, text = dataset[i]
+                labels.append(text)
+                try:
+                    prepared.append(recognizer.prepare(image))
+                except ImageDecodeError:
+                    prepared.append(None)
+            start = time.perf_counter()
+            results = iter(recognizer.recognize_prepared([p for p in prepared if p is not None]))
+            seconds += time.perf_counter() - start
+            readings.extend(next(results) if p is not None else None for p in prepared)
+            progress.update(len(prepared))
+    return DatasetReadings(labels, readings, seconds)
 
 
 def evaluate_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> dict[str, float | str | int]:

@@ -22,17 +22,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def write_synthetic_folder(output: Path, count: int, seed: int, difficulty: float) -> Path:
+    """Render ``count`` images into ``output/images`` and list them in ``output/labels.tsv``.
+
+    Each label line is written as soon as its image is, so an interrupted run leaves a
+    usable folder with every written image labelled."""
     images = output / "images"
     images.mkdir(parents=True, exist_ok=True)
     generator = SynthGenerator(seed=seed, config=SynthConfig(difficulty=difficulty))
-    lines = []
-    for i in tqdm(range(count), desc="synth", unit="img"):
-        image, text = generator.render()
-        name = f"images/{i:07d}.jpg"
-        cv2.imwrite(str(output / name), image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
-        lines.append(f"{name}\t{text}\n")
     label_file = output / LABEL_FILE
-    label_file.write_text("".join(lines), encoding="utf-8")
+    with label_file.open("w", encoding="utf-8") as labels:
+        for i in tqdm(range(count), desc="synth", unit="img"):
+            image, text = generator.render()
+            name = f"images/{i:07d}.jpg"
+            if not cv2.imwrite(str(output / name), image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95]):
+                raise OSError(f"could not write {output / name}")
+            labels.write(f"{name}\t{text}\n")
     return label_file
 
 

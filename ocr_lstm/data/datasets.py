@@ -51,11 +51,17 @@ class LmdbDataset(Dataset):
         self.path = Path(path)
         self.name = self.path.name
         self._env: lmdb.Environment | None = None
-        with self._open() as env, env.begin() as txn:
-            raw = txn.get(b"num-samples")
-            if raw is None:
-                raise ValueError(f"{path}: not a recognition LMDB (no 'num-samples' key)")
+        try:
+            with self._open() as env, env.begin() as txn:
+                raw = txn.get(b"num-samples")
+        except lmdb.Error as exc:
+            raise ValueError(f"{path}: unreadable LMDB ({exc})") from exc
+        if raw is None:
+            raise ValueError(f"{path}: not a recognition LMDB (no 'num-samples' key)")
+        try:
             self._length = int(raw)
+        except ValueError:
+            raise ValueError(f"{path}: 'num-samples' is not a count: {bytes(raw)[:40]!r}") from None
 
     def _open(self) -> lmdb.Environment:
         return lmdb.open(str(self.path), readonly=True, lock=False, readahead=False, meminit=False, max_readers=64)
@@ -69,12 +75,18 @@ class LmdbDataset(Dataset):
         if self._env is None:  # opened lazily so each DataLoader worker has its own handle
             self._env = self._open()
         key = index + 1
-        with self._env.begin() as txn:
-            image = txn.get(b"image-%09d" % key)
-            label = txn.get(b"label-%09d" % key)
+        try:
+            with self._env.begin() as txn:
+                image = txn.get(b"image-%09d" % key)
+                label = txn.get(b"label-%09d" % key)
+        except lmdb.Error as exc:
+            raise ValueError(f"{self.path}: sample {key} unreadable ({exc})") from exc
         if image is None or label is None:
-            raise KeyError(f"{self.path}: sample {key} missing")
-        return bytes(image), label.decode("utf-8")
+            raise ValueError(f"{self.path}: sample {key} missing (the LMDB claims {self._length})")
+        try:
+            return bytes(image), label.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{self.path}: label of sample {key} is not UTF-8") from None
 
 
 def open_dataset(path: str | Path) -> LabelledFolder | LmdbDataset:
@@ -105,6 +117,9 @@ def write_lmdb(samples: Iterable[tuple[bytes, str]], output: str | Path, map_siz
                 txn = env.begin(write=True)
         txn.put(b"num-samples", str(count).encode())
         txn.commit()
+    except lmdb.MapFullError:
+        txn.abort()
+        raise ValueError(f"{output}: the LMDB outgrew its map size ({map_size} bytes)") from None
     except BaseException:
         txn.abort()
         raise

@@ -223,10 +223,9 @@ def test_is_vertical_detects_crops_much_taller_than_wide() -> None:
     assert not is_vertical(np.zeros((30, 30)))
 
 
-def test_prepare_crop_rotates_by_quarter_turns() -> None:
+def test_prepare_crop_resizes_to_the_model_height() -> None:
     tall = np.zeros((80, 20), np.uint8)
     assert prepare_crop(tall, PreprocessConfig()).shape == (32, 16)
-    assert prepare_crop(tall, PreprocessConfig(), rotate=1).shape == (32, 128)
 
 
 def test_to_grayscale_keeps_size() -> None:

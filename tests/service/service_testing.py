@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
+from word_images import render_word
 
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
 def make_settings(model: Path, **overrides: Any) -> ServiceSettings:
@@ -41,17 +41,6 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def render_text(text: str, height: int = 48) -> Image.Image:
-    """Black text on white (tests/conftest.py has the same; conftest modules are not importable)."""
-    font = (
-        ImageFont.truetype(str(DEJAVU), int(height * 0.7)) if DEJAVU.is_file() else ImageFont.load_default()
-    )
-    left, top, right, bottom = font.getbbox(text)
-    image = Image.new("RGB", (right - left + 16, bottom - top + 16), "white")
-    ImageDraw.Draw(image).text((8 - left, 8 - top), text, font=font, fill="black")
-    return image
-
-
 def png_bytes(image: Image.Image, format: str = "PNG") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=format)
@@ -59,7 +48,7 @@ def png_bytes(image: Image.Image, format: str = "PNG") -> bytes:
 
 
 def word_bytes(text: str = "hello", format: str = "PNG") -> bytes:
-    return png_bytes(render_text(text), format)
+    return png_bytes(render_word(text), format)
 
 
 def free_port() -> int:

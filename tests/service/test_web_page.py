@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_testing import render_text
+from word_images import render_word
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By
@@ -56,7 +56,7 @@ def driver(tmp_path: Path) -> Iterator[WebDriver]:
 
 def test_page_reads_an_uploaded_image(driver: WebDriver, live_server: str, tmp_path: Path) -> None:
     image = tmp_path / "word.png"
-    render_text("hello").save(image)
+    render_word("hello").save(image)
     expected = httpx.post(f"{live_server}/v1/recognize", files={"file": ("w.png", image.read_bytes())}).json()
 
     driver.get(f"{live_server}/")

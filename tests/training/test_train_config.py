@@ -128,3 +128,16 @@ def test_train_command_options_become_overrides(tmp_path: Path) -> None:
     assert config.real_sets == [RealSet("d1"), RealSet("d2")]
     assert config.val_sets == ["v1"]
     assert config.warmup_steps == 500  # from the file, untouched
+
+
+def test_train_entry_point_reports_a_bad_run_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m training.train`` (the torchrun entry point) fails like ``ocr-lstm train``:
+    exit 1 and one line, for bad configs and for errors met while running."""
+    from training.train import main
+
+    assert main(["--set", "no_such_field=1"]) == 1
+    assert capsys.readouterr().err.startswith("error: ")
+    missing = tmp_path / "missing"
+    assert main(["--data", str(missing), "--synth-count", "0", "--steps", "1", "--output", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(missing) in err and err.count("\n") == 1

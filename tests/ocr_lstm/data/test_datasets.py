@@ -135,6 +135,42 @@ def test_lmdb_without_sample_count_is_refused(tmp_path: Path) -> None:
         LmdbDataset(tmp_path / "db")
 
 
+def _lmdb(path: Path, entries: dict[bytes, bytes]) -> Path:
+    env = lmdb.open(str(path), map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        for key, value in entries.items():
+            txn.put(key, value)
+    env.close()
+    return path
+
+
+def test_lmdb_with_a_missing_sample_names_it(tmp_path: Path) -> None:
+    dataset = LmdbDataset(_lmdb(tmp_path / "db", {b"num-samples": b"2", b"image-000000001": b"x", b"label-000000001": b"a"}))
+    assert dataset[0] == (b"x", "a")
+    with pytest.raises(ValueError, match="sample 2 missing"):
+        dataset[1]
+
+
+def test_lmdb_with_a_bad_count_or_label_is_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not a count"):
+        LmdbDataset(_lmdb(tmp_path / "a", {b"num-samples": b"many"}))
+    dataset = LmdbDataset(_lmdb(tmp_path / "b", {b"num-samples": b"1", b"image-000000001": b"x", b"label-000000001": b"\xff"}))
+    with pytest.raises(ValueError, match="not UTF-8"):
+        dataset[0]
+
+
+def test_corrupt_lmdb_file_is_a_value_error(tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "data.mdb").write_bytes(b"not an lmdb" * 1000)
+    with pytest.raises(ValueError, match="unreadable LMDB"):
+        LmdbDataset(tmp_path / "db")
+
+
+def test_write_lmdb_that_outgrows_its_map_is_a_value_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="map size"):
+        write_lmdb(((bytes(100_000), str(i)) for i in range(100)), tmp_path / "db", map_size=1 << 20)
+
+
 def test_write_lmdb_counts_samples(tmp_path: Path) -> None:
     assert write_lmdb([(b"a", "x"), (b"b", "y"), (b"c", "z")], tmp_path / "db", map_size=1 << 22) == 3
     assert [LmdbDataset(tmp_path / "db")[i][1] for i in range(3)] == ["x", "y", "z"]

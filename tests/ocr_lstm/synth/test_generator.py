@@ -119,6 +119,29 @@ def test_synth_command_writes_a_labelled_folder(fonts: tuple, tmp_path: Path, ca
         assert load_image(image).shape[2] == 3
 
 
+def test_synth_command_stopped_midway_leaves_every_written_image_labelled(
+    fonts: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A failed write stops the run with one error line; what was written stays listed."""
+    import cv2
+
+    from ocr_lstm.commands import synth
+
+    real_imwrite, calls = cv2.imwrite, []
+
+    def fail_third(path: str, *args: object) -> bool:
+        calls.append(path)
+        return real_imwrite(path, *args) if len(calls) < 3 else False
+
+    monkeypatch.setattr(synth.cv2, "imwrite", fail_third)
+    output = tmp_path / "synth"
+    assert main(["synth", "--count", "5", "--output", str(output)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1].startswith("error: could not write")
+    dataset = LabelledFolder(output)
+    assert len(dataset) == 2
+    assert all(load_image(dataset[i][0]).shape[2] == 3 for i in range(2))
+
+
 def test_synth_command_refuses_a_zero_count(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["synth", "--count", "0", "--output", str(tmp_path)])
