@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ocr_lstm.charset import Charset
@@ -81,8 +82,46 @@ def save_checkpoint(
 
 
 def read_config(path_or_name: str | Path) -> dict[str, Any]:
-    """The JSON config of a checkpoint."""
-    return json.loads(resolve(path_or_name).with_suffix(".json").read_text(encoding="utf-8"))
+    """The JSON config of a checkpoint; a missing or unreadable one is a one-line error naming the file."""
+    config_path = resolve(path_or_name).with_suffix(".json")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{config_path} is missing: a checkpoint is NAME.safetensors with NAME.json beside it"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{config_path} is not valid JSON ({exc})") from None
+    if not isinstance(config, dict):  # a bad file, not a bad argument: ValueError, as for bad JSON
+        raise ValueError(f"{config_path} is not a checkpoint config (a JSON object)")  # noqa: TRY004
+    return config
+
+
+def check_checkpoint(path_or_name: str | Path) -> Path:
+    """The weights file, once its config and the safetensors header are known to load.
+
+    Reads only the JSON and the weights' header, never the model: for callers that
+    must fail early with one line, such as ``ocr-lstm serve`` before uvicorn starts
+    (inside the server's start-up the same error would be a traceback).
+    """
+    weights_path = resolve(path_or_name)
+    config = read_config(weights_path)
+    config_path = weights_path.with_suffix(".json")
+    if config.get("architecture") != "crnn":
+        raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {config_path}")
+    try:
+        CRNNConfig.from_dict(config["model"])
+        Charset.from_dict(config["charset"])
+        PreprocessConfig.from_dict(config["preprocess"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise ValueError(f"{config_path} is not a valid checkpoint config ({reason})") from None
+    try:
+        with safe_open(str(weights_path), framework="pt") as weights:
+            weights.keys()
+    except (SafetensorError, OSError) as exc:
+        raise ValueError(f"{weights_path} is not a readable safetensors file ({exc})") from None
+    return weights_path
 
 
 def load_checkpoint(
@@ -90,7 +129,7 @@ def load_checkpoint(
 ) -> Checkpoint:
     """Rebuild the model from a checkpoint, weights upcast to fp32 on ``device``."""
     weights_path = resolve(path_or_name)
-    config = json.loads(weights_path.with_suffix(".json").read_text(encoding="utf-8"))
+    config = read_config(weights_path)
     if config.get("architecture") != "crnn":
         raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {weights_path}")
     model_config = CRNNConfig.from_dict({**config["model"], **model_overrides})

@@ -20,10 +20,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from ocr_lstm import __version__
 from ocr_lstm.explain import Explanation, explain_prepared
 from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
+from service.admission import RETRY_AFTER_S, PendingImages
 from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits, prepare_upload
@@ -47,6 +49,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         504: "not done within the request timeout",
     }.items()
 }
+NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorOut, "description": "the model is not loaded yet"}
+}
+RECOGNIZE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    422: {
+        "model": ErrorOut,
+        "description": "no file, both `file` and `files`, or an empty, truncated, corrupt, zero-sized or "
+        "absurdly shaped image",
+    },
+    503: {
+        "model": ErrorOut,
+        "description": "the model is not loaded yet, or more images are waiting than OCR_LSTM_MAX_PENDING "
+        "(then with Retry-After)",
+        "headers": {
+            "Retry-After": {
+                "description": f"seconds to wait before retrying ({RETRY_AFTER_S}), when overloaded",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
 
 
 @dataclass
@@ -57,6 +81,8 @@ class ServiceState:
     metrics: ServiceMetrics
     limits: ImageLimits
     decode_limiter: anyio.CapacityLimiter
+    render_limiter: anyio.CapacityLimiter
+    pending: PendingImages
     recognizer: Recognizer | None = None
     batcher: MicroBatcher[PreparedImage, Recognition] | None = None
     page: str = field(default="", repr=False)
@@ -76,6 +102,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         limits=ImageLimits(settings.max_pixels, settings.max_aspect_ratio),
         # Decoding is CPU work too: more threads than cores only queue behind the GIL.
         decode_limiter=anyio.CapacityLimiter(max(2, os.cpu_count() or 2)),
+        # One explain picture at a time (about 1 s of matplotlib each): concurrent explain calls
+        # must not take the cores that recognition's decoding needs.
+        render_limiter=anyio.CapacityLimiter(1),
+        pending=PendingImages(settings.max_pending),
         page=(resources.files("service") / "static" / "index.html").read_text(encoding="utf-8"),
     )
 
@@ -108,6 +138,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.service = state
     _add_exception_handlers(app, metrics)
     _add_routes(app)
+    # The middleware added last is the outermost: CORS wraps the body limit so that browsers can read its 413.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -115,8 +147,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=[API_KEY_HEADER, "Content-Type"],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes, metrics=metrics)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every response
+    # Outermost: sees every response. Its known paths are the routes, FastAPI's /docs and /redoc included.
+    known_paths = frozenset(route.path for route in app.routes if isinstance(route, Route))
+    app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known_paths)
     return app
 
 
@@ -178,7 +211,7 @@ def _add_routes(app: FastAPI) -> None:
         response_model=Readiness,
         tags=["operations"],
         summary="the model is loaded",
-        responses={503: {"model": ErrorOut, "description": "the model is not loaded yet"}},
+        responses=NOT_READY,
     )
     async def readyz(state: State) -> Readiness:
         assert state.recognizer is not None
@@ -201,7 +234,7 @@ def _add_routes(app: FastAPI) -> None:
         tags=["recognition"],
         summary="the loaded model",
         dependencies=[Depends(require_api_key)],
-        responses={401: ERRORS[401]},
+        responses={401: ERRORS[401], **NOT_READY},
     )
     async def model_info(state: State) -> ModelInfo:
         assert state.recognizer is not None
@@ -217,9 +250,9 @@ def _add_routes(app: FastAPI) -> None:
         tags=["recognition"],
         summary="read the text of word images",
         description="Send one image as multipart field `file` to get one result, or several as `files` "
-        "to get a list in the same order. The image type is sniffed from the content.",
+        "to get a list in the same order (not both). The image type is sniffed from the content.",
         dependencies=[Depends(require_api_key)],
-        responses=ERRORS,
+        responses=RECOGNIZE_ERRORS,
     )
     async def recognize(
         request: Request,
@@ -228,7 +261,12 @@ def _add_routes(app: FastAPI) -> None:
         files: Annotated[list[UploadFile] | None, File(description="several images")] = None,
     ) -> RecognitionOut | list[RecognitionOut]:
         started = time.perf_counter()
-        uploads = ([file] if file is not None else []) + (files or [])
+        if file is not None and files is not None:
+            # Else the reply would be a list starting with `file`, and files[i] in errors off by one.
+            raise ServiceError(
+                422, "send one image as 'file' or several as 'files', not both", "file_and_files"
+            )
+        uploads = [file] if file is not None else (files or [])
         if not uploads:
             raise ServiceError(
                 422, "no image: send multipart field 'file' (one image) or 'files' (several)", "missing_file"
@@ -239,10 +277,9 @@ def _add_routes(app: FastAPI) -> None:
                 f"{len(uploads)} files, more than the limit of {state.settings.max_files}",
                 "too_many_files",
             )
-        contents = [await upload.read() for upload in uploads]
         several = files is not None
 
-        async def read_all() -> list[Recognition]:
+        async def read_all(contents: list[bytes]) -> list[Recognition]:
             assert state.batcher is not None
             with state.batcher.expecting(len(contents)):
                 prepared = await asyncio.gather(
@@ -253,7 +290,11 @@ def _add_routes(app: FastAPI) -> None:
                 )
             return await state.batcher.submit(prepared)
 
-        recognitions = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)
+        with state.pending.admit(len(uploads)):
+            contents = [await upload.read() for upload in uploads]
+            recognitions = await _until_done_or_gone(
+                request, lambda: read_all(contents), state.settings.request_timeout_s
+            )
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         assert state.recognizer is not None
         results = [
@@ -273,6 +314,7 @@ def _add_routes(app: FastAPI) -> None:
         responses={
             200: {"content": {"image/png": {}, "application/json": {}}},
             **ERRORS,
+            **NOT_READY,
         },
     )
     async def explain(
@@ -290,7 +332,7 @@ def _add_routes(app: FastAPI) -> None:
             # Only the forward pass holds the model thread; the picture is drawn beside it.
             explanation = await batcher.run_exclusive(lambda: explain_prepared(recognizer, prepared, render=False))
             if format == "png":
-                await anyio.to_thread.run_sync(lambda: explanation.png)
+                await anyio.to_thread.run_sync(lambda: explanation.png, limiter=state.render_limiter)
             return explanation
 
         explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)

@@ -15,20 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics import ServiceMetrics
 
-KNOWN_PATHS = frozenset(
-    {
-        "/",
-        "/v1/recognize",
-        "/v1/explain",
-        "/v1/model",
-        "/healthz",
-        "/readyz",
-        "/metrics",
-        "/docs",
-        "/openapi.json",
-    }
-)
-
 
 class BodyTooLarge(HTTPException):
     """Raised from ``receive`` inside an endpoint; FastAPI passes HTTPExceptions through body parsing."""
@@ -71,11 +57,17 @@ class BodySizeLimitMiddleware:
 
 
 class MetricsMiddleware:
-    """Counts every response by endpoint and status, and times it."""
+    """Counts every response by endpoint and status, and times it.
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+    ``known_paths`` are the application's routes (``create_app`` takes them from
+    the router, so FastAPI's own ``/docs``, ``/redoc`` and ``/docs/oauth2-redirect``
+    are in it); any other path is labelled ``other``.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics, known_paths: frozenset[str]) -> None:
         self.app = app
         self.metrics = metrics
+        self.known_paths = known_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,7 +86,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, observed_send)
         finally:
             # Unknown paths share one label so that scanners cannot blow up the label set.
-            endpoint = scope["path"] if scope["path"] in KNOWN_PATHS else "other"
+            endpoint = scope["path"] if scope["path"] in self.known_paths else "other"
             self.metrics.requests.labels(endpoint, scope["method"], str(status)).inc()
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
 

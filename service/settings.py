@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ocr_lstm.checkpoint import DEFAULT_MODEL
@@ -40,6 +40,15 @@ class ServiceSettings(BaseSettings):
     max_aspect_ratio: float = Field(100.0, ge=1, description="longest side / shortest side; beyond it 422")
     max_files: int = Field(16, ge=1, description="images per request; more get 413")
     request_timeout_s: float = Field(30.0, gt=0, description="decoding + queueing + inference; beyond it 504")
+    # 256 = eight full default batches: about 7 s of work at the slowest rate measured (38 one-image
+    # requests/s on two busy cores, docs/service.md), well inside the 30 s timeout, so an admitted
+    # request is answered rather than queued towards a 504.
+    max_pending: int = Field(
+        256,
+        ge=1,
+        description="images accepted by /v1/recognize and not yet answered; a request that would pass "
+        "it gets 503",
+    )
 
     api_key: SecretStr | None = Field(None, description="when set, /v1/* require it in the X-API-Key header")
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -57,3 +66,37 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _empty_key_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _one_request_fits_in_the_queue(self) -> ServiceSettings:
+        # Otherwise a request with max_files images would be refused even by an idle server.
+        if self.max_pending < self.max_files:
+            raise ValueError(
+                f"OCR_LSTM_MAX_PENDING ({self.max_pending}) must be at least "
+                f"OCR_LSTM_MAX_FILES ({self.max_files})"
+            )
+        return self
+
+
+def read_settings() -> ServiceSettings:
+    """The settings from the environment; a bad value is a one-line ``ValueError`` naming its variable.
+
+    pydantic's own message takes three lines per error, too many for a command's ``error:`` line.
+    """
+    try:
+        return ServiceSettings()
+    except ValidationError as exc:
+        raise ValueError(first_error(exc)) from None
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first of ``exc``'s errors in one line, as ``OCR_LSTM_NAME='value': what is wrong``."""
+    error = exc.errors(include_url=False)[0]
+    message = " ".join(str(error["msg"]).split())
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    if not error["loc"]:  # a check across fields names its variables itself
+        return f"{message.removeprefix('Value error, ')}{more}"
+    field_name = str(error["loc"][0])
+    variable = f"{ServiceSettings.model_config['env_prefix']}{field_name.upper()}"
+    shown = "" if field_name == "api_key" else f"={error['input']!r}"
+    return f"{variable}{shown}: {message}{more}"

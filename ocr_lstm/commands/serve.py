@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 
+from ocr_lstm.commands.argtypes import port_number
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    parser.add_argument("--port", type=port_number, default=8000,
+                        help="port, 0 to 65535 (default: %(default)s)")
     parser.add_argument("--model", default=None, help="checkpoint or bundled model name (default: OCR_LSTM_MODEL or the bundled model)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from service.main import serve
+    # Imported here, not at the top: ocr_lstm never depends on service (STYLE.md), only this command does.
+    try:
+        from service.main import serve
+    except ImportError as exc:
+        raise ImportError(f"ocr-lstm serve needs the service package, FastAPI and uvicorn ({exc})") from None
 
     serve(host=args.host, port=args.port, model=args.model)
     return 0

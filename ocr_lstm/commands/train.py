@@ -6,16 +6,29 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from training.train import build_parser
-
+    # The options are training's own. Without training, `train` says so when run and the other
+    # commands still work.
+    try:
+        from training.train import build_parser
+    except ImportError as exc:
+        parser.description = f"unavailable: {_missing(exc)}"
+        return
     build_parser(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from training.train import config_from_args
-    from training.trainer import run as train
+    # Imported here, not at the top: ocr_lstm never depends on training (STYLE.md), only this command does.
+    try:
+        from training.train import config_from_args
+        from training.trainer import run as train
+    except ImportError as exc:
+        raise ImportError(_missing(exc)) from None
 
     print(json.dumps(train(config_from_args(args))))
     return 0
+
+
+def _missing(exc: ImportError) -> str:
+    return f"ocr-lstm train needs the training package, installed with the project from its source ({exc})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,20 @@ def test_the_word_prior_can_be_turned_off_on_the_command_line(tiny_model_path: P
     off = build_parser().parse_args(["eval", "set", "--model", str(tiny_model_path), "--no-word-prior"])
     assert recognizer_from_args(on).decoder.word_prior is not None
     assert recognizer_from_args(off).decoder.word_prior is None
+
+
+def test_other_commands_work_without_the_training_package(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    for name in [name for name in sys.modules if name == "training" or name.startswith("training.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "training", None)
+    assert build_parser().parse_args(["recognize", "x.png"]).command == "recognize"
+    assert main(["train"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ocr-lstm train needs the training package") and err.count("\n") == 1
+
+
+def test_train_takes_the_options_of_the_training_package() -> None:
+    args = build_parser().parse_args(["train", "--steps", "5", "--set", "lr=0.1"])
+    assert args.steps == 5 and args.set == ["lr=0.1"]

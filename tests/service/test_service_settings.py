@@ -66,3 +66,14 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, valu
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         ServiceSettings(_env_file=None)
+
+
+def test_max_pending_bounds_the_queue_and_holds_at_least_one_full_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert ServiceSettings(_env_file=None).max_pending >= ServiceSettings(_env_file=None).max_files
+    monkeypatch.setenv("OCR_LSTM_MAX_PENDING", "40")
+    assert ServiceSettings(_env_file=None).max_pending == 40
+    monkeypatch.setenv("OCR_LSTM_MAX_FILES", "41")
+    with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING \(40\) must be at least"):
+        ServiceSettings(_env_file=None)

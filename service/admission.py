@@ -1,0 +1,47 @@
+"""Load shedding: ``/v1/recognize`` refuses work beyond a bound on the images in flight.
+
+Without the bound the batcher's queue grows without limit under overload, and
+every request waits longer until all of them time out. With it, a request that
+would pass the bound is answered 503 at once, with a ``Retry-After`` header, and
+the requests already admitted are served as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from service.errors import ServiceError
+
+# The smallest whole number of seconds: a full queue at the default bound drains in a few seconds
+# even on two busy cores (docs/service.md), so clients should come back soon, not all at once.
+RETRY_AFTER_S = 1
+
+
+class PendingImages:
+    """Images admitted and not yet answered (decoding, queued or being read).
+
+    Used from the event loop only (admission and release are in coroutines,
+    never in worker threads), so a plain counter needs no lock.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    @contextlib.contextmanager
+    def admit(self, images: int) -> Iterator[None]:
+        """Hold room for ``images`` until the block ends; 503 when there is none."""
+        if self.count + images > self.limit:
+            raise ServiceError(
+                503,
+                f"overloaded: {self.count} images are waiting and the limit is {self.limit}; "
+                f"retry in {RETRY_AFTER_S} s",
+                "overloaded",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
+        self.count += images
+        try:
+            yield
+        finally:
+            self.count -= images
