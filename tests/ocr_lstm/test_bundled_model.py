@@ -38,7 +38,7 @@ def render(text: str, style: tuple[str, str, str, float]) -> Image.Image:
 def test_bundled_weights_are_small_fp16_with_their_config() -> None:
     assert WEIGHTS.stat().st_size < 10_000_000
     with safe_open(str(WEIGHTS), framework="pt") as f:
-        dtypes = {str(f.get_tensor(k).dtype) for k in f.keys() if f.get_tensor(k).is_floating_point()}
+        dtypes = {str(f.get_tensor(k).dtype) for k in f.keys() if f.get_tensor(k).is_floating_point()}  # noqa: SIM118 - safe_open is not a dict
     assert dtypes == {"torch.float16"}
     config = read_config(DEFAULT_MODEL)
     assert config["charset"]["symbols"] and config["preprocess"]["height"] == 32

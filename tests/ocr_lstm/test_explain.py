@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
+from word_images import render_word
 
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.explain import Explanation, explain_image
@@ -48,6 +49,12 @@ def test_reading_is_the_recognizers(recognizer: Recognizer, explanation: Explana
     expected = recognizer.recognize(word_png)[0]
     assert explanation.text == expected.text
     assert explanation.confidence == pytest.approx(expected.confidence, abs=1e-6)
+    # Another word reads differently, and its explanation follows it: not one reading for all.
+    other = render_word("world")
+    other_explanation = explain_image(recognizer, other, render=False)
+    assert other_explanation.text != explanation.text
+    assert other_explanation.text == recognizer.recognize(other)[0].text
+    assert other_explanation.confidence == pytest.approx(recognizer.recognize(other)[0].confidence, abs=1e-6)
 
 
 def test_one_column_per_four_input_pixels(explanation: Explanation) -> None:

@@ -39,24 +39,38 @@ def test_recognize_a_path_bytes_pil_and_array_alike(recognizer: Recognizer, word
         assert_valid(result, recognizer)
     assert len({r.text for r in results}) == 1
     assert max(r.confidence for r in results) - min(r.confidence for r in results) < 1e-6
+    # The model tells images apart, so a source decoded wrongly would not read the same.
+    assert recognizer.recognize(render_word("world"))[0].text != results[0].text
+
+
+def assert_distinct(results: list[Recognition]) -> None:
+    """Different images must read differently, or a swap or a wrong crop would go unseen."""
+    assert len({r.text for r in results}) == len(results)
+
+
+def assert_same_confidences(actual: list[Recognition], expected: list[Recognition]) -> None:
+    """Within 1e-5 and within 1e-4 of the value: low confidences (~1e-4 here) must match too."""
+    assert [r.confidence for r in actual] == pytest.approx([r.confidence for r in expected], abs=1e-5)
+    assert [r.confidence for r in actual] == pytest.approx([r.confidence for r in expected], rel=1e-4)
 
 
 def test_recognize_returns_one_result_per_image_in_order(recognizer: Recognizer) -> None:
     words = [render_word(w) for w in ("a", "longer words here", "mid", "x1")]
     results = recognizer.recognize(words)
     assert len(results) == 4
-    for word, result in zip(words, results):
-        single = recognizer.recognize(word)[0]
-        assert result.text == single.text
-        assert result.confidence == pytest.approx(single.confidence, abs=1e-5)
+    singles = [recognizer.recognize(word)[0] for word in words]
+    assert_distinct(singles)
+    assert [r.text for r in results] == [s.text for s in singles]
+    assert_same_confidences(results, singles)
 
 
 def test_batch_results_equal_single_results_across_batch_sizes(tiny_model_path: Path) -> None:
     images = [random_rgb(30 + 7 * i, 40 + 37 * i, seed=i) for i in range(7)]
     one = Recognizer(tiny_model_path, device="cpu", batch_size=1).recognize(images)
     many = Recognizer(tiny_model_path, device="cpu", batch_size=5).recognize(images)
+    assert_distinct(one)
     assert [r.text for r in one] == [r.text for r in many]
-    assert [r.confidence for r in one] == pytest.approx([r.confidence for r in many], abs=1e-5)
+    assert_same_confidences(many, one)
 
 
 def test_a_tall_crop_is_read_upright_and_turned_both_ways_keeping_the_most_confident(recognizer: Recognizer) -> None:
@@ -147,4 +161,12 @@ def test_default_recognizer_runs_on_onnx_runtime_and_reads_like_torch(tiny_model
     images = [render_word(w) for w in ("hello", "world", "a")]
     default, eager = Recognizer(tiny_model_path, threads=1), Recognizer(tiny_model_path, threads=1, backend="torch")
     assert (default.backend, eager.backend) == ("onnx", "torch")
-    assert [r.text for r in default.recognize(images)] == [r.text for r in eager.recognize(images)]
+    onnx_results, torch_results = default.recognize(images), eager.recognize(images)
+    assert_distinct(torch_results)
+    assert [r.text for r in onnx_results] == [r.text for r in torch_results]
+    assert_same_confidences(onnx_results, torch_results)
+    crops = [crop for image in images for crop in eager.prepare(image).crops]
+    ours, theirs = default.frame_log_probs(crops), eager.frame_log_probs(crops)
+    assert len(ours) == len(theirs) == len(crops)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, atol=1e-3)

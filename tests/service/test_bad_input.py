@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 from service_testing import make_settings, png_bytes, serving, word_bytes
 
+from ocr_lstm.recognizer import Recognizer
 from service.app import create_app
 
 pytestmark = pytest.mark.anyio
@@ -195,20 +196,25 @@ async def test_one_bad_file_among_several_is_named(client: httpx.AsyncClient) ->
 async def test_a_bad_request_does_not_break_concurrent_good_ones(tiny_model_path: Path) -> None:
     # A long wait gathers everything that arrives together into one batch.
     settings = make_settings(tiny_model_path, max_batch_size=32, max_wait_ms=100)
-    good, bad = word_bytes("fine"), BAD_UPLOADS["truncated png"][0]()
+    # Good images of different widths (so the batch reorders and pads them) that each read
+    # differently, alone: a reading handed to the wrong request would show.
+    goods = [word_bytes(word) for word in ("longer words", "fine", "a", "window", "x1")]
+    reference = Recognizer(tiny_model_path, device="cpu", threads=1)
+    expected = [reference.recognize(good)[0].text for good in goods]
+    assert len(set(expected)) == len(goods)
+    bad = BAD_UPLOADS["truncated png"][0]()
+    payloads = [goods[0], bad, goods[1], b"", goods[2], png_with_header(100_000, 100_000), goods[3], goods[4]]
     async with serving(create_app(settings)) as client:
-        reference = (await client.post("/v1/recognize", files={"file": ("g.png", good)})).json()["text"]
-        payloads = [good, bad, good, b"", good, png_with_header(100_000, 100_000), good, good]
         responses = await asyncio.gather(
             *(client.post("/v1/recognize", files={"file": (f"{i}.png", p)}) for i, p in enumerate(payloads))
         )
         metrics = (await client.get("/metrics")).text
     statuses = [r.status_code for r in responses]
     assert statuses == [200, 422, 200, 422, 200, 413, 200, 200]
-    assert all(r.json()["text"] == reference for r, s in zip(responses, statuses) if s == 200)
-    # The five good images were read together: two model calls in all (the reference, then one batch).
-    assert "ocr_lstm_batch_size_count 2.0" in metrics
-    assert "ocr_lstm_batch_size_sum 6.0" in metrics
+    assert [r.json()["text"] for r, s in zip(responses, statuses) if s == 200] == expected
+    # The five good images were read together: one model call, of five crops.
+    assert "ocr_lstm_batch_size_count 1.0" in metrics
+    assert "ocr_lstm_batch_size_sum 5.0" in metrics
 
 
 async def test_bad_query_parameter_is_a_422(client: httpx.AsyncClient) -> None:
@@ -227,3 +233,17 @@ async def test_wrong_method_and_path_are_json_4xx(client: httpx.AsyncClient) -> 
 async def test_unreadable_image_for_explain_is_a_4xx(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/explain", files={"file": ("w.png", word_bytes()[:150])})
     assert response.status_code == 422
+
+
+async def test_file_and_files_together_are_a_422(client: httpx.AsyncClient) -> None:
+    """Else the list would start with `file` and files[i] in error details would be off by one."""
+    both = [
+        ("file", ("one.png", word_bytes())),
+        ("files", ("a.png", word_bytes())),
+        ("files", ("b.png", b"junk")),
+    ]
+    response = await client.post("/v1/recognize", files=both)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": "send one image as 'file' or several as 'files', not both"}
+    assert 'ocr_lstm_errors_total{kind="file_and_files"} 1.0' in (await client.get("/metrics")).text

@@ -34,6 +34,8 @@ async def test_recognize_one_file_returns_text_confidences_model_and_time(
     body = response.json()
     assert set(body) == {"text", "confidence", "chars", "model", "elapsed_ms"}
     expected = reference.recognize(image)[0].as_dict()
+    # The model tells words apart, so a service reading some other image would not match.
+    assert reference.recognize(word_bytes("world"))[0].text != expected["text"]
     assert body["text"] == expected["text"]
     assert body["confidence"] == pytest.approx(expected["confidence"], abs=1e-3)
     assert [c["char"] for c in body["chars"]] == list(body["text"])
@@ -53,7 +55,10 @@ async def test_recognize_several_files_returns_a_list_in_order(
     assert response.status_code == 200
     body = response.json()
     assert isinstance(body, list) and len(body) == len(words)
-    assert [item["text"] for item in body] == [reference.recognize(im)[0].text for im in images]
+    expected = [reference.recognize(im)[0].as_dict() for im in images]
+    assert len({e["text"] for e in expected}) == len(words)  # distinct, so a swap would show
+    assert [item["text"] for item in body] == [e["text"] for e in expected]
+    assert [item["confidence"] for item in body] == pytest.approx([e["confidence"] for e in expected], abs=2e-4)
 
 
 async def test_one_image_as_files_still_returns_a_list(client: httpx.AsyncClient) -> None:
@@ -222,13 +227,18 @@ async def test_explain_draws_its_picture_off_the_model_thread(
 
 
 async def test_explain_returns_json_with_the_reading(client: httpx.AsyncClient) -> None:
-    image = word_bytes()
-    response = await client.post("/v1/explain", params={"format": "json"}, files={"file": ("w.png", image)})
-    assert response.status_code == 200
-    body = response.json()
-    recognized = (await client.post("/v1/recognize", files={"file": ("w.png", image)})).json()
-    assert body["text"] == recognized["text"]
-    assert body["model"] == recognized["model"]
+    bodies, readings = [], []
+    for word in ("hello", "world"):
+        image = word_bytes(word)
+        response = await client.post("/v1/explain", params={"format": "json"}, files={"file": ("w.png", image)})
+        assert response.status_code == 200
+        bodies.append(response.json())
+        readings.append((await client.post("/v1/recognize", files={"file": ("w.png", image)})).json())
+    assert readings[0]["text"] != readings[1]["text"]  # so explaining the wrong image would show
+    for body, recognized in zip(bodies, readings):
+        assert body["text"] == recognized["text"]
+        assert body["confidence"] == pytest.approx(recognized["confidence"], abs=2e-4)
+        assert body["model"] == recognized["model"]
 
 
 async def test_explain_refuses_a_non_image(client: httpx.AsyncClient) -> None:
@@ -237,7 +247,8 @@ async def test_explain_refuses_a_non_image(client: httpx.AsyncClient) -> None:
     assert "detail" in response.json()
 
 
-async def test_onnx_backend_setting_serves_the_same_readings(tiny_model_path: Path, reference: Recognizer) -> None:
+async def test_onnx_backend_setting_serves_the_same_readings(tiny_model_path: Path) -> None:
+    """The same readings as eager PyTorch: a real cross-backend check, not ONNX against ONNX."""
     pytest.importorskip("onnxruntime")
     app = create_app(make_settings(tiny_model_path, backend="onnx"))
     async with serving(app) as client:
@@ -245,9 +256,11 @@ async def test_onnx_backend_setting_serves_the_same_readings(tiny_model_path: Pa
         response = await client.post("/v1/recognize", files=[("files", (f"{i}.png", w)) for i, w in enumerate(words)])
     assert app.state.service.recognizer.backend == "onnx"
     assert response.status_code == 200
-    expected = [r.as_dict() for r in reference.recognize(words)]
+    eager = Recognizer(tiny_model_path, device="cpu", threads=1, backend="torch")
+    expected = [eager.recognize(word)[0].as_dict() for word in words]
+    assert expected[0]["text"] != expected[1]["text"]  # so a swap would show
     assert [r["text"] for r in response.json()] == [e["text"] for e in expected]
-    assert [r["confidence"] for r in response.json()] == pytest.approx([e["confidence"] for e in expected], abs=1e-3)
+    assert [r["confidence"] for r in response.json()] == pytest.approx([e["confidence"] for e in expected], abs=2e-4)
 
 
 def test_unknown_backend_setting_is_refused(tiny_model_path: Path) -> None:

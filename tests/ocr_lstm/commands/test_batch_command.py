@@ -10,8 +10,11 @@ import pytest
 from word_images import render_word
 
 from ocr_lstm.cli import main
+from ocr_lstm.recognizer import Recognizer
 
 GOOD = ["good.png", "sub/nested.jpg", "sub/deeper/third.PNG"]
+# Of different widths, not in width order: the batch reorders and pads them.
+GOOD_WORDS = ["a longer word", "word", "x1"]
 CORRUPT = "corrupt.png"
 
 
@@ -20,7 +23,7 @@ def folder(tmp_path: Path) -> Path:
     root = tmp_path / "images"
     for i, name in enumerate(GOOD):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
-        render_word(f"word{i}").save(root / name, "PNG" if name.lower().endswith(".png") else "JPEG")
+        render_word(GOOD_WORDS[i]).save(root / name, "PNG" if name.lower().endswith(".png") else "JPEG")
     (root / CORRUPT).write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
     (root / "notes.txt").write_text("not an image, and not named like one")
     return root
@@ -43,6 +46,12 @@ def test_batch_writes_one_jsonl_row_per_image(folder: Path, tmp_path: Path, tiny
         assert isinstance(rows[name]["text"], str)
         assert 0.0 <= rows[name]["confidence"] <= 1.0
         assert "error" not in rows[name]
+    # Each row holds its own image's reading alone; they differ, so rows mixed up would show.
+    recognizer = Recognizer(tiny_model_path, device="cpu")
+    expected = [recognizer.recognize(folder / name)[0] for name in GOOD]
+    assert len({r.text for r in expected}) == len(GOOD)
+    assert [rows[name]["text"] for name in GOOD] == [r.text for r in expected]
+    assert [rows[name]["confidence"] for name in GOOD] == pytest.approx([r.confidence for r in expected], abs=1e-4)
 
 
 def test_a_corrupt_file_gets_an_error_and_the_run_goes_on(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:

@@ -10,6 +10,7 @@ from word_images import render_word
 
 from ocr_lstm.cli import main
 from ocr_lstm.commands.evaluate import evaluate_dataset, read_dataset
+from ocr_lstm.metrics import score
 from ocr_lstm.recognizer import Recognition, Recognizer
 
 WORDS = ["hello", "world", "42"]
@@ -37,7 +38,9 @@ def test_eval_prints_a_table_row_per_set(labelled: Path, tiny_model_path: Path, 
     assert rows[0][0] == str(labelled) and rows[0][1] == str(len(WORDS) + 1)
 
 
-def test_eval_json_reports_every_score(labelled: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_eval_json_reports_every_score(
+    labelled: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["eval", str(labelled), "--json", "--model", str(tiny_model_path)]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["samples"] == len(WORDS) + 1
@@ -45,6 +48,26 @@ def test_eval_json_reports_every_score(labelled: Path, tiny_model_path: Path, ca
     assert 0.0 <= row["case_sensitive_accuracy"] <= row["word_accuracy"] <= 100.0
     assert row["cer"] >= 0.0
     assert row["crops_per_sec"] > 0
+    # The scores are those of the model's own readings of each image alone (the corrupt file reads as nothing).
+    recognizer = Recognizer(tiny_model_path, device="cpu")
+    readings = [recognizer.recognize(labelled / f"{i}.png")[0].text for i in range(len(WORDS))] + [""]
+    expected = score(readings, [*WORDS, "broken"]).as_dict()
+    assert {key: row[key] for key in expected} == expected
+
+    # A set labelled with those readings scores 100%, and only if each reading meets its own
+    # label: the readings differ, and the images (of different widths, not in width order)
+    # are reordered and padded in the batch.
+    words = ["hello", "42", "a longer word", "x1", "world"]
+    own = tmp_path / "own"
+    own.mkdir()
+    for i, word in enumerate(words):
+        render_word(word).save(own / f"{i}.png")
+    own_readings = [recognizer.recognize(own / f"{i}.png")[0].text for i in range(len(words))]
+    assert len(set(own_readings)) == len(words)
+    (own / "labels.tsv").write_text("".join(f"{i}.png\t{text}\n" for i, text in enumerate(own_readings)))
+    assert main(["eval", str(own), "--json", "--model", str(tiny_model_path)]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert (row["samples"], row["case_sensitive_accuracy"], row["cer"]) == (len(words), 100.0, 0.0)
 
 
 def test_eval_scores_the_readings_against_the_labels_in_order(
