@@ -39,17 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handler = COMMANDS[args.command][2]
+def report_errors(command: Callable[[], int]) -> int:
+    """Run a command so that what goes wrong ends as one ``error:`` line and exit 1
+    (Ctrl-C: exit 130), not a traceback. Programming errors still show theirs."""
     try:
-        return handler(args)
+        return command()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, RuntimeError, OSError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS[args.command][2]
+    return report_errors(lambda: handler(args))
 
 
 if __name__ == "__main__":

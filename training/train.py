@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from ocr_lstm.cli import report_errors
 from training.config import RealSet, TrainConfig
 
 
@@ -54,16 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from training.trainer import run
 
-    try:
-        summary = run(config_from_args(args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except (ValueError, RuntimeError, OSError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(summary))
-    return 0
+    def train() -> int:
+        print(json.dumps(run(config_from_args(args))))
+        return 0
+
+    return report_errors(train)
 
 
 if __name__ == "__main__":
