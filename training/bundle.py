@@ -7,9 +7,10 @@ the charset, preprocessing and the run's metadata (steps, samples, time).
 ``--raw-weights`` takes, from a run that keeps a moving average of its weights
 (``ema_decay``), the raw weights of its ``state.pt`` instead: to measure what
 the average adds. ``--average`` takes the mean of several checkpoints' weights
-(a "model soup", Wortsman et al. 2022): it works for runs that continue one
-another from the same weights, which stay in one basin of the loss, and is
-meaningless for runs trained apart.
+(a "model soup", Wortsman et al. 2022): it works for runs that each start from
+the same weights, which stay in one basin of the loss, and is meaningless for runs
+trained apart. A run that starts from a mean is not a new member of it: it moves
+back to where single runs end (MODEL_CARD.md, stage 5).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", nargs="+", help="training checkpoint (e.g. runs/bundled/last); several with --average")
     parser.add_argument("--output", default=str(BUNDLED_DIR / DEFAULT_MODEL), help="destination (default: %(default)s)")
     parser.add_argument("--raw-weights", action="store_true", help="the raw weights of the run's state.pt, not the moving average")
-    parser.add_argument("--average", action="store_true", help="the mean of the sources' weights (runs continuing one another)")
+    parser.add_argument("--average", action="store_true", help="the mean of the sources' weights (runs that each start from the same weights)")
     args = parser.parse_args(argv)
     if len(args.source) > 1 and not args.average:
         parser.error("several sources need --average")
