@@ -97,6 +97,21 @@ def read_config(path_or_name: str | Path) -> dict[str, Any]:
     return config
 
 
+def parse_config(config: dict, config_path: Path, **model_overrides: Any) -> tuple[CRNNConfig, Charset, PreprocessConfig]:
+    """Architecture, charset and preprocessing of a checkpoint config; one ``ValueError`` for any flaw."""
+    if config.get("architecture") != "crnn":
+        raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {config_path}")
+    try:
+        return (
+            CRNNConfig.from_dict({**config["model"], **model_overrides}),
+            Charset.from_dict(config["charset"]),
+            PreprocessConfig.from_dict(config["preprocess"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise ValueError(f"{config_path} is not a valid checkpoint config ({reason})") from None
+
+
 def check_checkpoint(path_or_name: str | Path) -> Path:
     """The weights file, once its config and the safetensors header are known to load.
 
@@ -105,17 +120,7 @@ def check_checkpoint(path_or_name: str | Path) -> Path:
     (inside the server's start-up the same error would be a traceback).
     """
     weights_path = resolve(path_or_name)
-    config = read_config(weights_path)
-    config_path = weights_path.with_suffix(".json")
-    if config.get("architecture") != "crnn":
-        raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {config_path}")
-    try:
-        CRNNConfig.from_dict(config["model"])
-        Charset.from_dict(config["charset"])
-        PreprocessConfig.from_dict(config["preprocess"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        raise ValueError(f"{config_path} is not a valid checkpoint config ({reason})") from None
+    parse_config(read_config(weights_path), weights_path.with_suffix(".json"))
     try:
         with safe_open(str(weights_path), framework="pt") as weights:
             weights.keys()
@@ -130,17 +135,15 @@ def load_checkpoint(
     """Rebuild the model from a checkpoint, weights upcast to fp32 on ``device``."""
     weights_path = resolve(path_or_name)
     config = read_config(weights_path)
-    if config.get("architecture") != "crnn":
-        raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {weights_path}")
-    model_config = CRNNConfig.from_dict({**config["model"], **model_overrides})
+    model_config, charset, preprocess = parse_config(config, weights_path.with_suffix(".json"), **model_overrides)
     model = CRNN(model_config)
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights_path)).items()}
     model.load_state_dict(state)
     model.to(device).eval()
     return Checkpoint(
         model=model,
-        charset=Charset.from_dict(config["charset"]),
-        preprocess=PreprocessConfig.from_dict(config["preprocess"]),
+        charset=charset,
+        preprocess=preprocess,
         metadata=config.get("metadata", {}),
         name=weights_path.stem,
     )

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from ocr_lstm.command_errors import report_errors
 from ocr_lstm.commands import batch, evaluate, explain, export, recognize, serve, synth, tools, train
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
@@ -37,19 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (summary, add_arguments, _) in COMMANDS.items():
         add_arguments(sub.add_parser(name, help=summary, description=summary))
     return parser
-
-
-def report_errors(command: Callable[[], int]) -> int:
-    """Run a command so that what goes wrong ends as one ``error:`` line and exit 1
-    (Ctrl-C: exit 130), not a traceback. Programming errors still show theirs."""
-    try:
-        return command()
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except (ValueError, RuntimeError, OSError, ImportError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

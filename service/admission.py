@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from service.errors import ServiceError
 
-# The smallest whole number of seconds: a full queue at the default bound drains in a few seconds
-# even on two busy cores (docs/service.md), so clients should come back soon, not all at once.
+# The smallest whole number of seconds: the queue drains continuously, so room comes back within
+# a second of a refusal unless the server is saturated; clients should come back soon.
 RETRY_AFTER_S = 1
 
 

@@ -335,7 +335,8 @@ def _add_routes(app: FastAPI) -> None:
                 await anyio.to_thread.run_sync(lambda: explanation.png, limiter=state.render_limiter)
             return explanation
 
-        explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
+        with state.pending.admit(1):  # explain's image counts against the same bound as recognize's
+            explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
         if format == "json":
             return JSONResponse({**explanation.to_dict(), "model": recognizer.name})
         return Response(explanation.png, media_type="image/png")

@@ -40,9 +40,9 @@ class ServiceSettings(BaseSettings):
     max_aspect_ratio: float = Field(100.0, ge=1, description="longest side / shortest side; beyond it 422")
     max_files: int = Field(16, ge=1, description="images per request; more get 413")
     request_timeout_s: float = Field(30.0, gt=0, description="decoding + queueing + inference; beyond it 504")
-    # 256 = eight full default batches: about 7 s of work at the slowest rate measured (38 one-image
-    # requests/s on two busy cores, docs/service.md), well inside the 30 s timeout, so an admitted
-    # request is answered rather than queued towards a 504.
+    # 256 = eight full default batches: an estimated 14-18 s of work for the bundled model on two busy
+    # cores (docs/service.md), inside the 30 s timeout, so an admitted request is answered rather
+    # than queued towards a 504.
     max_pending: int = Field(
         256,
         ge=1,

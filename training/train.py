@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from ocr_lstm.cli import report_errors
+from ocr_lstm.command_errors import report_errors
 from training.config import RealSet, TrainConfig
 
 
@@ -51,7 +51,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The torchrun entry point; errors end as ``ocr-lstm train``'s do: one line, exit 1."""
+    """The torchrun entry point. Bad configs and data end in one line and exit 1; errors
+    raised while training (a RuntimeError from torch: out of memory, a shape or NCCL
+    failure) keep their traceback, which torchrun records."""
     args = build_parser().parse_args(argv)
     from training.trainer import run
 
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run(config_from_args(args))))
         return 0
 
-    return report_errors(train)
+    return report_errors(train, expected=(ValueError, OSError, ImportError))
 
 
 if __name__ == "__main__":

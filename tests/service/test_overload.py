@@ -62,6 +62,7 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
             one_more = asyncio.ensure_future(client.post("/v1/recognize", files=one_image()))
             await until(lambda: state.pending.count == 3)
             full = await client.post("/v1/recognize", files=one_image())
+            explain_full = await client.post("/v1/explain", files=one_image())
             model_while_full = await client.get("/v1/model")
         finally:
             model_free.set()
@@ -69,7 +70,7 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
         answered = await asyncio.gather(*admitted, one_more)
         after = await client.post("/v1/recognize", files=one_image())
         metrics = (await client.get("/metrics")).text
-    for refused in (two_more, full):
+    for refused in (two_more, full, explain_full):
         assert refused.status_code == 503, refused.text
         assert refused.headers["retry-after"] == "1"
         assert refused.headers["content-type"] == "application/json"
@@ -77,7 +78,7 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
     assert model_while_full.status_code == 200
     assert [response.status_code for response in answered] == [200, 200, 200]
     assert after.status_code == 200 and state.pending.count == 0
-    assert 'ocr_lstm_errors_total{kind="overloaded"} 2.0' in metrics
+    assert 'ocr_lstm_errors_total{kind="overloaded"} 3.0' in metrics
 
 
 async def test_refused_and_failed_requests_give_their_room_back(tiny_model_path: Path) -> None:
