@@ -10,8 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from ocr_lstm.command_errors import report_errors
 from ocr_lstm.commands import batch, evaluate, explain, export, recognize, serve, synth, tools, train
+from ocr_lstm.errors import report_errors
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "recognize": ("read the text of one or more word images", recognize.add_arguments, recognize.run),

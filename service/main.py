@@ -6,6 +6,7 @@ import uvicorn
 
 from ocr_lstm.checkpoint import check_checkpoint
 from ocr_lstm.device import select_device
+from ocr_lstm.errors import UnavailableError
 from service.app import create_app
 from service.settings import ServiceSettings, read_settings
 
@@ -28,5 +29,5 @@ def check_startup(settings: ServiceSettings) -> None:
     check_checkpoint(settings.model)
     try:
         select_device(settings.device)
-    except RuntimeError as exc:
-        raise RuntimeError(f"OCR_LSTM_DEVICE={settings.device!r}: {exc}") from None
+    except (ValueError, UnavailableError) as exc:
+        raise type(exc)(f"OCR_LSTM_DEVICE={settings.device!r}: {exc}") from None

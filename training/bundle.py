@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from ocr_lstm.checkpoint import BUNDLED_DIR, DEFAULT_MODEL, load_checkpoint, save_checkpoint
+from ocr_lstm.errors import report_errors
 
 
 def bundle(source: str | Path, output: str | Path, raw_weights: bool = False) -> Path:
@@ -70,16 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("several sources need --average")
     if args.average and args.raw_weights:
         parser.error("--average and --raw-weights do not combine")
-    try:
+    def write() -> int:
         if args.average:
             path = average_weights(args.source, args.output)
         else:
             path = bundle(args.source[0], args.output, raw_weights=args.raw_weights)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
-    return 0
+        print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
+        return 0
+
+    return report_errors(write)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from ocr_lstm.command_errors import report_errors
+from ocr_lstm.errors import report_errors
 from training.config import RealSet, TrainConfig
 
 
@@ -50,18 +50,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The torchrun entry point. Bad configs and data end in one line and exit 1; errors
-    raised while training (a RuntimeError from torch: out of memory, a shape or NCCL
-    failure) keep their traceback, which torchrun records."""
-    args = build_parser().parse_args(argv)
+def train_from_args(args: argparse.Namespace) -> int:
+    """Train as ``args`` say and print the run's summary as JSON (``ocr-lstm train`` too)."""
     from training.trainer import run
 
-    def train() -> int:
-        print(json.dumps(run(config_from_args(args))))
-        return 0
+    print(json.dumps(run(config_from_args(args))))
+    return 0
 
-    return report_errors(train, expected=(ValueError, OSError, ImportError))
+
+def main(argv: list[str] | None = None) -> int:
+    """The torchrun entry point; errors end as in every ``ocr-lstm`` command (``ocr_lstm.errors``)."""
+    args = build_parser().parse_args(argv)
+    return report_errors(lambda: train_from_args(args))
 
 
 if __name__ == "__main__":

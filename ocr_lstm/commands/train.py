@@ -17,17 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     # Imported here, not at the top: ocr_lstm never depends on training (STYLE.md), only this command does.
     try:
-        from training.train import config_from_args
-        from training.trainer import run as train
+        from training.train import train_from_args
     except ImportError as exc:
         raise ImportError(_missing(exc)) from None
-
-    print(json.dumps(train(config_from_args(args))))
-    return 0
+    return train_from_args(args)
 
 
 def _missing(exc: ImportError) -> str:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ocr_lstm.errors import UnavailableError
 from ocr_lstm.synth.fonts import find_fonts
 from ocr_lstm.synth.words import sample_text
 
@@ -81,7 +82,7 @@ class SynthGenerator:
         self.np_rng = np.random.default_rng(seed)
         self.fonts = find_fonts()
         if not self.fonts:
-            raise RuntimeError("no usable fonts found; install fonts (see README, `make setup`)")
+            raise UnavailableError("no usable fonts found; install fonts (see README, `make setup`)")
         self.backgrounds = load_backgrounds(self.config.background_dirs)
         self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 

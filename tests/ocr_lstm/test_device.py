@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ocr_lstm.device import configure_threads, select_device
+from ocr_lstm.errors import UnavailableError
 
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
 
@@ -27,12 +28,12 @@ def test_cpu_is_selected_when_asked() -> None:
 @no_gpu
 @pytest.mark.parametrize("name", ["cuda", "cuda:1"])
 def test_cuda_without_a_gpu_raises_a_clear_error(name: str) -> None:
-    with pytest.raises(RuntimeError, match="CUDA was requested but no GPU is available"):
+    with pytest.raises(UnavailableError, match="CUDA was requested but no GPU is available"):
         select_device(name)
 
 
 def test_unknown_device_name_is_refused() -> None:
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ValueError, match="unknown device 'quantum'"):
         select_device("quantum")
 
 

@@ -33,12 +33,9 @@ def test_serve_runs_uvicorn_with_the_model_given(
     assert settings.max_batch_size == 7  # the rest still comes from the environment
 
 
-def test_serve_with_a_missing_model_is_a_one_line_error(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(service_main.uvicorn, "run", lambda *a, **k: pytest.fail("must not start"))
+def test_serve_with_a_missing_model_is_a_one_line_error(never_started: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["serve", "--model", "/no/such/model"]) == 1
-    assert capsys.readouterr().err.startswith("error: no checkpoint at '/no/such/model'")
+    assert one_error_line(capsys).startswith("error: no checkpoint at '/no/such/model'")
 
 
 def copy_checkpoint(source: Path, folder: Path) -> Path:
