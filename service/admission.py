@@ -1,4 +1,4 @@
-"""Load shedding: ``/v1/recognize`` refuses work beyond a bound on the images in flight.
+"""Load shedding: ``/v1/recognize`` and ``/v1/explain`` refuse work beyond a bound on the images in flight.
 
 Without the bound the batcher's queue grows without limit under overload, and
 every request waits longer until all of them time out. With it, a request that

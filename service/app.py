@@ -52,13 +52,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 NOT_READY: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorOut, "description": "the model is not loaded yet"}
 }
-RECOGNIZE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    422: {
-        "model": ErrorOut,
-        "description": "no file, both `file` and `files`, or an empty, truncated, corrupt, zero-sized or "
-        "absurdly shaped image",
-    },
+BUSY: dict[int | str, dict[str, Any]] = {  # the endpoints that count against OCR_LSTM_MAX_PENDING
     503: {
         "model": ErrorOut,
         "description": "the model is not loaded yet, or more images are waiting than OCR_LSTM_MAX_PENDING "
@@ -70,6 +64,15 @@ RECOGNIZE_ERRORS: dict[int | str, dict[str, Any]] = {
             }
         },
     }
+}
+RECOGNIZE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    422: {
+        "model": ErrorOut,
+        "description": "no file, both `file` and `files`, or an empty, truncated, corrupt, zero-sized or "
+        "absurdly shaped image",
+    },
+    **BUSY,
 }
 
 
@@ -314,7 +317,7 @@ def _add_routes(app: FastAPI) -> None:
         responses={
             200: {"content": {"image/png": {}, "application/json": {}}},
             **ERRORS,
-            **NOT_READY,
+            **BUSY,
         },
     )
     async def explain(

@@ -46,8 +46,8 @@ class ServiceSettings(BaseSettings):
     max_pending: int = Field(
         256,
         ge=1,
-        description="images accepted by /v1/recognize and not yet answered; a request that would pass "
-        "it gets 503",
+        description="images accepted by /v1/recognize and /v1/explain and not yet answered; a request "
+        "that would pass it gets 503",
     )
 
     api_key: SecretStr | None = Field(None, description="when set, /v1/* require it in the X-API-Key header")

@@ -130,7 +130,7 @@ async def test_explain_pictures_are_drawn_one_at_a_time(
 
 async def test_the_schema_lists_503_for_the_model_endpoints(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
-    recognize = paths["/v1/recognize"]["post"]["responses"]["503"]
-    assert "OCR_LSTM_MAX_PENDING" in recognize["description"] and "Retry-After" in recognize["headers"]
-    assert "503" in paths["/v1/explain"]["post"]["responses"]
+    for path in ("/v1/recognize", "/v1/explain"):
+        busy = paths[path]["post"]["responses"]["503"]
+        assert "OCR_LSTM_MAX_PENDING" in busy["description"] and "Retry-After" in busy["headers"]
     assert "503" in paths["/v1/model"]["get"]["responses"]
