@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,6 +14,7 @@ import torch
 from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, load_checkpoint
 from ocr_lstm.decoding import CTCDecoder, Decoded
 from ocr_lstm.device import configure_threads, select_device
+from ocr_lstm.elements import CharConfidence, Recognition
 from ocr_lstm.preprocessing import (
     ImageInput,
     is_vertical,
@@ -27,28 +28,6 @@ from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
 
 if TYPE_CHECKING:
     from ocr_lstm.export import OnnxRunner
-
-
-@dataclass(frozen=True)
-class CharConfidence:
-    char: str
-    confidence: float
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """One image's text, its confidence in [0, 1] and each character's."""
-
-    text: str
-    confidence: float
-    chars: list[CharConfidence] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "confidence": round(self.confidence, 4),
-            "chars": [{"char": c.char, "confidence": round(c.confidence, 4)} for c in self.chars],
-        }
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ocr_lstm.synth.generator import SynthConfig
 from training.augmentation import CropAugmenter
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -44,6 +45,10 @@ class TrainConfig:
     # data
     synth_count: int = 200_000
     synth_difficulty: float = 0.6
+    # Share of the synthetic crops that are text lines of several words (ocr_lstm.synth's
+    # SynthConfig.lines), and that show the edge of a neighbouring line (line_edges).
+    synth_lines: float = 0.0
+    synth_line_edges: float = 0.0
     synth_cache: str = "data/synth_pool"
     render_workers: int = 2
     real_sets: list[RealSet] = field(default_factory=list)
@@ -116,12 +121,16 @@ class TrainConfig:
                 raise ValueError(f"{key} must be at least 1, got {getattr(config, key)}")
         if not 0.0 <= config.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1) (0: no moving average), got {config.ema_decay}")
-        for key in ("real_ratio", "scene_distortion"):
+        for key in ("real_ratio", "scene_distortion", "synth_lines", "synth_line_edges"):
             if not 0.0 <= getattr(config, key) <= 1.0:
                 raise ValueError(f"{key} is a share of the crops, in [0, 1]; got {getattr(config, key)}")
         if config.scene_distortion and not config.augment:
             raise ValueError("scene_distortion is part of the augmentation: it needs augment = true")
         return config
+
+    def synth_config(self) -> SynthConfig:
+        """The generator settings this run's synthetic pool is rendered with."""
+        return SynthConfig(difficulty=self.synth_difficulty, lines=self.synth_lines, line_edges=self.synth_line_edges)
 
     def augmenter(self) -> CropAugmenter | None:
         """What ``augment``, ``scene_distortion`` and ``max_width`` ask of each drawn crop."""

@@ -36,7 +36,6 @@ from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import Recognizer
-from ocr_lstm.synth.generator import SynthConfig
 from training.config import TrainConfig
 from training.crop_pool import (
     CropPool,
@@ -160,7 +159,7 @@ class Trainer:
             cache = Path(cfg.synth_cache)
             if self.dist.is_main:
                 load_or_render_synthetic(
-                    cache, cfg.synth_count, cfg.seed, SynthConfig(difficulty=cfg.synth_difficulty), preprocess,
+                    cache, cfg.synth_count, cfg.seed, cfg.synth_config(), preprocess,
                     self.charset, cfg.render_workers,
                 )
             self._barrier()

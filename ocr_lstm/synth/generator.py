@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr_lstm.errors import UnavailableError
 from ocr_lstm.synth.fonts import find_fonts
-from ocr_lstm.synth.words import sample_text
+from ocr_lstm.synth.words import sample_line, sample_text
 
 BACKGROUND_DIRS = (Path("/usr/share/backgrounds"), Path("/usr/share/wallpapers"))
 RASTER_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
@@ -45,6 +45,14 @@ class SynthConfig:
     outline: float = 0.1  # letters outlined in a second colour
     neighbours: float = 0.2  # parts of the words left and right of this one
     rule: float = 0.1  # a line above or below: a sign's edge or an underline
+    # Text lines as a detector cuts them out of photos: several words with the spaces
+    # between them (share of images; 0 draws nothing, so older pools replay exactly).
+    lines: float = 0.0
+    line_words: tuple[int, int] = (2, 6)
+    max_line_length: int = 48
+    # Share of images with the edge of the text line above or below showing in the margin,
+    # as a loose detector box lets in.
+    line_edges: float = 0.0
 
 
 @lru_cache(maxsize=2)
@@ -71,6 +79,18 @@ def _ink_width(font: ImageFont.FreeTypeFont, char: str) -> int:
     """How many pixel columns ``char``'s ink spans in ``font``."""
     left, _, right, _ = font.getbbox(char)
     return max(right - left, 1)
+
+
+def _words_with_starts(text: str) -> list[tuple[int, str]]:
+    """Each run of non-space characters of ``text`` with the index it starts at."""
+    out, start = [], None
+    for i, char in enumerate(text + " "):
+        if char != " " and start is None:
+            start = i
+        elif char == " " and start is not None:
+            out.append((start, text[start:i]))
+            start = None
+    return out
 
 
 class SynthGenerator:
@@ -106,11 +126,16 @@ class SynthGenerator:
     def render(self, text: str | None = None) -> tuple[np.ndarray, str]:
         """One image of ``text`` (a sampled word when None) as RGB ``uint8``."""
         rng, hard, config = self.rng, self.config.difficulty, self.config
-        text = text if text is not None else sample_text(rng, config.max_length)
+        if text is None:
+            is_line = bool(config.lines) and rng.random() < config.lines
+            text = sample_line(rng, config.line_words, config.max_line_length) if is_line \
+                else sample_text(rng, config.max_length)
         font = self._font(text)
         spacing = font.size * rng.uniform(0.05, 0.4) if rng.random() < config.letter_spacing else 0.0
+        # Word spaces vary from sign to sign: from a tight 0.7 to a loose 2.2 of the font's space.
+        word_gap = font.getlength(" ") * (rng.uniform(0.7, 2.2) - 1) if config.lines and " " in text else 0.0
         left, top, right, bottom = font.getbbox(text)
-        text_w = max(right - left + round(spacing * (len(text) - 1)), 1)
+        text_w = max(right - left + round(spacing * (len(text) - 1) + word_gap * text.count(" ")), 1)
         text_h = max(bottom - top, 1)
         pad_x = int(text_h * rng.uniform(0.1, 0.6))
         pad_y = int(text_h * rng.uniform(0.15, 0.5))
@@ -141,8 +166,14 @@ class SynthGenerator:
             before_x = pad_left - gap - last_start - font.getbbox(before[-1])[2]
             after_x = pad_left + text_w + gap - font.getbbox(after[0])[0]
             placements += [((before_x, origin[1]), before), ((after_x, origin[1]), after)]
+        if config.line_edges and rng.random() < config.line_edges:
+            # The line above or below, a small leading away: only the part inside the margin shows.
+            leading = text_h * rng.uniform(0.05, 0.4)
+            other = sample_line(rng, config.line_words, config.max_line_length)
+            shift = -(text_h + leading) if rng.random() < 0.5 else text_h + leading
+            placements.append(((origin[0] - rng.uniform(0, text_h), origin[1] + shift), other))
         for position, words in placements:
-            self._draw_text(draw, position, words, font, spacing, stroke)
+            self._draw_text(draw, position, words, font, spacing, stroke, word_gap)
         if rng.random() < config.rule:
             thickness = max(1, text_h // rng.randint(8, 16))
             y = rng.choice([max(0, pad_y // 3), height - 1 - max(0, pad_y // 3)])
@@ -155,7 +186,7 @@ class SynthGenerator:
             # Outline colour under the stroked text, the text colour inside it.
             rim = Image.new("L", (width, height), 0)
             for position, words in placements:  # neighbours are outlined like the word
-                self._draw_text(ImageDraw.Draw(rim), position, words, font, spacing, outline)
+                self._draw_text(ImageDraw.Draw(rim), position, words, font, spacing, outline, word_gap)
             rim_alpha = np.maximum(np.asarray(rim, dtype=np.float32)[..., None] / 255.0, alpha)
             rim_colour = np.array(self._contrasting_colour(np.array(text_colour, dtype=np.float32)), dtype=np.float32)
             background = background * (1 - rim_alpha) + rim_colour * rim_alpha
@@ -166,16 +197,23 @@ class SynthGenerator:
     @staticmethod
     def _draw_text(
         draw: ImageDraw.ImageDraw, origin: tuple[float, float], text: str, font: ImageFont.FreeTypeFont,
-        spacing: float, stroke: int,
+        spacing: float, stroke: int, word_gap: float = 0.0,
     ) -> None:
-        """``text`` at ``origin``, each letter ``spacing`` pixels further right than the font sets it."""
-        if not spacing:
+        """``text`` at ``origin``, each letter ``spacing`` pixels and each space ``word_gap``
+        pixels further right than the font sets them."""
+        if not spacing and not word_gap:
             draw.text(origin, text, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
             return
         x, y = origin
+        if not spacing:  # whole words keep their kerning; only the spaces between them change
+            for start, word in _words_with_starts(text):
+                spaces = text.count(" ", 0, start)
+                offset = font.getlength(text[:start]) + word_gap * spaces
+                draw.text((x + offset, y), word, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
+            return
         for i, char in enumerate(text):
             # Advance by the prefix's length, so kerning within the word is kept.
-            offset = font.getlength(text[:i]) + spacing * i
+            offset = font.getlength(text[:i]) + spacing * i + word_gap * text.count(" ", 0, i)
             draw.text((x + offset, y), char, font=font, fill=255, stroke_width=stroke, stroke_fill=255)
 
     def _background(self, width: int, height: int) -> np.ndarray:
@@ -231,6 +269,8 @@ class SynthGenerator:
         if rng.random() < 0.5:
             cut_y = int(height * rng.uniform(0, 0.12))
             cut_x = int(width * rng.uniform(0, 0.04))
+            if self.config.lines:  # a line's 4 % can be whole letters: cut at most a fifth of the height
+                cut_x = min(cut_x, height // 5)
             image = image[cut_y : height - int(height * rng.uniform(0, 0.12)) or height, cut_x : width - cut_x or width]
         return np.ascontiguousarray(image)
 

@@ -60,3 +60,19 @@ def sample_text(rng: random.Random, max_length: int = 24) -> str:
     else:
         text = "".join(rng.choice(string.ascii_letters + string.digits + SYMBOL_STRINGS) for _ in range(rng.randint(2, 8)))
     return text[:max_length].strip() or "a"
+
+
+def sample_line(rng: random.Random, words: tuple[int, int] = (2, 6), max_length: int = 48) -> str:
+    """A text line as on a sign, a shop front or a screen: several word-like strings with
+    single spaces, cased as one line (all capitals, title case or as sampled)."""
+    count = rng.randint(*words)
+    parts = [sample_text(rng, max_length) for _ in range(count)]
+    roll = rng.random()
+    if roll < 0.3:
+        parts = [p.upper() for p in parts]
+    elif roll < 0.5:
+        parts = [p[:1].upper() + p[1:] for p in parts]
+    line = " ".join(p.replace(" ", "") or "a" for p in parts)
+    if len(line) > max_length:
+        line = line[:max_length].rsplit(" ", 1)[0] if " " in line[:max_length] else line[:max_length]
+    return line.strip() or "a"

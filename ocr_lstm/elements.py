@@ -1,0 +1,148 @@
+"""What reading returns, as plain data: a crop's :class:`Recognition`, and a photo's
+:class:`Page` of :class:`Block` s of :class:`Line` s of :class:`Word` s.
+
+Geometry is in the pixels of the image the user gave: a polygon is a tuple of
+``(x, y)`` points, clockwise from the top-left corner of the text as it reads (so a
+line read upside down starts at the photo's bottom right). Nothing here imports
+torch, the model or the detector; ``export()`` gives JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Point = tuple[float, float]
+Polygon = tuple[Point, ...]
+
+
+def bounding_box(polygon: Polygon) -> tuple[float, float, float, float]:
+    """``(left, top, right, bottom)`` of the axis-aligned box around ``polygon``."""
+    xs = [p[0] for p in polygon]
+    ys = [p[1] for p in polygon]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def box_polygon(left: float, top: float, right: float, bottom: float) -> Polygon:
+    """The four corners of an axis-aligned box, clockwise from the top left."""
+    return ((left, top), (right, top), (right, bottom), (left, bottom))
+
+
+def _export_polygon(polygon: Polygon) -> list[list[float]]:
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in polygon]
+
+
+@dataclass(frozen=True)
+class CharConfidence:
+    char: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """One crop's text, its confidence in [0, 1] and each character's."""
+
+    text: str
+    confidence: float
+    chars: list[CharConfidence] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "chars": [{"char": c.char, "confidence": round(c.confidence, 4)} for c in self.chars],
+        }
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a line: its text, confidence (the product of its characters'), and
+    polygon in the photo."""
+
+    text: str
+    confidence: float
+    polygon: Polygon
+    chars: tuple[CharConfidence, ...] = ()
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "polygon": _export_polygon(self.polygon),
+            "chars": [{"char": c.char, "confidence": round(c.confidence, 4)} for c in self.chars],
+        }
+
+
+@dataclass(frozen=True)
+class Line:
+    """A text line as the detector found it and the recognizer read it.
+
+    ``confidence`` is the line reading's; ``detection_score`` the detector's mean
+    text probability inside ``polygon``.
+    """
+
+    words: tuple[Word, ...]
+    polygon: Polygon
+    confidence: float
+    detection_score: float = 1.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "confidence": round(self.confidence, 4),
+            "detection_score": round(self.detection_score, 4),
+            "polygon": _export_polygon(self.polygon),
+            "words": [word.export() for word in self.words],
+        }
+
+
+@dataclass(frozen=True)
+class Block:
+    """Lines that belong together (a sign, a paragraph), in reading order."""
+
+    lines: tuple[Line, ...]
+    polygon: Polygon
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    def export(self) -> dict[str, Any]:
+        return {"text": self.text, "polygon": _export_polygon(self.polygon),
+                "lines": [line.export() for line in self.lines]}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One photo's reading: blocks top to bottom, left to right. ``source`` names the
+    photo (its path, or the uploaded file's name) when it has one."""
+
+    blocks: tuple[Block, ...]
+    width: int
+    height: int
+    source: str | None = None
+
+    @property
+    def lines(self) -> list[Line]:
+        return [line for block in self.blocks for line in block.lines]
+
+    @property
+    def words(self) -> list[Word]:
+        return [word for line in self.lines for word in line.words]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(block.text for block in self.blocks)
+
+    def export(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "width": self.width,
+            "height": self.height,
+            "text": self.text,
+            "blocks": [block.export() for block in self.blocks],
+        }
