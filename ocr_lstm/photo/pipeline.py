@@ -1,0 +1,239 @@
+"""Whole photos in, pages of words with polygons out: a detector finds text lines, the
+CRNN reads each line whole, and the CTC alignment splits the reading into words.
+
+Lines, not words, are cut out because line detectors (PaddleOCR's DB) box lines,
+and a line read whole keeps the context and the spaces between its words. Each
+line is cut out by one perspective warp with the text's top-left corner first, so
+the inverse warp maps every word's columns straight back into the photo, for a
+line read left to right, top to bottom, bottom to top or upside down alike.
+
+Orientation is left to the recognizer's confidence: a tall line is read both
+ways a quarter turn, a wide line the right way up and, when that reading is
+unsure, upside down too; the orientation whose frames the model is surest of
+wins. With a word prior or a lexicon, the line is read once without it and each
+word's own frames are read again with it, since both judge single words.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, overload
+
+import numpy as np
+
+from ocr_lstm.decoding import CTCDecoder, Decoded
+from ocr_lstm.detection.base import DetectedLine, TextDetector
+from ocr_lstm.elements import CharConfidence, Line, Page, Word
+from ocr_lstm.geometry import LineCut, cut_quad, quad_size, to_polygon, turn
+from ocr_lstm.photo.layout import LayoutConfig, arrange
+from ocr_lstm.photo.words import best_alignment, label_frames, split_words
+from ocr_lstm.preprocessing import ImageInput, PreprocessConfig, load_image, resize_to_height, to_grayscale
+
+if TYPE_CHECKING:
+    from ocr_lstm.recognizer import Recognizer
+
+
+class LineReader(Protocol):
+    """What the pipeline needs of a recognizer (``ocr_lstm.recognizer.Recognizer`` is one)."""
+
+    preprocess: PreprocessConfig
+    decoder: CTCDecoder
+
+    def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class OCRConfig:
+    """How lines are cut and read; the detector and recognizer have their own settings."""
+
+    # A line is read at the model height and up to this width (wider ones are squeezed):
+    # 2048 pixels hold some 120 characters at 32 px high.
+    line_max_width: int = 2048
+    # A wide line whose mean best-frame probability is below this is also read upside down.
+    flip_below: float = 0.9
+    # A line is tall (read a quarter turn either way) when its height exceeds this many widths.
+    vertical_ratio: float = 1.5
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
+
+    def __post_init__(self) -> None:
+        if self.line_max_width < 16:
+            raise ValueError(f"line_max_width must be at least 16 pixels, got {self.line_max_width}")
+        if not 0.0 <= self.flip_below <= 1.0:
+            raise ValueError(f"flip_below is a probability in [0, 1], got {self.flip_below}")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """One orientation of one detected line, cut out and resized for the model."""
+
+    line: int
+    quad: np.ndarray
+    cut: LineCut
+    model_input: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Reading:
+    candidate: _Candidate
+    log_probs: np.ndarray
+    decoded: Decoded
+
+    @property
+    def frame_score(self) -> float:
+        """Mean log-probability of the best class per frame: how sure the model is of what
+        it sees, comparable between two orientations of one line (same number of frames)."""
+        return float(self.log_probs.max(axis=1).mean()) if len(self.log_probs) else -np.inf
+
+
+class OCR:
+    """Reads whole photos: ``OCR()(photo) -> Page``, or a list of photos in one call.
+
+    ``detector`` finds text lines (default: :class:`ocr_lstm.detection.DBDetector`, PaddleOCR's
+    DB model run in our ONNX Runtime session); ``recognizer`` reads them (default: the
+    bundled model). Both are injected, so either can be swapped or shared.
+    """
+
+    def __init__(
+        self,
+        detector: TextDetector | None = None,
+        recognizer: LineReader | Recognizer | None = None,
+        config: OCRConfig | None = None,
+    ) -> None:
+        if detector is None:
+            from ocr_lstm.detection import DBDetector
+
+            detector = DBDetector()
+        if recognizer is None:
+            from ocr_lstm.recognizer import Recognizer
+
+            recognizer = Recognizer()
+        self.detector = detector
+        self.recognizer: LineReader = recognizer
+        self.config = config or OCRConfig()
+        self.line_preprocess = dataclasses.replace(recognizer.preprocess, max_width=self.config.line_max_width)
+        # The line is read as the model sees it; words are read again with the prior or lexicon.
+        self.line_decoder = dataclasses.replace(recognizer.decoder, word_prior=None, lexicon=None)
+
+    @overload
+    def __call__(self, photos: ImageInput, lexicon: Sequence[str] | None = None) -> Page: ...
+    @overload
+    def __call__(self, photos: list[ImageInput], lexicon: Sequence[str] | None = None) -> list[Page]: ...
+
+    def __call__(self, photos: ImageInput | list[ImageInput], lexicon: Sequence[str] | None = None) -> Page | list[Page]:
+        if isinstance(photos, list):
+            return self.read(photos, lexicons=[lexicon] * len(photos) if lexicon else None)
+        return self.read([photos], lexicons=[lexicon] if lexicon else None)[0]
+
+    def read(
+        self,
+        photos: Sequence[ImageInput],
+        sources: Sequence[str | None] | None = None,
+        lexicons: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[Page]:
+        """One page per photo, in order. ``sources`` names the pages (default: the paths of
+        photos given as paths); ``lexicons`` constrains each photo's words to its own list.
+        The lines of all photos share the recognizer's batches."""
+        max_pixels = self.recognizer.preprocess.max_pixels
+        images = [load_image(photo, max_pixels) for photo in photos]
+        names = list(sources) if sources is not None else [
+            str(p) if isinstance(p, (str, Path)) else None for p in photos
+        ]
+        return self.read_images(images, names, lexicons)
+
+    def read_images(
+        self,
+        images: Sequence[np.ndarray],
+        sources: Sequence[str | None] | None = None,
+        lexicons: Sequence[Sequence[str] | None] | None = None,
+    ) -> list[Page]:
+        """As :meth:`read`, for decoded RGB ``uint8`` arrays."""
+        detections = [self.detector(image) for image in images]
+        pages = []
+        per_photo = self._read_lines(images, detections)
+        for n, (image, lines) in enumerate(zip(images, per_photo)):
+            decoder = self._word_decoder(lexicons[n] if lexicons else None)
+            read_lines = [line for line in (self._line(r, d, decoder) for r, d in lines) if line is not None]
+            source = sources[n] if sources else None
+            pages.append(Page(arrange(read_lines, self.config.layout), image.shape[1], image.shape[0], source))
+        return pages
+
+    def _word_decoder(self, lexicon: Sequence[str] | None) -> CTCDecoder | None:
+        if lexicon:
+            return dataclasses.replace(self.recognizer.decoder, word_prior=None, lexicon=list(lexicon))
+        decoder = self.recognizer.decoder
+        return decoder if decoder.word_prior is not None or decoder.lexicon else None
+
+    def _read_lines(
+        self, images: Sequence[np.ndarray], detections: Sequence[list[DetectedLine]]
+    ) -> list[list[tuple[_Reading, DetectedLine]]]:
+        """The chosen reading of every detected line, per photo."""
+        grays = [to_grayscale(image) for image in images]
+        first: list[_Candidate] = []
+        owners: list[tuple[int, DetectedLine]] = []
+        for photo, (gray, lines) in enumerate(zip(grays, detections)):
+            for detected in lines:
+                owners.append((photo, detected))
+                first += self._candidates(gray, len(owners) - 1, detected)
+        readings = self._recognize(first)
+        best: dict[int, _Reading] = {}
+        for reading in readings:
+            held = best.get(reading.candidate.line)
+            if held is None or reading.frame_score > held.frame_score:
+                best[reading.candidate.line] = reading
+        # Wide lines the model is unsure of: read them upside down as well.
+        threshold = np.log(self.config.flip_below) if self.config.flip_below > 0 else -np.inf
+        unsure = [r.candidate for r in best.values() if self._is_wide(r.candidate) and r.frame_score < threshold]
+        flipped = [self._candidate(grays[owners[c.line][0]], c.line, np.roll(c.quad, -2, axis=0)) for c in unsure]
+        for reading in self._recognize(flipped):
+            if reading.frame_score > best[reading.candidate.line].frame_score:
+                best[reading.candidate.line] = reading
+        out: list[list[tuple[_Reading, DetectedLine]]] = [[] for _ in images]
+        for line, (photo, detected) in enumerate(owners):
+            out[photo].append((best[line], detected))
+        return out
+
+    def _is_wide(self, candidate: _Candidate) -> bool:
+        width, height = quad_size(candidate.quad)
+        return height <= self.config.vertical_ratio * width
+
+    def _candidates(self, gray: np.ndarray, line: int, detected: DetectedLine) -> list[_Candidate]:
+        quad = turn(detected.polygon, 0)
+        width, height = quad_size(quad)
+        if height > self.config.vertical_ratio * width:
+            # A tall box: a line read top to bottom or bottom to top (or one upright letter).
+            return [self._candidate(gray, line, turn(detected.polygon, k)) for k in (1, 3, 0)]
+        return [self._candidate(gray, line, quad)]
+
+    def _candidate(self, gray: np.ndarray, line: int, quad: np.ndarray) -> _Candidate:
+        cut = cut_quad(gray, quad)
+        return _Candidate(line, quad, cut, resize_to_height(cut.crop, self.line_preprocess))
+
+    def _recognize(self, candidates: list[_Candidate]) -> list[_Reading]:
+        if not candidates:
+            return []
+        log_probs = self.recognizer.frame_log_probs([c.model_input for c in candidates])
+        return [_Reading(c, lp, self.line_decoder.decode(lp)) for c, lp in zip(candidates, log_probs)]
+
+    def _line(self, reading: _Reading, detected: DetectedLine, word_decoder: CTCDecoder | None) -> Line | None:
+        decoded, log_probs = reading.decoded, reading.log_probs
+        symbols = self.line_decoder.charset.symbols
+        labels = [symbols.index(c) + 1 for c in decoded.text]
+        frames = label_frames(best_alignment(log_probs, labels), len(labels))
+        cut = reading.candidate.cut
+        spans = split_words(decoded.text, decoded.char_confidences, frames, len(log_probs), cut.crop.shape[1])
+        words = []
+        for span in spans:
+            text, confidences = span.text, span.char_confidences
+            if word_decoder is not None:
+                again = word_decoder.decode(log_probs[span.first_frame : span.end_frame])
+                if again.text.strip() and " " not in again.text:
+                    text, confidences = again.text, tuple(again.char_confidences)
+            chars = tuple(CharConfidence(c, p) for c, p in zip(text, confidences))
+            words.append(Word(text, float(np.prod(confidences)), cut.polygon_of_columns(span.left, span.right), chars))
+        if not words:
+            return None
+        confidence = float(np.prod([w.confidence for w in words]))
+        return Line(tuple(words), to_polygon(reading.candidate.quad), confidence, detected.score)
