@@ -1,13 +1,13 @@
 # One command sets up and runs each job on a fresh machine:
 #   make serve   - the REST API on the bundled model (http://127.0.0.1:8000)
-#   make test    - the test suite
+#   make test    - the checks (make lint), then the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: setup system-deps test test-fast serve peers clean
+.PHONY: setup system-deps lint test test-fast serve peers clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -22,7 +22,13 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-test: setup
+# ruff's rules, the import layers (pyproject.toml's [tool.importlinter]) and the library's types.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest -q
 
 test-fast: setup

@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from ocr_lstm.commands.evaluate import DatasetReadings, read_dataset
+from ocr_lstm.evaluation.crops import DatasetReadings, read_dataset
 from ocr_lstm.metrics import reads_right
 from ocr_lstm.recognizer import Recognizer
 
@@ -33,7 +33,9 @@ def confidence_bands(read: DatasetReadings) -> list[tuple[str, int, float]]:
     """(band, readings in it, % right under the standard protocol) per confidence band."""
     rows = []
     for low, high, name in BANDS:
-        pairs = [(r.text, t) for r, t in zip(read.readings, read.labels) if r is not None and low <= r.confidence < high]
+        pairs = [
+            (r.text, t) for r, t in zip(read.readings, read.labels) if r is not None and low <= r.confidence < high
+        ]
         right = sum(reads_right(p, t) for p, t in pairs)
         rows.append((name, len(pairs), 100.0 * right / len(pairs) if pairs else 0.0))
     return rows
@@ -51,7 +53,8 @@ def failures(read: DatasetReadings, count: int) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
-    parser.add_argument("--data", type=Path, default=SHARED, help="folder holding svt/ and ic13/ (default: %(default)s)")
+    parser.add_argument("--data", type=Path, default=SHARED,
+                        help="folder holding svt/ and ic13/ (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--failures", type=int, default=0, help="wrong readings to show per set (default: none)")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows to this file")

@@ -27,11 +27,11 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from ocr_lstm.commands.evaluate import read_dataset
 from ocr_lstm.data.datasets import open_dataset
+from ocr_lstm.data.splits import holdout_split
+from ocr_lstm.evaluation.crops import read_dataset
 from ocr_lstm.metrics import reads_right
 from ocr_lstm.recognizer import Recognizer
-from training.crop_pool import holdout_split
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -91,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     dev = args.data / "ic15_train"
-    sets: list[tuple[str, Path, list[int] | None]] = [("svt", args.data / "svt", None), ("ic13", args.data / "ic13", None)]
+    sets: list[tuple[str, Path, list[int] | None]] = [
+        ("svt", args.data / "svt", None),
+        ("ic13", args.data / "ic13", None),
+    ]
     if dev.exists():
         _, held = holdout_split(len(open_dataset(dev)), args.dev_holdout, args.dev_seed)
         sets.append(("dev", dev, [int(i) for i in held]))
@@ -103,12 +106,14 @@ def main(argv: list[str] | None = None) -> int:
 
     prior = "word prior on" if args.word_prior else "greedy, no word prior"
     print(f"baseline {args.baseline}, candidate {args.candidate} ({prior})")
-    print(f"{'set':<6} {'n':>5} {'baseline':>9} {'candidate':>9} {'diff':>6} {'SE':>5} {'only base':>9} {'only cand':>9}")
+    print(f"{'set':<6} {'n':>5} {'baseline':>9} {'candidate':>9} {'diff':>6} {'SE':>5} "
+          f"{'only base':>9} {'only cand':>9}")
     rows = [(name, paired_score(*results[name])) for name, _, _ in sets]
     pooled = [list(chain.from_iterable(results[name][k] for name, _, _ in sets)) for k in (0, 1)]
     rows.append(("all", paired_score(*pooled)))
     for name, row in rows:
-        print(f"{name:<6} {row.n:>5} {100 * row.baseline_right / row.n:>9.2f} {100 * row.candidate_right / row.n:>9.2f} "
+        print(f"{name:<6} {row.n:>5} {100 * row.baseline_right / row.n:>9.2f} "
+              f"{100 * row.candidate_right / row.n:>9.2f} "
               f"{row.difference:>+6.2f} {row.standard_error:>5.2f} {row.only_baseline:>9} {row.only_candidate:>9}")
     return 0
 

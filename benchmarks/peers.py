@@ -5,8 +5,8 @@
 ``ocr-lstm`` is the default Recognizer (ONNX Runtime on the CPU, word prior
 on), ``ocr-lstm-greedy`` the same without the word prior (what the model alone
 reads) and ``ocr-lstm-torch`` the defaults on PyTorch; the ratio column compares
-``ocr-lstm``'s batched crops/s with each other system's. Every system runs in its own process with the same limits: 2 threads
-(``--threads``), ``OMP_WAIT_POLICY=PASSIVE`` and, for Tesseract,
+``ocr-lstm``'s batched crops/s with each other system's. Every system runs in its own process with the
+same limits: 2 threads (``--threads``), ``OMP_WAIT_POLICY=PASSIVE`` and, for Tesseract,
 ``OMP_THREAD_LIMIT=1`` (its OpenMP threads do not pay for a single word). Each gets the same decoded crops
 in memory (file decoding is not timed) and is timed from pixels to text, its
 own preprocessing and decoding included:
@@ -161,7 +161,14 @@ def _rapidocr(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
     return one, many, {"version": version, "model": "PP-OCRv4 rec", "batch": args.peer_batch}
 
 
-LOADERS = {"ocr-lstm": _ocr_lstm, "ocr-lstm-greedy": _ocr_lstm, "ocr-lstm-torch": _ocr_lstm, "tesseract": _tesseract, "easyocr": _easyocr, "rapidocr": _rapidocr}
+LOADERS = {
+    "ocr-lstm": _ocr_lstm,
+    "ocr-lstm-greedy": _ocr_lstm,
+    "ocr-lstm-torch": _ocr_lstm,
+    "tesseract": _tesseract,
+    "easyocr": _easyocr,
+    "rapidocr": _rapidocr,
+}
 
 
 def _percentile(values: Sequence[float], q: float) -> float:

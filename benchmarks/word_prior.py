@@ -23,11 +23,11 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ocr_lstm.data.datasets import open_dataset
+from ocr_lstm.data.splits import holdout_split
 from ocr_lstm.decoding import CTCDecoder
 from ocr_lstm.metrics import score
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
-from training.crop_pool import holdout_split
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -77,7 +77,9 @@ def save_checkpoint(
     tmp = weights_path.with_suffix(".safetensors.tmp")
     save_file(state, str(tmp))
     tmp.replace(weights_path)
-    weights_path.with_suffix(".json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    weights_path.with_suffix(".json").write_text(
+        json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return weights_path
 
 
@@ -97,7 +99,9 @@ def read_config(path_or_name: str | Path) -> dict[str, Any]:
     return config
 
 
-def parse_config(config: dict, config_path: Path, **model_overrides: Any) -> tuple[CRNNConfig, Charset, PreprocessConfig]:
+def parse_config(
+    config: dict, config_path: Path, **model_overrides: Any
+) -> tuple[CRNNConfig, Charset, PreprocessConfig]:
     """Architecture, charset and preprocessing of a checkpoint config; one ``ValueError`` for any flaw."""
     if config.get("architecture") != "crnn":
         raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {config_path}")

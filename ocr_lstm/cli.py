@@ -1,4 +1,4 @@
-"""The ``ocr-lstm`` command: recognize, batch, eval, synth, train, serve, explain, lmdb, export.
+"""The ``ocr-lstm`` command: ocr, recognize, batch, eval, synth, train, serve, explain, lmdb, export.
 
 Errors the user can fix (a missing file, an unreadable image, a bad option)
 end with one ``error:`` line and a non-zero exit, never a traceback.
@@ -8,25 +8,30 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from ocr_lstm.commands import batch, evaluate, explain, export, recognize, serve, synth, tools, train
+from ocr_lstm.commands import batch, evaluate, explain, export, ocr, recognize, registered_commands, synth, tools
 from ocr_lstm.errors import report_errors
 
-COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+CommandSpec = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+COMMANDS: dict[str, CommandSpec] = {
+    "ocr": ("read whole photos: find the text, return words with boxes", ocr.add_arguments, ocr.run),
     "recognize": ("read the text of one or more word images", recognize.add_arguments, recognize.run),
     "batch": ("read every image under a folder into JSONL or CSV", batch.add_arguments, batch.run),
     "eval": ("accuracy, CER and speed on labelled sets", evaluate.add_arguments, evaluate.run),
     "synth": ("render labelled synthetic word images", synth.add_arguments, synth.run),
-    "train": ("train or fine-tune a recognizer", train.add_arguments, train.run),
-    "serve": ("start the REST API", serve.add_arguments, serve.run),
     "explain": ("picture of the LSTM's gates over an image", explain.add_arguments, explain.run),
     "lmdb": ("convert a labelled folder to LMDB", tools.add_lmdb_arguments, tools.run_lmdb),
     "export": ("export the model to ONNX (dynamic batch and width)", export.add_arguments, export.run),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def all_commands() -> dict[str, CommandSpec]:
+    """The built-in commands, then those registered by other packages (``serve``, ``train``)."""
+    return COMMANDS | {name: c for name, c in registered_commands().items() if name not in COMMANDS}
+
+
+def build_parser(commands: Mapping[str, CommandSpec] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocr-lstm",
         description="Scene-text recognition with a CRNN (CNN + bidirectional LSTM + CTC).",
@@ -35,14 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
         "default: the bundled model).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (summary, add_arguments, _) in COMMANDS.items():
+    for name, (summary, add_arguments, _) in (all_commands() if commands is None else commands).items():
         add_arguments(sub.add_parser(name, help=summary, description=summary))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    handler = COMMANDS[args.command][2]
+    commands = all_commands()
+    args = build_parser(commands).parse_args(argv)
+    handler = commands[args.command][2]
     return report_errors(lambda: handler(args))
 
 

@@ -19,7 +19,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -138,7 +138,8 @@ def explain_image(recognizer: Recognizer, image: ImageInput, render: bool = True
 def explain_prepared(recognizer: Recognizer, prepared: PreparedImage, render: bool = True) -> Explanation:
     """:func:`explain_image` for an image already through :meth:`Recognizer.prepare`."""
     model: CRNN = recognizer.model
-    gate_lstm = model.lstm if isinstance(model.lstm, GateLSTM) else GateLSTM.from_lstm(model.lstm, True)
+    lstm = model.lstm  # a GateLSTM, or the nn.LSTM a checkpoint builds by default
+    gate_lstm = lstm if isinstance(lstm, GateLSTM) else GateLSTM.from_lstm(cast(torch.nn.LSTM, lstm), True)
     readings = [_explain_crop(recognizer, gate_lstm, crop) for crop in prepared.crops]
     explanation = max(readings, key=lambda e: e.confidence)
     if render:

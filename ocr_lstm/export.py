@@ -69,7 +69,8 @@ def export_onnx(checkpoint: Checkpoint | CRNN, path: str | Path | io.BytesIO) ->
         # The tracer's generic notes on LSTMs and batch sizes: the dynamic batch is tested.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Unpacked(model).eval(), example, buffer, dynamo=False, opset_version=OPSET,
+            _Unpacked(model).eval(), example, buffer,  # type: ignore[arg-type]  # a file object works, unstubbed
+            dynamo=False, opset_version=OPSET,
             input_names=[INPUT_IMAGES, INPUT_WIDTHS], output_names=[OUTPUT],
             dynamic_axes={INPUT_IMAGES: {0: "batch", 3: "width"}, INPUT_WIDTHS: {0: "batch"},
                           OUTPUT: {0: "frames", 1: "batch"}},

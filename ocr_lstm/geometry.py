@@ -57,14 +57,16 @@ class LineCut:
         """The photo quadrilateral of the crop's columns ``left`` to ``right`` (full height),
         clockwise from the top left as the text reads."""
         height = float(self.crop.shape[0])
-        corners = np.float32([[[left, 0.0], [right, 0.0], [right, height], [left, height]]])
+        corners = np.array([[[left, 0.0], [right, 0.0], [right, height], [left, height]]], dtype=np.float32)
         return to_polygon(cv2.perspectiveTransform(corners, self.to_photo)[0])
 
 
 def cut_quad(image: np.ndarray, quad: np.ndarray) -> LineCut:
     """Warp ``quad`` of ``image`` onto an upright rectangle (edges replicated past the photo)."""
     width, height = quad_size(quad)
-    target = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
     to_crop = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    crop = cv2.warpPerspective(image, to_crop, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpPerspective(
+        image, to_crop, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
     return LineCut(crop, np.linalg.inv(to_crop))

@@ -6,7 +6,7 @@ import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import torch
@@ -114,7 +114,7 @@ class Recognizer:
     def recognize(self, images: ImageInput | Sequence[ImageInput]) -> list[Recognition]:
         """Read one image or a list of them; one result per image, in order."""
         if not isinstance(images, (list, tuple)):
-            images = [images]
+            images = [cast(ImageInput, images)]  # a path (a str) or bytes is one image
         return self.recognize_prepared([self.prepare(image) for image in images])
 
     def recognize_prepared(self, prepared: Sequence[PreparedImage]) -> list[Recognition]:

@@ -30,7 +30,7 @@ from rapidfuzz.distance import Levenshtein
 from wordfreq import get_frequency_dict, top_n_list, zipf_frequency
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.decoding import ctc_log_likelihoods
+from ocr_lstm.ctc import ctc_log_likelihoods
 
 LN10 = math.log(10)
 _EDGE_PUNCTUATION = ".,:;!?'\"()-"

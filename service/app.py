@@ -23,15 +23,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from ocr_lstm import __version__
+from ocr_lstm.detection import DBDetector, DetectorConfig
+from ocr_lstm.elements import Page, Recognition
 from ocr_lstm.explain import Explanation, explain_prepared
-from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
+from ocr_lstm.photo.pipeline import OCR
+from ocr_lstm.recognizer import PreparedImage, Recognizer
 from service.admission import RETRY_AFTER_S, PendingImages
 from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits, prepare_upload
 from service.metrics import ServiceMetrics
 from service.middleware import BodySizeLimitMiddleware, BodyTooLarge, MetricsMiddleware
-from service.schemas import ErrorOut, Health, ModelInfo, Readiness, RecognitionOut
+from service.photo import BatchedLineReader, BatchItem, BatchResult, decode_photo, run_batch
+from service.schemas import ErrorOut, Health, ModelInfo, PageOut, Readiness, RecognitionOut
 from service.settings import ServiceSettings
 
 T = TypeVar("T")
@@ -86,8 +90,10 @@ class ServiceState:
     decode_limiter: anyio.CapacityLimiter
     render_limiter: anyio.CapacityLimiter
     pending: PendingImages
+    photo_limiter: anyio.CapacityLimiter
     recognizer: Recognizer | None = None
-    batcher: MicroBatcher[PreparedImage, Recognition] | None = None
+    batcher: MicroBatcher[BatchItem, BatchResult] | None = None
+    ocr: OCR | None = None
     page: str = field(default="", repr=False)
 
     @property
@@ -109,14 +115,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         # must not take the cores that recognition's decoding needs.
         render_limiter=anyio.CapacityLimiter(1),
         pending=PendingImages(settings.max_pending),
+        # Photos being detected and cut at once: more than one, so that their lines meet in the
+        # batcher, and no more than the cores, since detection is the heavy part.
+        photo_limiter=anyio.CapacityLimiter(max(2, os.cpu_count() or 2)),
         page=(resources.files("service") / "static" / "index.html").read_text(encoding="utf-8"),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         recognizer = await anyio.to_thread.run_sync(_load_recognizer, settings)
-        batcher: MicroBatcher[PreparedImage, Recognition] = MicroBatcher(
-            recognizer.recognize_prepared,
+        detector = await anyio.to_thread.run_sync(_load_detector, settings)
+        batcher: MicroBatcher[BatchItem, BatchResult] = MicroBatcher(
+            lambda items: run_batch(recognizer, items),
             settings.max_batch_size,
             settings.max_wait_ms,
             on_batch=metrics.batch_size.observe,
@@ -124,6 +134,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         )
         await batcher.start()
         state.recognizer, state.batcher = recognizer, batcher
+        state.ocr = OCR(detector, BatchedLineReader(recognizer, batcher.submit))
         metrics.model_loaded.set(1)
         try:
             yield
@@ -154,6 +165,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     known_paths = frozenset(route.path for route in app.routes if isinstance(route, Route))
     app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known_paths)
     return app
+
+
+def _load_detector(settings: ServiceSettings) -> DBDetector:
+    return DBDetector(DetectorConfig(max_side=settings.detector_max_side), threads=settings.threads)
 
 
 def _load_recognizer(settings: ServiceSettings) -> Recognizer:
@@ -264,22 +279,7 @@ def _add_routes(app: FastAPI) -> None:
         files: Annotated[list[UploadFile] | None, File(description="several images")] = None,
     ) -> RecognitionOut | list[RecognitionOut]:
         started = time.perf_counter()
-        if file is not None and files is not None:
-            # Else the reply would be a list starting with `file`, and files[i] in errors off by one.
-            raise ServiceError(
-                422, "send one image as 'file' or several as 'files', not both", "file_and_files"
-            )
-        uploads = [file] if file is not None else (files or [])
-        if not uploads:
-            raise ServiceError(
-                422, "no image: send multipart field 'file' (one image) or 'files' (several)", "missing_file"
-            )
-        if len(uploads) > state.settings.max_files:
-            raise ServiceError(
-                413,
-                f"{len(uploads)} files, more than the limit of {state.settings.max_files}",
-                "too_many_files",
-            )
+        uploads = _uploads(file, files, state.settings.max_files)
         several = files is not None
 
         async def read_all(contents: list[bytes]) -> list[Recognition]:
@@ -291,7 +291,7 @@ def _add_routes(app: FastAPI) -> None:
                         for index, data in enumerate(contents)
                     )
                 )
-            return await state.batcher.submit(prepared)
+            return [r for r in await state.batcher.submit(prepared) if isinstance(r, Recognition)]
 
         with state.pending.admit(len(uploads)):
             contents = [await upload.read() for upload in uploads]
@@ -306,6 +306,47 @@ def _add_routes(app: FastAPI) -> None:
         ]
         state.metrics.images.inc(len(results))
         return results if several else results[0]
+
+    @app.post(
+        "/v1/ocr",
+        response_model=PageOut | list[PageOut],
+        tags=["recognition"],
+        summary="read whole photos: the text with a polygon for every word",
+        description="Send one photo as multipart field `file` to get one page, or several as `files` to get a "
+        "list in the same order (not both). Text lines are detected, read whole and split into words; "
+        "`format=hocr` returns an hOCR document instead of JSON.",
+        dependencies=[Depends(require_api_key)],
+        responses={**RECOGNIZE_ERRORS, 200: {"content": {"application/json": {}, "text/html": {}}}},
+    )
+    async def ocr(
+        request: Request,
+        state: State,
+        file: Annotated[UploadFile | None, File(description="one photo")] = None,
+        files: Annotated[list[UploadFile] | None, File(description="several photos")] = None,
+        format: Annotated[Literal["json", "hocr"], Query(description="json pages or an hOCR document")] = "json",
+    ) -> Response:
+        started = time.perf_counter()
+        uploads = _uploads(file, files, state.settings.max_files)
+        several = files is not None
+
+        async def read_all(contents: list[bytes]) -> list[Page]:
+            return list(await asyncio.gather(*(
+                _read_photo(state, data, upload.filename, index if several else None)
+                for index, (data, upload) in enumerate(zip(contents, uploads))
+            )))
+
+        with state.pending.admit(len(uploads)):
+            contents = [await upload.read() for upload in uploads]
+            pages = await _until_done_or_gone(request, lambda: read_all(contents), state.settings.request_timeout_s)
+        state.metrics.images.inc(len(pages))
+        if format == "hocr":
+            from ocr_lstm.exports import to_hocr
+
+            return Response(to_hocr(pages), media_type="text/html; charset=utf-8")
+        assert state.recognizer is not None
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+        out = [{**page.export(), "model": state.recognizer.name, "elapsed_ms": elapsed_ms} for page in pages]
+        return JSONResponse(out if several else out[0])
 
     @app.post(
         "/v1/explain",
@@ -343,6 +384,34 @@ def _add_routes(app: FastAPI) -> None:
         if format == "json":
             return JSONResponse({**explanation.to_dict(), "model": recognizer.name})
         return Response(explanation.png, media_type="image/png")
+
+
+def _uploads(file: UploadFile | None, files: list[UploadFile] | None, max_files: int) -> list[UploadFile]:
+    """The uploads of a request that sends one image as ``file`` or several as ``files``."""
+    if file is not None and files is not None:
+        # Else the reply would be a list starting with `file`, and files[i] in errors off by one.
+        raise ServiceError(422, "send one image as 'file' or several as 'files', not both", "file_and_files")
+    uploads = [file] if file is not None else (files or [])
+    if not uploads:
+        raise ServiceError(
+            422, "no image: send multipart field 'file' (one image) or 'files' (several)", "missing_file"
+        )
+    if len(uploads) > max_files:
+        raise ServiceError(413, f"{len(uploads)} files, more than the limit of {max_files}", "too_many_files")
+    return uploads
+
+
+async def _read_photo(state: ServiceState, data: bytes, name: str | None, index: int | None) -> Page:
+    """Decode (4xx on bad input), detect and read one photo; its lines go through the batcher."""
+    assert state.ocr is not None
+    ocr = state.ocr
+    try:
+        image = await anyio.to_thread.run_sync(decode_photo, data, state.limits, limiter=state.decode_limiter)
+    except ServiceError as exc:
+        if index is not None:
+            exc.detail = f"files[{index}]: {exc.detail}"
+        raise
+    return await anyio.to_thread.run_sync(lambda: ocr.read_images([image], [name])[0], limiter=state.photo_limiter)
 
 
 async def _prepare(state: ServiceState, data: bytes, index: int | None) -> PreparedImage:

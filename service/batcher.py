@@ -4,8 +4,8 @@ Requests put items on a queue and await their futures. A single collector task
 takes the first waiting item, waits for the model thread to be free, gathers
 more until the batch is full or ``max_wait_ms`` has passed since the first item
 came (but only while other requests announced with ``expecting`` are still on
-their way, so a lone request never waits for company), drops items whose request has gone (cancelled futures), and runs the
-batch on the worker thread so the event loop stays free. Items are dropped at
+their way, so a lone request never waits for company), drops items whose request has gone (cancelled
+futures), and runs the batch on the worker thread so the event loop stays free. Items are dropped at
 the last moment before the model runs, so an abandoned request costs nothing.
 The same thread runs every other model call (``run_exclusive``), so the model
 is never used from two threads at once.

@@ -43,3 +43,37 @@ class Readiness(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: Any = Field(description="what was wrong with the request")
+
+
+Polygon = list[list[float]]
+
+
+class WordOut(BaseModel):
+    text: str
+    confidence: float = Field(ge=0, le=1, description="the product of its characters' confidences")
+    polygon: Polygon = Field(description="[x, y] points in the photo's pixels, clockwise from the text's top left")
+    chars: list[CharOut]
+
+
+class LineOut(BaseModel):
+    text: str = Field(description="the words joined by single spaces")
+    confidence: float = Field(ge=0, le=1)
+    detection_score: float = Field(ge=0, le=1, description="the detector's mean text probability in the line")
+    polygon: Polygon
+    words: list[WordOut]
+
+
+class BlockOut(BaseModel):
+    text: str = Field(description="the lines joined by newlines")
+    polygon: Polygon
+    lines: list[LineOut]
+
+
+class PageOut(BaseModel):
+    source: str | None = Field(description="the uploaded file's name")
+    width: int
+    height: int
+    text: str = Field(description="the blocks in reading order, separated by blank lines")
+    blocks: list[BlockOut] = Field(description="top to bottom, left to right")
+    model: str = Field(description="name of the recognition model")
+    elapsed_ms: float = Field(description="server time for the request")

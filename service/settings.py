@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ocr_lstm.checkpoint import DEFAULT_MODEL
+from ocr_lstm.detection.config import DetectorConfig
 
 MiB = 1024 * 1024
 
@@ -32,6 +33,11 @@ class ServiceSettings(BaseSettings):
         32, ge=1, le=1024, description="images per model call; 1 turns micro-batching off"
     )
     max_wait_ms: float = Field(5.0, ge=0, le=1000, description="how long a batch waits for more images")
+
+    detector_max_side: int = Field(
+        DetectorConfig.max_side, ge=32, description="/v1/ocr: photos are scaled to this longer side for text "
+        "detection (lines are cut from the full photo)"
+    )
 
     max_upload_bytes: int = Field(10 * MiB, ge=1, description="largest request body; larger ones get 413")
     max_pixels: int = Field(

@@ -22,3 +22,27 @@ def render_word(text: str, height: int = 48, font_path: Path | None = None) -> I
 
 def random_rgb(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+
+
+def render_photo(
+    lines: list[tuple[str, tuple[int, int], int]], size: tuple[int, int] = (800, 500), seed: int = 0
+) -> tuple[np.ndarray, list[tuple[str, tuple[float, float, float, float]]]]:
+    """A photo-like RGB image (a noisy light gradient) with dark text ``lines``, each given as
+    ``(text, (left, top), font_px)``, and every word's ink box ``(text, (x0, y0, x1, y1))``."""
+    width, height = size
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(190, 250, width, dtype=np.float32)[None, :, None]
+    background = np.broadcast_to(ramp, (height, width, 3)) + rng.normal(0, 6, (height, width, 3))
+    image = Image.fromarray(background.clip(0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    words: list[tuple[str, tuple[float, float, float, float]]] = []
+    for text, (x, y), font_px in lines:
+        font = ImageFont.truetype(str(DEJAVU), font_px) if DEJAVU.is_file() else ImageFont.load_default()
+        draw.text((x, y), text, font=font, fill=(20, 20, 30))
+        start = 0
+        for word in text.split(" "):
+            offset = font.getlength(text[:start])
+            left, top, right, bottom = font.getbbox(word)
+            words.append((word, (x + offset + left, y + top, x + offset + right, y + bottom)))
+            start += len(word) + 1
+    return np.asarray(image), words

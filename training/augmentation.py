@@ -28,7 +28,9 @@ class CropAugmenter:
         return augment_crop(crop, rng, self.max_width, self.scene_distortion)
 
 
-def augment_crop(crop: np.ndarray, rng: np.random.Generator, max_width: int, scene_distortion: float = 0.0) -> np.ndarray:
+def augment_crop(
+    crop: np.ndarray, rng: np.random.Generator, max_width: int, scene_distortion: float = 0.0
+) -> np.ndarray:
     """Cheap label-preserving changes, each aimed at a way real crops differ from rendered ones.
 
     Condensed or wide lettering (aspect jitter), loose or tight boxes (margins,
@@ -109,7 +111,8 @@ def lower_resolution(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Down-scale to 9-20 pixels high and back: the soft, blocky look of far-away signs."""
     height, width = crop.shape
     scale = rng.uniform(9, 20) / height
-    small = cv2.resize(crop, (max(2, round(width * scale)), max(2, round(height * scale))), interpolation=cv2.INTER_AREA)
+    small_size = (max(2, round(width * scale)), max(2, round(height * scale)))
+    small = cv2.resize(crop, small_size, interpolation=cv2.INTER_AREA)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
@@ -133,7 +136,8 @@ def rotate_in_box(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), np.rad2deg(angle), 1.0)
     matrix[:, 2] += ((box_w - width) / 2, (box_h - height) / 2)
     rotated = cv2.warpAffine(crop, matrix, (box_w, box_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.resize(rotated, (max(WIDTH_MULTIPLE, round(box_w * height / box_h)), height), interpolation=cv2.INTER_AREA)
+    size = (max(WIDTH_MULTIPLE, round(box_w * height / box_h)), height)
+    return cv2.resize(rotated, size, interpolation=cv2.INTER_AREA)
 
 
 def keystone(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -143,7 +147,9 @@ def keystone(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     dy = rng.uniform(0, 0.2 * height, size=4)
     dx = rng.uniform(0, 0.08 * width, size=4)
     source = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-    target = np.float32([[dx[0], dy[0]], [width - dx[1], dy[1]], [width - dx[2], height - dy[2]], [dx[3], height - dy[3]]])
+    target = np.float32(
+        [[dx[0], dy[0]], [width - dx[1], dy[1]], [width - dx[2], height - dy[2]], [dx[3], height - dy[3]]]
+    )
     matrix = cv2.getPerspectiveTransform(source, target)
     return cv2.warpPerspective(crop, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 

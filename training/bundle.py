@@ -62,10 +62,14 @@ def average_weights(sources: Sequence[str | Path], output: str | Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", nargs="+", help="training checkpoint (e.g. runs/bundled/last); several with --average")
-    parser.add_argument("--output", default=str(BUNDLED_DIR / DEFAULT_MODEL), help="destination (default: %(default)s)")
-    parser.add_argument("--raw-weights", action="store_true", help="the raw weights of the run's state.pt, not the moving average")
-    parser.add_argument("--average", action="store_true", help="the mean of the sources' weights (runs that each start from the same weights)")
+    parser.add_argument("source", nargs="+",
+                        help="training checkpoint (e.g. runs/bundled/last); several with --average")
+    parser.add_argument("--output", default=str(BUNDLED_DIR / DEFAULT_MODEL),
+                        help="destination (default: %(default)s)")
+    parser.add_argument("--raw-weights", action="store_true",
+                        help="the raw weights of the run's state.pt, not the moving average")
+    parser.add_argument("--average", action="store_true",
+                        help="the mean of the sources' weights (runs that each start from the same weights)")
     args = parser.parse_args(argv)
     if len(args.source) > 1 and not args.average:
         parser.error("several sources need --average")

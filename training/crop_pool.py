@@ -145,15 +145,6 @@ def load_or_render_synthetic(
     return CropPool.load(cache)
 
 
-def holdout_split(size: int, holdout: int, seed: int) -> tuple[list[int], list[int]]:
-    """Indices (kept, held out) of a set of ``size`` items: ``holdout`` chosen at random
-    by ``seed``, both sorted; the same arguments always give the same split."""
-    if not 0 <= holdout < size:
-        raise ValueError(f"cannot hold out {holdout} of {size} crops: keep at least one for training")
-    order = np.random.default_rng(seed).permutation(size)
-    return sorted(order[holdout:].tolist()), sorted(order[:holdout].tolist())
-
-
 def load_labelled_pool(
     path: str | Path,
     preprocess: PreprocessConfig,

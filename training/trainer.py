@@ -30,6 +30,7 @@ from tqdm import tqdm
 from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
 from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from ocr_lstm.data.datasets import open_dataset
+from ocr_lstm.data.splits import holdout_split
 from ocr_lstm.device import configure_threads, select_device
 from ocr_lstm.metrics import score
 from ocr_lstm.model.config import preset
@@ -39,7 +40,6 @@ from ocr_lstm.recognizer import Recognizer
 from training.config import TrainConfig
 from training.crop_pool import (
     CropPool,
-    holdout_split,
     load_labelled_pool,
     load_or_render_synthetic,
     training_preprocess,
@@ -61,7 +61,11 @@ class DistributedContext:
     @classmethod
     def from_env(cls) -> DistributedContext:
         """Set by ``torchrun``: RANK, WORLD_SIZE and LOCAL_RANK."""
-        return cls(int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("LOCAL_RANK", "0")))
+        return cls(
+            int(os.environ.get("RANK", "0")),
+            int(os.environ.get("WORLD_SIZE", "1")),
+            int(os.environ.get("LOCAL_RANK", "0")),
+        )
 
 
 def transfer_weights(source: CRNN, source_charset: Charset, target: CRNN, target_charset: Charset) -> int:
@@ -146,7 +150,8 @@ class Trainer:
             return charset, CRNN(preset(self.config.model_size, charset.num_classes)), {}
         source = load_checkpoint(self.config.init)
         charset = source.charset.extend(symbols) if self.config.charset else source.charset
-        model = CRNN(type(source.model.config).from_dict({**source.model.config.to_dict(), "num_classes": charset.num_classes}))
+        model_config = {**source.model.config.to_dict(), "num_classes": charset.num_classes}
+        model = CRNN(type(source.model.config).from_dict(model_config))
         transfer_weights(source.model, source.charset, model, charset)
         return charset, model, {"init": self.config.init, "init_metadata": source.metadata}
 
@@ -209,7 +214,9 @@ class Trainer:
         return self.ema.module if self.ema is not None else self.model
 
     def save(self, name: str) -> Path:
-        return save_checkpoint(self.output / name, self.evaluated_model, self.charset, self.preprocess, self._metadata())
+        return save_checkpoint(
+            self.output / name, self.evaluated_model, self.charset, self.preprocess, self._metadata()
+        )
 
     def _save_state(self, sampler: MixedBatches) -> None:
         self.save("last")
@@ -255,7 +262,9 @@ class Trainer:
         return True
 
     # ---- loop -------------------------------------------------------------------------
-    def train_step(self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor) -> float:
+    def train_step(
+        self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor
+    ) -> float:
         self.train_model.train()
         images = images.to(self.device, non_blocking=True)
         if self.config.channels_last:
@@ -340,7 +349,8 @@ class Trainer:
                        "lr": f"{self.scheduler.get_last_lr()[0]:.3g}",
                        "samples_per_sec": round(window_samples / seconds, 1), "elapsed_sec": round(self.elapsed, 1)}
                 train_log.write(row)
-                bar.set_postfix(loss=row["loss"], sps=row["samples_per_sec"], **{k: v for k, v in last_val.items() if k == "mean_word_acc"})
+                shown = {k: v for k, v in last_val.items() if k == "mean_word_acc"}
+                bar.set_postfix(loss=row["loss"], sps=row["samples_per_sec"], **shown)
                 window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
             if self.step % cfg.val_every == 0 or self.step == cfg.steps:
                 stop = self._validate_and_save(sampler, val_sets, bar, last_val)

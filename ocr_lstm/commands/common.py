@@ -17,8 +17,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--batch-size", type=positive_int, default=32,
                        help="crops per forward pass; 16-32 ran faster than 64 on a 2-core CPU, docs/performance.md "
                        "(default: %(default)s)")
-    group.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
-    group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy", help="CTC decoding (default: greedy)")
+    group.add_argument("--threads", type=positive_int, default=None,
+                       help="CPU threads for torch (default: torch's choice)")
+    group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy",
+                       help="CTC decoding (default: greedy)")
     group.add_argument("--allowlist", default=None, help="only these characters may be read")
     group.add_argument("--word-prior", action=argparse.BooleanOptionalAction, default=True,
                        help="let frequent English words win close calls (default: on; off for non-English text, "

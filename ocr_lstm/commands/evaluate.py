@@ -1,104 +1,87 @@
-"""``ocr-lstm eval FOLDER...``: accuracy under the standard protocol, CER and speed, per set."""
+"""``ocr-lstm eval FOLDER...``: accuracy under the standard protocol, CER and speed, per set of
+cropped words; for a folder of whole photos with ICDAR 2015 ground truth, the end-to-end scores."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
-from ocr_lstm.data.datasets import open_dataset
-from ocr_lstm.metrics import score
-from ocr_lstm.preprocessing import ImageDecodeError
-from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
+from ocr_lstm.evaluation.crops import evaluate_dataset
+
+if TYPE_CHECKING:
+    from ocr_lstm.evaluation.scenes import Counts
+    from ocr_lstm.recognizer import Recognizer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("datasets", nargs="+", metavar="DATASET",
-                        help="labelled sets: folder with labels.tsv, label file, or LMDB folder")
+                        help="labelled crops (folder with labels.tsv, label file, or LMDB folder), or whole photos "
+                        "with ICDAR 2015 ground truth (images/ + gt/gt_<stem>.txt [+ lexicons/], or gt_<stem>.txt "
+                        "beside the images), scored end to end")
     parser.add_argument("--labels", default=None,
                         help="label file name inside each folder instead of labels.tsv (e.g. labels_1015.tsv)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per set")
     add_model_arguments(parser)
 
 
-@dataclass
-class DatasetReadings:
-    """A labelled set read by a recognizer: one reading per label (None where the
-    image could not be decoded) and the seconds the readable ones took."""
-
-    labels: list[str]
-    readings: list[Recognition | None]
-    seconds: float
-
-    @property
-    def texts(self) -> list[str]:
-        return [r.text if r is not None else "" for r in self.readings]
-
-    def summary(self) -> dict[str, float | int]:
-        """Scores (unreadable images count as wrong), unreadable count and batched crops/s."""
-        readable = sum(r is not None for r in self.readings)
-        return {
-            **score(self.texts, self.labels).as_dict(),
-            "unreadable": len(self.readings) - readable,
-            "crops_per_sec": round(readable / self.seconds, 1) if self.seconds > 0 else 0.0,
-        }
-
-
-def read_dataset(
-    recognizer: Recognizer,
-    path: str,
-    label_file: str | None = None,
-    indices: Sequence[int] | None = None,
-    chunk_size: int = 4096,
-) -> DatasetReadings:
-    """Read every image of a labelled set (or those at ``indices``), batched; decoding time
-    is not counted. Images are decoded ``chunk_size`` at a time, so memory stays flat on
-    a large LMDB."""
-    dataset = open_dataset(Path(path) / label_file) if label_file else open_dataset(path)
-    chosen = list(range(len(dataset)) if indices is None else indices)
-    labels: list[str] = []
-    readings: list[Recognition | None] = []
-    seconds = 0.0
-    with tqdm(total=len(chosen), desc=f"read {dataset.name}", unit="img", leave=False) as progress:
-        for begin in range(0, len(chosen), chunk_size):
-            prepared: list[PreparedImage | None] = []
-            for i in chosen[begin : begin + chunk_size]:
-                image, text = dataset[i]
-                labels.append(text)
-                try:
-                    prepared.append(recognizer.prepare(image))
-                except ImageDecodeError:
-                    prepared.append(None)
-            start = time.perf_counter()
-            results = iter(recognizer.recognize_prepared([p for p in prepared if p is not None]))
-            seconds += time.perf_counter() - start
-            readings.extend(next(results) if p is not None else None for p in prepared)
-            progress.update(len(prepared))
-    return DatasetReadings(labels, readings, seconds)
-
-
-def evaluate_dataset(recognizer: Recognizer, path: str, label_file: str | None = None) -> dict[str, float | str | int]:
-    """Scores of ``recognizer`` on one labelled set; unreadable images count as wrong."""
-    dataset = str(path) if not label_file else f"{path}/{label_file}"
-    return {"dataset": dataset, **read_dataset(recognizer, path, label_file).summary()}
-
-
 def run(args: argparse.Namespace) -> int:
+    from ocr_lstm.evaluation.scenes import is_scene_folder
+
+    photo_sets = [path for path in args.datasets if is_scene_folder(path)]
+    crop_sets = [path for path in args.datasets if path not in photo_sets]
     recognizer = recognizer_from_args(args)
+    if crop_sets:
+        _evaluate_crops(recognizer, crop_sets, args)
+    if photo_sets:
+        _evaluate_photos(recognizer, photo_sets, args)
+    return 0
+
+
+def _evaluate_photos(recognizer: Recognizer, paths: list[str], args: argparse.Namespace) -> None:
+    from ocr_lstm.detection import DBDetector
+    from ocr_lstm.evaluation.photos import evaluate_photos
+    from ocr_lstm.evaluation.scenes import load_photo_set
+    from ocr_lstm.photo.pipeline import OCR
+
+    ocr = OCR(DBDetector(threads=args.threads), recognizer)
+    if not args.json:
+        print(f"{'photo set':<40} {'photos':>6} {'det P/R/F':>17} {'e2e P/R/F':>17} {'lex e2e R':>9} {'s/photo':>7}")
+    for path in paths:
+        report = evaluate_photos(ocr, load_photo_set(path))
+        detection, e2e, lexicon = report.scores.detection, report.scores.end_to_end, report.with_lexicon
+        row = {
+            "dataset": path, "photos": report.photos, "ground_truth_words": detection.ground_truth,
+            "detection": _prf(detection), "end_to_end": _prf(e2e), "word_spotting": _prf(report.scores.word_spotting),
+            "lexicon_end_to_end": _prf(lexicon.end_to_end) if lexicon else None,
+            "seconds_per_photo": round(report.seconds_per_photo, 3),
+        }
+        if args.json:
+            print(json.dumps(row))
+            continue
+        lexicon_recall = f"{100 * lexicon.end_to_end.recall:>9.1f}" if lexicon else f"{'-':>9}"
+        print(f"{path:<40} {report.photos:>6} {_triple(detection):>17} {_triple(e2e):>17} {lexicon_recall} "
+              f"{report.seconds_per_photo:>7.2f}")
+
+
+def _prf(counts: Counts) -> dict[str, float]:
+    return {"precision": round(100 * counts.precision, 2), "recall": round(100 * counts.recall, 2),
+            "f_score": round(100 * counts.f_score, 2)}
+
+
+def _triple(counts: Counts) -> str:
+    return f"{100 * counts.precision:.1f}/{100 * counts.recall:.1f}/{100 * counts.f_score:.1f}"
+
+
+def _evaluate_crops(recognizer: Recognizer, paths: list[str], args: argparse.Namespace) -> None:
     if not args.json:
         print(f"model: {recognizer.name}")
         print(f"{'dataset':<40} {'n':>6} {'word acc':>9} {'case-sens':>9} {'CER':>7} {'crops/s':>8}")
-    for path in args.datasets:
+    for path in paths:
         row = evaluate_dataset(recognizer, path, args.labels)
         if args.json:
             print(json.dumps(row))
         else:
             print(f"{row['dataset']:<40} {row['samples']:>6} {row['word_accuracy']:>9.2f} "
                   f"{row['case_sensitive_accuracy']:>9.2f} {row['cer']:>7.4f} {row['crops_per_sec']:>8.1f}")
-    return 0

@@ -10,7 +10,8 @@ from ocr_lstm.commands.common import add_model_arguments
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="image of a cropped word")
-    parser.add_argument("--output", "-o", type=Path, default=Path("explain.png"), help="PNG to write (default: %(default)s)")
+    parser.add_argument("--output", "-o", type=Path, default=Path("explain.png"),
+                        help="PNG to write (default: %(default)s)")
     add_model_arguments(parser)
 
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
-from tqdm import tqdm
-
 from ocr_lstm.commands.argtypes import positive_int
-from ocr_lstm.data.labels import LABEL_FILE
-from ocr_lstm.synth.generator import SynthConfig, SynthGenerator
+from ocr_lstm.synth.folder import write_synthetic_folder
+from ocr_lstm.synth.generator import SynthConfig
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,25 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="same seed, same images (default: %(default)s)")
     parser.add_argument("--difficulty", type=float, default=SynthConfig.difficulty,
                         help="0 clean .. 1 heavily degraded (default: %(default)s)")
-
-
-def write_synthetic_folder(output: Path, count: int, seed: int, difficulty: float) -> Path:
-    """Render ``count`` images into ``output/images`` and list them in ``output/labels.tsv``.
-
-    Each label line is written as soon as its image is, so an interrupted run leaves a
-    usable folder with every written image labelled."""
-    images = output / "images"
-    images.mkdir(parents=True, exist_ok=True)
-    generator = SynthGenerator(seed=seed, config=SynthConfig(difficulty=difficulty))
-    label_file = output / LABEL_FILE
-    with label_file.open("w", encoding="utf-8") as labels:
-        for i in tqdm(range(count), desc="synth", unit="img"):
-            image, text = generator.render()
-            name = f"images/{i:07d}.jpg"
-            if not cv2.imwrite(str(output / name), image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95]):
-                raise OSError(f"could not write {output / name}")
-            labels.write(f"{name}\t{text}\n")
-    return label_file
 
 
 def run(args: argparse.Namespace) -> int:

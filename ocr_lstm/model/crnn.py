@@ -90,7 +90,7 @@ class CRNN(nn.Module):
         """Log-probabilities (T, B, C). ``widths`` packs the sequence so padding is ignored."""
         ragged = widths is not None and bool((widths != widths.max()).any())
         sequence = self.sequence_features(images, widths if ragged else None)
-        if ragged and isinstance(self.lstm, (nn.LSTM, GateLSTM)):
+        if ragged and widths is not None and isinstance(self.lstm, (nn.LSTM, GateLSTM)):
             lengths = self.output_lengths(widths).clamp(max=sequence.shape[0]).cpu()
             packed = pack_padded_sequence(sequence, lengths, enforce_sorted=False)
             hidden, _ = pad_packed_sequence(self.lstm(packed)[0], total_length=sequence.shape[0])

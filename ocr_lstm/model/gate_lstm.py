@@ -74,7 +74,7 @@ class GateRecord:
 class GateTrace:
     """A forward pass with its gates: ``records[layer][direction]`` (0 forward, 1 reverse)."""
 
-    output: torch.Tensor
+    output: torch.Tensor | PackedSequence
     state: State
     records: list[list[GateRecord]]
 
@@ -141,7 +141,7 @@ class GateLSTM(nn.Module):
             for name, parameter in lstm.named_parameters():
                 setattr(gates, name, parameter)
         else:
-            reference = lstm.weight_ih_l0
+            reference = next(lstm.parameters())  # weight_ih_l0
             gates.to(device=reference.device, dtype=reference.dtype)
             gates.load_state_dict(lstm.state_dict())
         return gates.train(lstm.training)
@@ -163,10 +163,11 @@ class GateLSTM(nn.Module):
     def _run(
         self, input: torch.Tensor | PackedSequence, state: State | None, record: bool
     ) -> tuple[torch.Tensor | PackedSequence, State, list[list[GateRecord]]]:
-        packed = input if isinstance(input, PackedSequence) else None
-        if packed is not None:
-            sequence, lengths = pad_packed_sequence(packed)
+        if isinstance(input, PackedSequence):
+            packed: PackedSequence | None = input
+            sequence, lengths = pad_packed_sequence(input)
         else:
+            packed = None
             if input.dim() != 3:
                 shape = tuple(input.shape)
                 raise ValueError(f"expected a (T, B, {self.input_size}) sequence, got shape {shape}")
@@ -202,7 +203,7 @@ class GateLSTM(nn.Module):
             layer_input = torch.cat(outputs, dim=-1)
             records.append(layer_records)
         final = (torch.stack(final_stm), torch.stack(final_ltm))
-        if packed is None:
+        if packed is None or lengths is None:  # both or neither
             return layer_input, final, records
         return _repack(layer_input, lengths, packed), final, records
 

@@ -88,6 +88,14 @@ class _Reading:
         return float(self.log_probs.max(axis=1).mean()) if len(self.log_probs) else -np.inf
 
 
+@dataclass(frozen=True)
+class LineReading:
+    """A detected line and the model's reading of it, before it is split into words."""
+
+    reading: _Reading
+    detected: DetectedLine
+
+
 class OCR:
     """Reads whole photos: ``OCR()(photo) -> Page``, or a list of photos in one call.
 
@@ -110,7 +118,7 @@ class OCR:
             from ocr_lstm.recognizer import Recognizer
 
             recognizer = Recognizer()
-        self.detector = detector
+        self.detector: TextDetector = detector
         self.recognizer: LineReader = recognizer
         self.config = config or OCRConfig()
         self.line_preprocess = dataclasses.replace(recognizer.preprocess, max_width=self.config.line_max_width)
@@ -122,7 +130,9 @@ class OCR:
     @overload
     def __call__(self, photos: list[ImageInput], lexicon: Sequence[str] | None = None) -> list[Page]: ...
 
-    def __call__(self, photos: ImageInput | list[ImageInput], lexicon: Sequence[str] | None = None) -> Page | list[Page]:
+    def __call__(
+        self, photos: ImageInput | list[ImageInput], lexicon: Sequence[str] | None = None
+    ) -> Page | list[Page]:
         if isinstance(photos, list):
             return self.read(photos, lexicons=[lexicon] * len(photos) if lexicon else None)
         return self.read([photos], lexicons=[lexicon] if lexicon else None)[0]
@@ -150,15 +160,26 @@ class OCR:
         lexicons: Sequence[Sequence[str] | None] | None = None,
     ) -> list[Page]:
         """As :meth:`read`, for decoded RGB ``uint8`` arrays."""
-        detections = [self.detector(image) for image in images]
-        pages = []
-        per_photo = self._read_lines(images, detections)
-        for n, (image, lines) in enumerate(zip(images, per_photo)):
-            decoder = self._word_decoder(lexicons[n] if lexicons else None)
-            read_lines = [line for line in (self._line(r, d, decoder) for r, d in lines) if line is not None]
-            source = sources[n] if sources else None
-            pages.append(Page(arrange(read_lines, self.config.layout), image.shape[1], image.shape[0], source))
-        return pages
+        return [
+            self.assemble(lines, image.shape[1], image.shape[0], sources[n] if sources else None,
+                          lexicons[n] if lexicons else None)
+            for n, (image, lines) in enumerate(zip(images, self.read_lines(images)))
+        ]
+
+    def read_lines(self, images: Sequence[np.ndarray]) -> list[list[LineReading]]:
+        """Detect the lines of each photo and read each in its likeliest orientation (the
+        costly part of reading a photo: :meth:`assemble` then makes its page)."""
+        return self._read_lines(images, [self.detector(image) for image in images])
+
+    def assemble(
+        self, lines: Sequence[LineReading], width: int, height: int, source: str | None = None,
+        lexicon: Sequence[str] | None = None,
+    ) -> Page:
+        """A photo's page from its read lines: words split out (and read again with the word
+        prior, or constrained to ``lexicon``), lines arranged into blocks."""
+        decoder = self._word_decoder(lexicon)
+        read_lines = [line for line in (self._line(r, decoder) for r in lines) if line is not None]
+        return Page(arrange(read_lines, self.config.layout), width, height, source)
 
     def _word_decoder(self, lexicon: Sequence[str] | None) -> CTCDecoder | None:
         if lexicon:
@@ -168,7 +189,7 @@ class OCR:
 
     def _read_lines(
         self, images: Sequence[np.ndarray], detections: Sequence[list[DetectedLine]]
-    ) -> list[list[tuple[_Reading, DetectedLine]]]:
+    ) -> list[list[LineReading]]:
         """The chosen reading of every detected line, per photo."""
         grays = [to_grayscale(image) for image in images]
         first: list[_Candidate] = []
@@ -190,9 +211,9 @@ class OCR:
         for reading in self._recognize(flipped):
             if reading.frame_score > best[reading.candidate.line].frame_score:
                 best[reading.candidate.line] = reading
-        out: list[list[tuple[_Reading, DetectedLine]]] = [[] for _ in images]
+        out: list[list[LineReading]] = [[] for _ in images]
         for line, (photo, detected) in enumerate(owners):
-            out[photo].append((best[line], detected))
+            out[photo].append(LineReading(best[line], detected))
         return out
 
     def _is_wide(self, candidate: _Candidate) -> bool:
@@ -217,7 +238,8 @@ class OCR:
         log_probs = self.recognizer.frame_log_probs([c.model_input for c in candidates])
         return [_Reading(c, lp, self.line_decoder.decode(lp)) for c, lp in zip(candidates, log_probs)]
 
-    def _line(self, reading: _Reading, detected: DetectedLine, word_decoder: CTCDecoder | None) -> Line | None:
+    def _line(self, line: LineReading, word_decoder: CTCDecoder | None) -> Line | None:
+        reading, detected = line.reading, line.detected
         decoded, log_probs = reading.decoded, reading.log_probs
         symbols = self.line_decoder.charset.symbols
         labels = [symbols.index(c) + 1 for c in decoded.text]

@@ -78,7 +78,7 @@ def load_backgrounds(dirs: tuple[Path, ...], max_side: int = 640, limit: int = 2
 def _ink_width(font: ImageFont.FreeTypeFont, char: str) -> int:
     """How many pixel columns ``char``'s ink spans in ``font``."""
     left, _, right, _ = font.getbbox(char)
-    return max(right - left, 1)
+    return max(int(right - left), 1)
 
 
 def _words_with_starts(text: str) -> list[tuple[int, str]]:
@@ -134,7 +134,7 @@ class SynthGenerator:
         spacing = font.size * rng.uniform(0.05, 0.4) if rng.random() < config.letter_spacing else 0.0
         # Word spaces vary from sign to sign: from a tight 0.7 to a loose 2.2 of the font's space.
         word_gap = font.getlength(" ") * (rng.uniform(0.7, 2.2) - 1) if config.lines and " " in text else 0.0
-        left, top, right, bottom = font.getbbox(text)
+        left, top, right, bottom = map(int, font.getbbox(text))  # whole pixels for a FreeTypeFont
         text_w = max(right - left + round(spacing * (len(text) - 1) + word_gap * text.count(" ")), 1)
         text_h = max(bottom - top, 1)
         pad_x = int(text_h * rng.uniform(0.1, 0.6))
@@ -153,11 +153,11 @@ class SynthGenerator:
         text_colour = self._contrasting_colour(background)
         origin = (pad_left - left, pad_y - top)
 
-        outline = rng.randint(1, max(1, font.size // 12)) if rng.random() < config.outline else 0
+        outline = rng.randint(1, max(1, int(font.size) // 12)) if rng.random() < config.outline else 0
         mask = Image.new("L", (width, height), 0)
         draw = ImageDraw.Draw(mask)
         stroke = 1 if not outline and rng.random() < 0.15 else 0  # faux bold
-        placements = [(origin, text)]
+        placements: list[tuple[tuple[float, float], str]] = [(origin, text)]
         if neighbours:
             before, after = neighbours
             # The last letter of `before` ends its ink `gap` left of the word's ink; the
@@ -253,8 +253,9 @@ class SynthGenerator:
         border = cv2.BORDER_REPLICATE
         if rng.random() < 0.5 * hard:
             jitter = 0.12 * hard * height
-            src = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
-            dst = src + np.float32([[rng.uniform(-jitter, jitter), rng.uniform(-jitter, jitter)] for _ in range(4)])
+            src = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+            jitters = [[rng.uniform(-jitter, jitter), rng.uniform(-jitter, jitter)] for _ in range(4)]
+            dst = src + np.array(jitters, dtype=np.float32)
             matrix = cv2.getPerspectiveTransform(src, dst)
             image = cv2.warpPerspective(image, matrix, (width, height), borderMode=border)
         if rng.random() < 0.4 * hard:
@@ -263,7 +264,7 @@ class SynthGenerator:
             image = cv2.warpAffine(image, matrix, (width, height), borderMode=border)
         if rng.random() < 0.3 * hard:
             shear = rng.uniform(-0.3, 0.3) * hard
-            matrix = np.float32([[1, shear, -shear * height / 2], [0, 1, 0]])
+            matrix = np.array([[1, shear, -shear * height / 2], [0, 1, 0]], dtype=np.float32)
             image = cv2.warpAffine(image, matrix, (width, height), borderMode=border)
         # Real crops are often cut tight, sometimes through the letters' edges.
         if rng.random() < 0.5:
@@ -281,7 +282,8 @@ class SynthGenerator:
         if rng.random() < 0.3 * hard:
             height, width = image.shape[:2]
             factor = rng.uniform(0.25, 0.7)
-            small = cv2.resize(image, (max(4, int(width * factor)), max(4, int(height * factor))), interpolation=cv2.INTER_AREA)
+            small_size = (max(4, int(width * factor)), max(4, int(height * factor)))
+            small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
             image = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
         if rng.random() < 0.3 * hard:
             sigma = rng.uniform(2, 12 * hard + 2)
@@ -292,8 +294,9 @@ class SynthGenerator:
         if rng.random() < 0.4 * hard:
             quality = rng.randint(int(60 - 45 * hard), 95)
             ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            if ok:
-                image = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED)
+            decoded = cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED) if ok else None
+            if decoded is not None:
+                image = decoded
         if rng.random() < 0.5:
             image = image[..., ::-1]  # RGB/BGR swap: colour is noise for a grayscale model
         return np.ascontiguousarray(image)

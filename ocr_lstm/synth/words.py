@@ -58,7 +58,8 @@ def sample_text(rng: random.Random, max_length: int = 24) -> str:
         first, second = rng.choice(words), rng.choice(words)
         text = random_case(f"{first}{rng.choice(' -&')}{second}", rng)
     else:
-        text = "".join(rng.choice(string.ascii_letters + string.digits + SYMBOL_STRINGS) for _ in range(rng.randint(2, 8)))
+        alphabet = string.ascii_letters + string.digits + SYMBOL_STRINGS
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(2, 8)))
     return text[:max_length].strip() or "a"
 
 

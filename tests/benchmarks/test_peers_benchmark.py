@@ -63,4 +63,8 @@ def test_ocr_lstm_variants_run_with_their_settings(peers, labelled_folder: Path,
                        "--model", str(tiny_model_path), "--threads", "1", "--json", str(rows_file)]) == 0
     rows = {row["system"]: row for row in json.loads(rows_file.read_text())}
     settings = {name: (row["backend"], row["word_prior"]) for name, row in rows.items()}
-    assert settings == {"ocr-lstm": ("onnx", True), "ocr-lstm-greedy": ("onnx", False), "ocr-lstm-torch": ("torch", True)}
+    assert settings == {
+        "ocr-lstm": ("onnx", True),
+        "ocr-lstm-greedy": ("onnx", False),
+        "ocr-lstm-torch": ("torch", True),
+    }

@@ -113,7 +113,7 @@ def test_resolve_accepts_paths_with_or_without_suffix(tmp_path: Path) -> None:
 
 
 def test_resolve_reports_a_missing_model_clearly(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no checkpoint at .*nothing-here"):
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint at .*nothing-here"):
         resolve(tmp_path / "nothing-here")
     with pytest.raises(FileNotFoundError, match="bundled models"):
         resolve("no-such-bundled-model")

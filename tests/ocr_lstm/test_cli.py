@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from word_images import render_word
 
-from ocr_lstm.cli import COMMANDS, build_parser, main
+from ocr_lstm.cli import all_commands, build_parser, main
 from ocr_lstm.commands.common import recognizer_from_args
 from ocr_lstm.data.datasets import LmdbDataset
 
@@ -18,8 +18,17 @@ def test_every_command_is_listed_in_help(capsys: pytest.CaptureFixture) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for name in COMMANDS:
+    for name in all_commands():
         assert name in out
+
+
+def test_serve_and_train_come_from_their_own_packages_entry_points() -> None:
+    """ocr_lstm imports neither service nor training: they register their commands themselves."""
+    from service.command import COMMAND as serve
+    from training.command import COMMAND as train
+
+    commands = all_commands()
+    assert commands["serve"] is serve and commands["train"] is train
 
 
 @pytest.mark.parametrize("command", ["recognize", "batch", "eval", "serve", "explain"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -10,18 +9,9 @@ import pytest
 import torch
 from ctc_frames import CHARSET, frames
 
-from ocr_lstm.charset import BLANK, Charset
-from ocr_lstm.decoding import (
-    CTCDecoder,
-    align_confidences,
-    ctc_log_likelihoods,
-    greedy_path,
-    prefix_beam_search,
-)
-
-
-def ctc_log_likelihood(log_probs: np.ndarray, labels: list[int]) -> float:
-    return float(ctc_log_likelihoods(log_probs, [labels])[0])
+from ocr_lstm.charset import Charset
+from ocr_lstm.ctc import align_confidences, ctc_log_likelihoods
+from ocr_lstm.decoding import CTCDecoder
 
 
 def test_greedy_collapses_repeats_and_removes_blanks() -> None:
@@ -53,31 +43,13 @@ def test_beam_search_beats_greedy_when_the_best_path_is_not_the_best_labelling()
     log_probs = frames({"-": 0.6, "a": 0.4}, {"-": 0.6, "a": 0.4})
     assert CTCDecoder(CHARSET, method="greedy").decode(log_probs).text == ""
     assert CTCDecoder(CHARSET, method="beam").decode(log_probs).text == "a"
-    assert math.exp(ctc_log_likelihood(log_probs, CHARSET.encode("a"))) == pytest.approx(0.64, abs=1e-6)
+    assert math.exp(ctc_log_likelihoods(log_probs, [CHARSET.encode("a")])[0]) == pytest.approx(0.64, abs=1e-6)
 
 
 def test_beam_and_greedy_agree_on_a_confident_matrix() -> None:
     log_probs = frames("t", "-", "o", "o", "-", "y", "-")
     assert CTCDecoder(CHARSET, method="beam").decode(log_probs).text == "toy"
     assert CTCDecoder(CHARSET).decode(log_probs).text == "toy"
-
-
-def test_prefix_beam_search_returns_the_most_probable_labelling_of_a_small_case() -> None:
-    # Over classes {blank, 1, 2} and four frames, every feasible labelling is listed.
-    generator = torch.Generator().manual_seed(3)
-    for _ in range(20):
-        log_probs = torch.randn(4, 3, generator=generator, dtype=torch.float64).mul(2).log_softmax(1).numpy()
-        labellings = [[], [1], [2], [1, 1], [1, 2], [2, 1], [2, 2], [1, 2, 1], [2, 1, 2], [1, 1, 2], [1, 2, 2],
-                      [2, 2, 1], [2, 1, 1], [1, 2, 1, 2], [2, 1, 2, 1], [1, 1, 1], [2, 2, 2]]
-        best = max(labellings, key=lambda labels: ctc_log_likelihood(log_probs, labels))
-        assert prefix_beam_search(log_probs, beam_width=50, prune=1e-9) == best
-
-
-def test_greedy_char_confidence_is_the_highest_frame_probability() -> None:
-    log_probs = frames({"a": 0.7}, {"a": 0.95}, "-", {"b": 0.6}, "-")
-    labels, confidences = greedy_path(log_probs)
-    assert CHARSET.decode(labels) == "ab"
-    assert confidences == pytest.approx([0.95, 0.6])
 
 
 def test_word_confidence_is_the_product_of_char_confidences() -> None:
@@ -174,41 +146,3 @@ def test_lexicon_without_spellable_words_is_refused() -> None:
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="greedy"):
         CTCDecoder(CHARSET, method="viterbi")  # type: ignore[arg-type]
-
-
-def _collapse(path: tuple[int, ...]) -> list[int]:
-    labels, previous = [], BLANK
-    for label in path:
-        if label != BLANK and label != previous:
-            labels.append(label)
-        previous = label
-    return labels
-
-
-@pytest.mark.parametrize("labels", [[], [1], [1, 1], [2, 3, 2], [1, 2, 3], [3, 3, 3]])
-def test_ctc_log_likelihood_sums_every_alignment(labels: list[int]) -> None:
-    """Against brute force: every path of 6 frames over 4 classes that collapses to the labels."""
-    generator = torch.Generator().manual_seed(len(labels))
-    log_probs = torch.randn(6, 4, generator=generator, dtype=torch.float64).log_softmax(-1).numpy()
-    total = sum(
-        math.exp(sum(log_probs[t, c] for t, c in enumerate(path)))
-        for path in itertools.product(range(4), repeat=6)
-        if _collapse(path) == labels
-    )
-    expected = math.log(total) if total else -math.inf
-    assert ctc_log_likelihood(log_probs, labels) == pytest.approx(expected, abs=1e-5)  # float32
-
-
-def test_ctc_log_likelihoods_scores_several_labellings_at_once() -> None:
-    log_probs = frames("a", "-", "b", "-")
-    batched = ctc_log_likelihoods(log_probs, [CHARSET.encode("ab"), CHARSET.encode("a"), []])
-    assert batched.tolist() == pytest.approx(
-        [ctc_log_likelihood(log_probs, CHARSET.encode(t)) for t in ("ab", "a", "")]
-    )
-    assert batched[0] > batched[1] > batched[2]
-
-
-def test_ctc_log_likelihood_of_an_impossible_labelling_is_minus_infinity() -> None:
-    log_probs = frames("a", "a")
-    assert ctc_log_likelihood(log_probs, CHARSET.encode("aaa")) == -math.inf
-    assert ctc_log_likelihood(log_probs, CHARSET.encode("aa")) == -math.inf  # needs a blank between

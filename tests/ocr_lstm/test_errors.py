@@ -13,7 +13,12 @@ def fail(error: BaseException) -> int:
 
 @pytest.mark.parametrize(
     "error",
-    [FileNotFoundError("data/x: no such folder"), ValueError("bad"), ImportError("no lmdb"), UnavailableError("no GPU")],
+    [
+        FileNotFoundError("data/x: no such folder"),
+        ValueError("bad"),
+        ImportError("no lmdb"),
+        UnavailableError("no GPU"),
+    ],
 )
 def test_a_user_error_is_one_line_and_exit_1(error: Exception, capsys: pytest.CaptureFixture[str]) -> None:
     assert report_errors(lambda: fail(error)) == 1

@@ -33,7 +33,9 @@ def test_serve_runs_uvicorn_with_the_model_given(
     assert settings.max_batch_size == 7  # the rest still comes from the environment
 
 
-def test_serve_with_a_missing_model_is_a_one_line_error(never_started: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_with_a_missing_model_is_a_one_line_error(
+    never_started: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli_main(["serve", "--model", "/no/such/model"]) == 1
     assert one_error_line(capsys).startswith("error: no checkpoint at '/no/such/model'")
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from word_images import render_word
+from PIL import Image
+from word_images import render_photo, render_word
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.common.by import By  # noqa: E402 (after importorskip, which skips without selenium)
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402 (after importorskip, which skips without selenium)
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402 (after importorskip, which skips without selenium)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -61,6 +62,7 @@ def test_page_reads_an_uploaded_image(driver: WebDriver, live_server: str, tmp_p
 
     driver.get(f"{live_server}/")
     assert driver.title == "ocr-lstm"
+    driver.find_element(By.ID, "mode-word").click()
     driver.find_element(By.ID, "file").send_keys(str(image))
     WebDriverWait(driver, 30).until(
         lambda d: d.find_element(By.ID, "confidence").text or d.find_element(By.ID, "error").text
@@ -83,3 +85,36 @@ def test_page_shows_the_servers_error_for_a_non_image(
     driver.find_element(By.ID, "file").send_keys(str(not_an_image))
     WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "error").text)
     assert driver.find_element(By.ID, "error").text.startswith("415:")
+
+
+def test_page_draws_the_words_of_an_uploaded_photo(driver: WebDriver, live_server: str, tmp_path: Path) -> None:
+    """Photo mode (the default): the photo comes back with a box per word and the page's text.
+
+    Saves a screenshot beside the test's files (``photo_mode.png``) for a person to look at."""
+    photo = tmp_path / "sign.png"
+    Image.fromarray(render_photo([("OPEN 24 HOURS", (60, 60), 56), ("NO PARKING", (300, 240), 40)])[0]).save(photo)
+    expected = httpx.post(f"{live_server}/v1/ocr", files={"file": ("sign.png", photo.read_bytes())}).json()
+    words = sum(len(line["words"]) for block in expected["blocks"] for line in block["lines"])
+
+    driver.set_window_size(1100, 1000)
+    driver.get(f"{live_server}/")
+    assert driver.find_element(By.ID, "mode-photo").is_selected()
+    driver.find_element(By.ID, "file").send_keys(str(photo))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "page-text").text or d.find_element(By.ID, "error").text
+    )
+    assert driver.find_element(By.ID, "error").text == ""
+    assert driver.find_element(By.ID, "page-text").text == (expected["text"] or "(no text found)")
+    canvas = driver.find_element(By.ID, "canvas")
+    assert canvas.get_attribute("data-words") == str(words) and words > 0
+    assert canvas.get_attribute("width") == "800"
+    # Pixels on the first word's outline differ from the photo: the boxes were drawn.
+    x, y = (round(v) for v in expected["blocks"][0]["lines"][0]["words"][0]["polygon"][0])
+    drawn = driver.execute_script(
+        "const c = document.getElementById('canvas'); return Array.from(c.getContext('2d')"
+        ".getImageData(arguments[0], arguments[1] + 2, 1, 1).data);", x, y,
+    )
+    original = Image.open(photo).convert("RGB").getpixel((x, y + 2))
+    assert tuple(drawn[:3]) != original
+    driver.save_screenshot(str(tmp_path / "photo_mode.png"))
+    shutil.copy(tmp_path / "photo_mode.png", Path(tempfile.gettempdir()) / "ocr_lstm_photo_mode.png")

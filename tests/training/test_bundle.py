@@ -52,7 +52,9 @@ def test_raw_weights_come_from_the_run_state(tmp_path: Path) -> None:
     assert raw.metadata["weights"].startswith("raw")
 
 
-def test_raw_weights_from_an_older_state_without_them_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_raw_weights_from_an_older_state_without_them_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     source = saved_run(tmp_path, seed=0)
     assert main([str(source), "--output", str(tmp_path / "raw"), "--raw-weights"]) == 1
     error = capsys.readouterr().err

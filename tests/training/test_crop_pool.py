@@ -14,7 +14,6 @@ from ocr_lstm.synth.generator import SynthConfig
 from training import crop_pool
 from training.crop_pool import (
     CropPool,
-    holdout_split,
     load_labelled_pool,
     load_or_render_synthetic,
     training_preprocess,
@@ -66,22 +65,8 @@ def test_training_preprocess_only_changes_the_width_bound() -> None:
     base = PreprocessConfig()
     bounded = training_preprocess(base, 200)
     assert bounded.max_width == 200
-    assert (bounded.height, bounded.min_width, bounded.vertical_ratio) == (base.height, base.min_width, base.vertical_ratio)
-
-
-def test_holdout_split_is_disjoint_complete_and_fixed_by_the_seed() -> None:
-    kept, held = holdout_split(100, 20, seed=3)
-    assert len(held) == 20 and len(kept) == 80
-    assert sorted([*kept, *held]) == list(range(100))
-    _, again_held = holdout_split(100, 20, seed=3)
-    assert held == again_held
-    assert held != holdout_split(100, 20, seed=4)[1]
-
-
-@pytest.mark.parametrize("holdout", [-1, 10, 11])
-def test_holdout_must_leave_something_to_train_on(holdout: int) -> None:
-    with pytest.raises(ValueError, match="hold out"):
-        holdout_split(10, holdout, seed=0)
+    kept = (bounded.height, bounded.min_width, bounded.vertical_ratio)
+    assert kept == (base.height, base.min_width, base.vertical_ratio)
 
 
 def test_subset_keeps_crops_and_labels_in_the_given_order() -> None:

@@ -17,7 +17,9 @@ def fake_run(folder: Path, accuracies: list[float], sets: tuple[str, ...] = ("sv
     rows = [f"{1000 * (i + 1)},{64000 * (i + 1)},{900 * (i + 1)}," + ",".join([str(a)] * len(sets)) + f",{a}\n"
             for i, a in enumerate(accuracies)]
     (folder / "val_log.csv").write_text(header + "".join(rows))
-    (folder / "train_log.csv").write_text("step,loss,lr,samples_per_sec,elapsed_sec\n50,9.0,1e-4,100,30\n100,4.0,2e-4,100,60\n")
+    (folder / "train_log.csv").write_text(
+        "step,loss,lr,samples_per_sec,elapsed_sec\n50,9.0,1e-4,100,30\n100,4.0,2e-4,100,60\n"
+    )
     return folder
 
 
@@ -47,7 +49,7 @@ def test_runs_without_a_shared_set_or_a_log_are_refused(tmp_path: Path) -> None:
     ic13_only = fake_run(tmp_path / "b", [20.0], sets=("ic13",))
     with pytest.raises(ValueError, match="share no validation set"):
         plot_comparison({"a": svt_only, "b": ic13_only}, tmp_path / "x.png")
-    with pytest.raises(ValueError, match="no val_log.csv rows for: c"):
+    with pytest.raises(ValueError, match=r"no val_log.csv rows for: c"):
         plot_comparison({"a": svt_only, "c": tmp_path / "c"}, tmp_path / "x.png")
 
 

@@ -49,15 +49,16 @@ def read_log(path: Path) -> list[dict[str, str]]:
 def test_a_short_run_learns_a_handful_of_words(tmp_path: Path) -> None:
     data = word_folder(tmp_path / "words")
     # Only the letters used: a small head leaves the all-blank plateau sooner. Constant lr after warm-up.
+    # 800 steps: with the packages of 2026-12 (Pillow 13, OpenCV 5) 500 steps left one of the five words unread.
     config = quick_config(
-        tmp_path, data, charset="abcdgilmnoprstu", steps=500, lr=3e-3, min_lr_ratio=1.0, val_every=500,
+        tmp_path, data, charset="abcdgilmnoprstu", steps=800, lr=3e-3, min_lr_ratio=1.0, val_every=800,
         val_sets=[str(data)], log_every=10,
     )
     summary = run(config)
 
-    assert summary["steps"] == 500
+    assert summary["steps"] == 800
     losses = [float(row["loss"]) for row in read_log(tmp_path / "run" / "train_log.csv")]
-    assert len(losses) == 50
+    assert len(losses) == 80
     assert sum(losses[-5:]) / 5 < 0.2 * sum(losses[:5]) / 5
     assert summary["mean_word_acc"] == 100.0
     assert (tmp_path / "run" / "curves.png").is_file()
@@ -66,7 +67,7 @@ def test_a_short_run_learns_a_handful_of_words(tmp_path: Path) -> None:
     for height in (40, 56):
         images = [data / f"{height}_{i}.png" for i in range(len(WORDS))]
         assert [r.text for r in recognizer.recognize(images)] == WORDS
-    assert recognizer.checkpoint.metadata["steps"] == 500
+    assert recognizer.checkpoint.metadata["steps"] == 800
     assert recognizer.charset.symbols == "abcdgilmnoprstu"
 
 
@@ -90,7 +91,9 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(tmp_path: Path, mon
     calls.clear()
     monkeypatch.setattr(Trainer, "train_step", original_step)
     resumed = Trainer(config)
-    monkeypatch.setattr(resumed, "train_step", lambda *batch: calls.append(resumed.step) or original_step(resumed, *batch))
+    monkeypatch.setattr(
+        resumed, "train_step", lambda *batch: calls.append(resumed.step) or original_step(resumed, *batch)
+    )
     summary = resumed.fit()
 
     assert calls == [3, 4, 5]  # steps 4..6 only
@@ -122,7 +125,9 @@ def test_fine_tuning_onto_a_larger_charset_starts_from_the_checkpoint(tmp_path: 
     data = word_folder(tmp_path / "words", heights=(40,))
     run(quick_config(tmp_path, data, steps=2, val_every=2, charset="abcdgilmnoprstu"))
     init = tmp_path / "run" / "last"
-    tuned = Trainer(quick_config(tmp_path, data, output=str(tmp_path / "tuned"), init=str(init), charset="xyz", steps=1))
+    tuned = Trainer(
+        quick_config(tmp_path, data, output=str(tmp_path / "tuned"), init=str(init), charset="xyz", steps=1)
+    )
     source = load_checkpoint(init)
     assert tuned.charset == Charset("abcdgilmnoprstuxyz")
     assert tuned.init_metadata["init"] == str(init)

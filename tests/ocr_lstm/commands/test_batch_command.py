@@ -134,3 +134,37 @@ def test_missing_folder_exits_non_zero_with_one_error_line(
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [f"error: not a folder: {tmp_path / 'absent'}"]
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_photo_mode_writes_one_page_per_photo_and_resumes(tmp_path: Path, tiny_model_path: Path) -> None:
+    from PIL import Image
+    from word_images import render_photo
+
+    from ocr_lstm.detection import DBDetector
+    from ocr_lstm.photo.pipeline import OCR
+
+    root = tmp_path / "photos"
+    (root / "sub").mkdir(parents=True)
+    image = Image.fromarray(render_photo([("NO PARKING", (100, 100), 48)])[0])
+    image.save(root / "a.png")
+    image.save(root / "sub" / "b.jpg")
+    (root / CORRUPT).write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
+    output = tmp_path / "pages.jsonl"
+    assert run_batch(root, output, tiny_model_path, "--photos", "--threads", "1", "--chunk", "2") == 0
+    rows = {row["path"]: row for row in read_jsonl(output)}
+    assert set(rows) == {"a.png", "sub/b.jpg", CORRUPT}
+    assert rows[CORRUPT]["page"] is None and rows[CORRUPT]["error"]
+    expected = OCR(DBDetector(threads=1), Recognizer(tiny_model_path, device="cpu"))(str(root / "a.png"))
+    page = rows["a.png"]["page"]
+    assert page["source"] == "a.png" and page["text"] == rows["a.png"]["text"] == expected.text
+    assert len(page["blocks"]) == 1 and page["blocks"][0]["lines"][0]["words"]
+    (root / "c.png").write_bytes((root / "a.png").read_bytes())
+    assert run_batch(root, output, tiny_model_path, "--photos", "--threads", "1", "--resume") == 0
+    assert [row["path"] for row in read_jsonl(output)].count("a.png") == 1
+    assert len(read_jsonl(output)) == 4
+
+
+def test_photo_mode_refuses_csv(folder: Path, tmp_path: Path, tiny_model_path: Path,
+                                capsys: pytest.CaptureFixture) -> None:
+    assert run_batch(folder, tmp_path / "pages.csv", tiny_model_path, "--photos") == 1
+    assert "only JSONL" in capsys.readouterr().err

@@ -45,7 +45,9 @@ def test_an_unreadable_image_is_reported_and_the_others_still_read(
     assert "Traceback" not in captured.err
 
 
-def test_a_missing_model_exits_with_one_error_line(word_png: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_a_missing_model_exits_with_one_error_line(
+    word_png: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["recognize", str(word_png), "--model", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no checkpoint at")

@@ -145,7 +145,9 @@ def _lmdb(path: Path, entries: dict[bytes, bytes]) -> Path:
 
 
 def test_lmdb_with_a_missing_sample_names_it(tmp_path: Path) -> None:
-    dataset = LmdbDataset(_lmdb(tmp_path / "db", {b"num-samples": b"2", b"image-000000001": b"x", b"label-000000001": b"a"}))
+    dataset = LmdbDataset(
+        _lmdb(tmp_path / "db", {b"num-samples": b"2", b"image-000000001": b"x", b"label-000000001": b"a"})
+    )
     assert dataset[0] == (b"x", "a")
     with pytest.raises(ValueError, match="sample 2 missing"):
         dataset[1]
@@ -154,7 +156,9 @@ def test_lmdb_with_a_missing_sample_names_it(tmp_path: Path) -> None:
 def test_lmdb_with_a_bad_count_or_label_is_a_value_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a count"):
         LmdbDataset(_lmdb(tmp_path / "a", {b"num-samples": b"many"}))
-    dataset = LmdbDataset(_lmdb(tmp_path / "b", {b"num-samples": b"1", b"image-000000001": b"x", b"label-000000001": b"\xff"}))
+    dataset = LmdbDataset(
+        _lmdb(tmp_path / "b", {b"num-samples": b"1", b"image-000000001": b"x", b"label-000000001": b"\xff"})
+    )
     with pytest.raises(ValueError, match="not UTF-8"):
         dataset[0]
 

@@ -125,7 +125,7 @@ def test_synth_command_stopped_midway_leaves_every_written_image_labelled(
     """A failed write stops the run with one error line; what was written stays listed."""
     import cv2
 
-    from ocr_lstm.commands import synth
+    from ocr_lstm.synth import folder
 
     real_imwrite, calls = cv2.imwrite, []
 
@@ -133,7 +133,7 @@ def test_synth_command_stopped_midway_leaves_every_written_image_labelled(
         calls.append(path)
         return real_imwrite(path, *args) if len(calls) < 3 else False
 
-    monkeypatch.setattr(synth.cv2, "imwrite", fail_third)
+    monkeypatch.setattr(folder.cv2, "imwrite", fail_third)
     output = tmp_path / "synth"
     assert main(["synth", "--count", "5", "--output", str(output)]) == 1
     assert capsys.readouterr().err.splitlines()[-1].startswith("error: could not write")
@@ -179,7 +179,9 @@ def test_neighbouring_words_reach_into_both_edges(fonts: tuple) -> None:
     assert both_edges_inked(0.0) <= 10
 
 
-def test_neighbours_show_as_slivers_beside_the_word_never_over_it(fonts: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_neighbours_show_as_slivers_beside_the_word_never_over_it(
+    fonts: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Where each drawn text's ink lands: the word inside the canvas, each neighbour a
     word space away on its side, cut by the canvas edge (so never a whole extra letter)."""
     inks: list[tuple[int, int, int]] = []  # (first ink column, last ink column, canvas width)
@@ -200,7 +202,7 @@ def test_neighbours_show_as_slivers_beside_the_word_never_over_it(fonts: tuple, 
         inks.clear()
         generator.render()
         (word_first, word_last, width), (left_first, left_last, _), (right_first, right_last, _) = inks
-        assert 0 <= word_first and word_last < width
+        assert word_first >= 0 and word_last < width
         assert left_first < 0 <= left_last < word_first - 1  # cut by the left edge, clear of the word
         assert word_last + 1 < right_first < width <= right_last + 1  # clear of the word, cut by the right edge
 

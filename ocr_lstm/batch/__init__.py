@@ -1,0 +1,1 @@
+"""Reading whole folders: the resumable local engine and the rows it writes."""

@@ -1,0 +1,95 @@
+"""``ocr-lstm ocr PHOTO...``: read whole photos (text detection, then our recognizer)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
+from ocr_lstm.elements import Page
+from ocr_lstm.preprocessing import ImageDecodeError, load_image
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ocr_lstm.detection.config import DetectorConfig
+
+    parser.add_argument("photos", nargs="+", metavar="PHOTO", help="photos, screenshots or scans (any text layout)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true",
+                        help="a JSON list of pages: blocks, lines and words with polygons in the photo's pixels")
+    output.add_argument("--hocr", action="store_true", help="an hOCR (XHTML) document, as Tesseract writes")
+    output.add_argument("--alto", action="store_true", help="an ALTO v4 XML document")
+    parser.add_argument("--draw", metavar="PNG", type=Path, default=None,
+                        help="also save the photo with the word boxes and texts drawn on it (several photos: "
+                        "a folder, one PNG per photo)")
+    parser.add_argument("--output", "-o", type=Path, default=None, help="write to this file instead of stdout")
+    detection = parser.add_argument_group("detection")
+    detection.add_argument("--max-side", type=int, default=DetectorConfig.max_side,
+                           help="scale photos down to this longer side for detection; lines are cut from the "
+                           "full photo (default: %(default)s)")
+    detection.add_argument("--box-threshold", type=float, default=DetectorConfig.box_threshold,
+                           help="keep a detected line when its mean text probability reaches this "
+                           "(default: %(default)s)")
+    add_model_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ocr_lstm.detection import DBDetector, DetectorConfig
+    from ocr_lstm.photo.pipeline import OCR
+
+    config = DetectorConfig(max_side=args.max_side, box_threshold=args.box_threshold)
+    detector = DBDetector(config, threads=args.threads)
+    ocr = OCR(detector, recognizer_from_args(args))
+    pages: list[Page] = []
+    images: list[np.ndarray] = []
+    failures = 0
+    for path in args.photos:
+        try:
+            image = load_image(path, ocr.recognizer.preprocess.max_pixels)
+        except ImageDecodeError as exc:
+            failures += 1
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            continue
+        pages.append(ocr.read_images([image], [path])[0])
+        if args.draw is not None:
+            images.append(image)
+    if args.draw is not None:
+        _draw(pages, images, args.draw, several=len(args.photos) > 1)
+    text = _render(pages, args)
+    if args.output is not None:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 1 if failures else 0
+
+
+def _render(pages: list[Page], args: argparse.Namespace) -> str:
+    from ocr_lstm.exports import to_alto, to_hocr
+
+    if args.json:
+        return json.dumps([page.export() for page in pages], ensure_ascii=False) + "\n"
+    if args.hocr:
+        return to_hocr(pages)
+    if args.alto:
+        return to_alto(pages)
+    if len(pages) == 1:
+        return pages[0].text + "\n" if pages[0].text else ""
+    return "".join(f"==> {page.source} <==\n{page.text}\n\n" for page in pages)
+
+
+def _draw(pages: list[Page], images: list[np.ndarray], target: Path, several: bool) -> None:
+    import cv2
+
+    from ocr_lstm.exports import draw_page
+
+    if several:
+        target.mkdir(parents=True, exist_ok=True)
+    for page, image in zip(pages, images):
+        path = target / f"{Path(page.source or 'photo').stem}.png" if several else target
+        drawn = draw_page(image, page)
+        if not cv2.imwrite(str(path), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR)):
+            raise ValueError(f"cannot write {path}")

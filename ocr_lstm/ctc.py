@@ -1,0 +1,138 @@
+"""CTC maths on one crop's (T, C) log-probabilities, in numpy, outside any compiled graph.
+
+The best path, prefix beam search, the likelihood of given label sequences summed over
+every alignment, and per-label confidences from the best alignment. A leaf: the decoder
+(:mod:`ocr_lstm.decoding`) and the word prior (:mod:`ocr_lstm.word_prior`) both build
+on it, and it imports nothing of the project but the blank's index.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from ocr_lstm.charset import BLANK
+
+NEG_INF = -np.inf
+
+
+def _logsumexp(a: float, b: float) -> float:
+    if a == NEG_INF:
+        return b
+    if b == NEG_INF:
+        return a
+    high, low = (a, b) if a > b else (b, a)
+    return high + math.log1p(math.exp(low - high))
+
+
+def greedy_path(log_probs: np.ndarray) -> tuple[list[int], list[float]]:
+    """Collapsed best-path labels and, per label, its highest frame probability."""
+    best = log_probs.argmax(axis=1)
+    probs = np.exp(log_probs[np.arange(len(best)), best])
+    labels: list[int] = []
+    confidences: list[float] = []
+    previous = BLANK
+    for label, prob in zip(best.tolist(), probs.tolist()):
+        if label != BLANK:
+            if label != previous:
+                labels.append(label)
+                confidences.append(prob)
+            else:
+                confidences[-1] = max(confidences[-1], prob)
+        previous = label
+    return labels, confidences
+
+
+def prefix_beam_search(log_probs: np.ndarray, beam_width: int = 10, prune: float = 1e-3) -> list[int]:
+    """The most probable label sequence by CTC prefix beam search.
+
+    Classes below ``prune`` probability in a frame are skipped, which keeps the
+    search cheap: most frames hold one or two plausible classes.
+    """
+    # prefix -> (log P(prefix, ends in blank), log P(prefix, ends in non-blank))
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, NEG_INF)}
+    log_prune = math.log(prune)
+    for frame in log_probs:
+        candidates = np.flatnonzero(frame >= log_prune).tolist() or [int(frame.argmax())]
+        next_beams: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [NEG_INF, NEG_INF])
+        for prefix, (p_blank, p_label) in beams.items():
+            p_total = _logsumexp(p_blank, p_label)
+            for c in candidates:
+                p = float(frame[c])
+                if c == BLANK:
+                    entry = next_beams[prefix]
+                    entry[0] = _logsumexp(entry[0], p_total + p)
+                    continue
+                extended = (*prefix, c)
+                entry = next_beams[extended]
+                if prefix and prefix[-1] == c:
+                    # A repeat needs a blank in between to count as a new label.
+                    entry[1] = _logsumexp(entry[1], p_blank + p)
+                    same = next_beams[prefix]
+                    same[1] = _logsumexp(same[1], p_label + p)
+                else:
+                    entry[1] = _logsumexp(entry[1], p_total + p)
+        ranked = sorted(next_beams.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
+        beams = {prefix: (pb, pl) for prefix, (pb, pl) in ranked[:beam_width]}
+    return list(max(beams.items(), key=lambda kv: _logsumexp(*kv[1]))[0])
+
+
+def ctc_log_likelihoods(log_probs: np.ndarray, label_sequences: Sequence[Sequence[int]]) -> np.ndarray:
+    """log P(labels | frames), summed over all CTC alignments, for several label
+    sequences of one crop in one batched ``ctc_loss`` call; -inf where none fits."""
+    frames = torch.from_numpy(np.ascontiguousarray(log_probs, dtype=np.float32))
+    count = len(label_sequences)
+    lengths = np.array([len(s) for s in label_sequences], dtype=np.int64)
+    targets = np.zeros((count, max(1, int(lengths.max()))), dtype=np.int64)
+    for i, sequence in enumerate(label_sequences):
+        targets[i, : len(sequence)] = sequence
+    loss = torch.nn.functional.ctc_loss(
+        frames.unsqueeze(1).expand(-1, count, -1),
+        torch.from_numpy(targets),
+        torch.full((count,), frames.shape[0], dtype=torch.long),
+        torch.from_numpy(lengths),
+        blank=BLANK,
+        reduction="none",
+    )
+    return -loss.double().numpy()
+
+
+def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[float]:
+    """Per-label confidence from the best (Viterbi) CTC alignment of ``labels``."""
+    if not labels:
+        return []
+    extended = [BLANK]
+    for label in labels:
+        extended += [label, BLANK]
+    ext = np.array(extended)
+    steps, states = log_probs.shape[0], len(extended)
+    score = np.full((steps, states), NEG_INF)
+    back = np.zeros((steps, states), dtype=np.int64)
+    score[0, 0] = log_probs[0, BLANK]
+    score[0, 1] = log_probs[0, ext[1]]
+    can_skip = np.zeros(states, dtype=bool)
+    can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
+    idx = np.arange(states)
+    emissions = log_probs[:, ext]
+    # Rows: stay in a state, come from the previous one, skip a blank between two labels.
+    options = np.full((3, states), NEG_INF)
+    for t in range(1, steps):
+        prev = score[t - 1]
+        options[0] = prev
+        options[1, 1:] = prev[:-1]
+        options[2, 2:] = np.where(can_skip[2:], prev[:-2], NEG_INF)
+        choice = options.argmax(axis=0)
+        score[t] = options[choice, idx] + emissions[t]
+        back[t] = idx - choice
+    state = states - 1 if score[-1, -1] >= score[-1, -2] else states - 2
+    confidences = [0.0] * len(labels)
+    for t in range(steps - 1, -1, -1):
+        if state % 2 == 1:
+            k = state // 2
+            confidences[k] = max(confidences[k], float(np.exp(emissions[t, state])))
+        state = int(back[t, state])
+    return confidences

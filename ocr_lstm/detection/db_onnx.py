@@ -1,0 +1,86 @@
+"""PaddleOCR's DB text detector run with ONNX Runtime on the CPU, with our own pre- and
+post-processing (:mod:`~ocr_lstm.detection.preprocessing`, :mod:`~ocr_lstm.detection.postprocessing`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from ocr_lstm.detection.base import DetectedLine
+from ocr_lstm.detection.config import DetectorConfig
+from ocr_lstm.detection.models import locate_model
+from ocr_lstm.detection.postprocessing import lines_from_probability_map
+from ocr_lstm.detection.preprocessing import normalise, resize_for_detection
+
+
+@dataclass(frozen=True)
+class MapScale:
+    """How a probability map relates to its photo: ``scale_x``/``scale_y`` are the map's
+    width/height over the photo's, ``original_size`` the photo's ``(width, height)``."""
+
+    scale_x: float
+    scale_y: float
+    original_size: tuple[int, int]
+
+
+def check_rgb(image: np.ndarray) -> None:
+    """Raise ``ValueError`` unless ``image`` is a non-empty RGB uint8 ``H x W x 3`` array."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise ValueError(f"the detector takes a uint8 numpy array, got {getattr(image, 'dtype', type(image))}")
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"the detector takes an RGB H x W x 3 image, got shape {image.shape}")
+
+
+def session_options(threads: int | None) -> ort.SessionOptions:
+    """Sequential execution on ``threads`` intra-op threads (ONNX Runtime's choice when ``None``)."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    if threads is not None:
+        options.intra_op_num_threads = threads
+    # Idle pool threads would spin between photos on a shared machine (cf. OMP_WAIT_POLICY).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+class DBDetector:
+    """A :class:`~ocr_lstm.detection.base.TextDetector`: finds text lines in RGB photos."""
+
+    def __init__(self, config: DetectorConfig | None = None, threads: int | None = None) -> None:
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        self.config = config or DetectorConfig()
+        self.threads = threads
+        self.model_path = locate_model(self.config.model)
+        self.session = ort.InferenceSession(
+            str(self.model_path), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+        self.input_name = self.session.get_inputs()[0].name
+
+    def probability_map(self, rgb: np.ndarray) -> tuple[np.ndarray, MapScale]:
+        """The model's float32 text-probability map of ``rgb``, ``H x W`` at the size the
+        photo was resized to, and how it maps back to the photo."""
+        check_rgb(rgb)
+        resized, scale_x, scale_y = resize_for_detection(
+            rgb, self.config.max_side, min_side=self.config.min_side
+        )
+        (output,) = self.session.run(None, {self.input_name: normalise(resized)})
+        height, width = rgb.shape[:2]
+        return output[0, 0].astype(np.float32, copy=False), MapScale(scale_x, scale_y, (width, height))
+
+    def __call__(self, rgb: np.ndarray) -> list[DetectedLine]:
+        prob_map, scale = self.probability_map(rgb)
+        return lines_from_probability_map(prob_map, self.config, scale.original_size)
+
+    def describe(self) -> dict[str, Any]:
+        """What a service reports about its detector (``/v1/model``): no full paths."""
+        return {
+            "name": "db",
+            "model": self.model_path.name,
+            "threads": self.threads,
+            "config": asdict(self.config),
+        }

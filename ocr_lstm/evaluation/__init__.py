@@ -1,0 +1,1 @@
+"""Scoring readings against ground truth."""

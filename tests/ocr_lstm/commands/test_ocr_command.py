@@ -1,0 +1,102 @@
+"""``ocr-lstm ocr PHOTO...`` and ``ocr-lstm eval`` on a photo folder, with the real detector and
+the tiny random model (what it reads is junk; where the words are is the detector's)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+from lxml import etree
+from PIL import Image
+from word_images import render_photo
+
+from ocr_lstm.cli import main
+
+LINES = [("OPEN 24 HOURS", (60, 60), 56), ("NO PARKING", (300, 240), 40)]
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("photos") / "sign.png"
+    Image.fromarray(render_photo(LINES)[0]).save(path)
+    return path
+
+
+def ocr(args: list[str], model: Path) -> int:
+    return main(["ocr", *args, "--model", str(model), "--device", "cpu", "--threads", "1"])
+
+
+def test_json_gives_one_page_per_photo_with_word_polygons(
+    photo: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert ocr([str(photo), str(photo), "--json"], tiny_model_path) == 0
+    pages = json.loads(capsys.readouterr().out)
+    assert [p["source"] for p in pages] == [str(photo)] * 2
+    assert (pages[0]["width"], pages[0]["height"]) == (800, 500)
+    lines = [line for block in pages[0]["blocks"] for line in block["lines"]]
+    assert len(lines) == 2  # the detector finds both signs' lines
+    tops = [min(y for _, y in line["polygon"]) for line in lines]
+    assert tops == sorted(tops)  # reading order: top to bottom
+    for line in lines:
+        for word in line["words"]:
+            assert len(word["polygon"]) == 4
+            xs = [x for x, _ in word["polygon"]]
+            assert min(xs) >= min(x for x, _ in line["polygon"]) - 1  # each word inside its line
+
+
+def test_plain_output_is_the_pages_text(photo: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert ocr([str(photo), "--json"], tiny_model_path) == 0
+    text = json.loads(capsys.readouterr().out)[0]["text"]
+    assert ocr([str(photo)], tiny_model_path) == 0
+    assert capsys.readouterr().out == (text + "\n" if text else "")
+
+
+def test_hocr_and_alto_parse(photo: Path, tiny_model_path: Path, tmp_path: Path) -> None:
+    assert ocr([str(photo), "--hocr", "--output", str(tmp_path / "p.hocr")], tiny_model_path) == 0
+    hocr = etree.fromstring((tmp_path / "p.hocr").read_bytes())
+    assert hocr.xpath("//*[@class='ocr_page']") and hocr.xpath("//*[@class='ocr_line']")
+    assert ocr([str(photo), "--alto", "--output", str(tmp_path / "p.xml")], tiny_model_path) == 0
+    alto = etree.fromstring((tmp_path / "p.xml").read_bytes())
+    assert alto.tag.endswith("alto")
+
+
+def test_draw_saves_the_photo_with_its_boxes(photo: Path, tiny_model_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "drawn.png"
+    assert ocr([str(photo), "--draw", str(out)], tiny_model_path) == 0
+    drawn, original = cv2.imread(str(out)), cv2.imread(str(photo))
+    assert drawn.shape == original.shape and (drawn != original).any()
+    folder = tmp_path / "many"
+    assert ocr([str(photo), str(photo), "--draw", str(folder)], tiny_model_path) == 0
+    assert [p.name for p in folder.iterdir()] == ["sign.png"]
+
+
+def test_an_unreadable_photo_is_reported_and_the_others_read(
+    photo: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a photo")
+    assert ocr([str(broken), str(photo), "--json"], tiny_model_path) == 1
+    captured = capsys.readouterr()
+    assert [p["source"] for p in json.loads(captured.out)] == [str(photo)]
+    assert captured.err.startswith(f"error: {broken}:")
+
+
+def test_eval_scores_a_photo_folder_end_to_end(
+    photo: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "scenes"
+    (folder / "images").mkdir(parents=True)
+    (folder / "gt").mkdir()
+    (folder / "images" / "sign.png").write_bytes(photo.read_bytes())
+    boxes = render_photo(LINES)[1]
+    (folder / "gt" / "gt_sign.txt").write_text("".join(
+        f"{x0:.0f},{y0:.0f},{x1:.0f},{y0:.0f},{x1:.0f},{y1:.0f},{x0:.0f},{y1:.0f},{text}\n"
+        for text, (x0, y0, x1, y1) in boxes
+    ))
+    assert main(["eval", str(folder), "--model", str(tiny_model_path), "--threads", "1", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["photos"] == 1 and row["ground_truth_words"] == 5
+    assert set(row["end_to_end"]) == {"precision", "recall", "f_score"}
+    assert row["lexicon_end_to_end"] is None and row["seconds_per_photo"] > 0

@@ -1,0 +1,126 @@
+"""``POST /v1/ocr``: whole photos in, pages of words with polygons out, on the tiny random
+model and the real detector; the same checks on input as ``/v1/recognize``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from lxml import etree
+from PIL import Image
+from service_testing import png_bytes, word_bytes
+from word_images import render_photo
+
+from ocr_lstm.detection import DBDetector
+from ocr_lstm.photo.pipeline import OCR
+from ocr_lstm.recognizer import Recognizer
+
+pytestmark = pytest.mark.anyio
+
+LINES = [("OPEN 24 HOURS", (60, 60), 56), ("NO PARKING", (300, 240), 40)]
+
+
+@pytest.fixture(scope="module")
+def photo() -> bytes:
+    image, _ = render_photo(LINES)
+    return png_bytes(Image.fromarray(image))
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_model_path: Path) -> OCR:
+    """The same pipeline outside the service."""
+    return OCR(DBDetector(threads=1), Recognizer(tiny_model_path, device="cpu", threads=1))
+
+
+async def test_a_photo_comes_back_as_the_page_the_library_reads(
+    client: httpx.AsyncClient, photo: bytes, reference: OCR
+) -> None:
+    response = await client.post("/v1/ocr", files={"file": ("sign.png", photo, "image/png")})
+    assert response.status_code == 200
+    body = response.json()
+    expected = reference([Image.open(__import__("io").BytesIO(photo))])[0].export()
+    assert body["source"] == "sign.png"
+    assert (body["width"], body["height"]) == (800, 500)
+    assert len(body["blocks"]) == len(expected["blocks"]) == 2
+    assert body["text"] == expected["text"]
+    words = [w for b in body["blocks"] for ln in b["lines"] for w in ln["words"]]
+    assert words and all(len(w["polygon"]) == 4 for w in words)
+    assert body["model"] and body["elapsed_ms"] > 0
+
+
+async def test_several_photos_come_back_in_order(client: httpx.AsyncClient, photo: bytes) -> None:
+    blank = png_bytes(Image.new("RGB", (300, 200), "white"))
+    response = await client.post("/v1/ocr", files=[("files", ("a.png", photo)), ("files", ("b.png", blank))])
+    assert response.status_code == 200
+    body = response.json()
+    assert [p["source"] for p in body] == ["a.png", "b.png"]
+    assert body[0]["blocks"] and body[1]["blocks"] == [] and body[1]["text"] == ""
+
+
+async def test_concurrent_photos_share_recognition_batches(client: httpx.AsyncClient, photo: bytes) -> None:
+    """While the model is busy, the lines of the photos in flight queue up (two at once: the
+    photo limiter's floor); the next batch takes them together."""
+    import asyncio
+    import threading
+
+    batcher = client._transport.app.state.service.batcher  # type: ignore[attr-defined]
+    sizes: list[int] = []
+    original = batcher._on_batch
+    batcher._on_batch = lambda size: (sizes.append(size), original(size))
+    release = threading.Event()
+    busy = asyncio.ensure_future(batcher.run_exclusive(lambda: release.wait(30)))
+    try:
+        requests = [asyncio.ensure_future(client.post("/v1/ocr", files={"file": (f"{i}.png", photo)}))
+                    for i in range(4)]
+        for _ in range(400):  # until two photos' two lines each wait in the queue
+            if batcher._queue.qsize() >= 4:
+                break
+            await asyncio.sleep(0.05)
+        release.set()
+        responses = await asyncio.gather(*requests)
+        await busy
+    finally:
+        release.set()
+        batcher._on_batch = original
+    assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+    assert sizes[0] == 4  # the lines of two requests in one model call
+
+
+async def test_hocr_is_returned_on_request(client: httpx.AsyncClient, photo: bytes) -> None:
+    response = await client.post("/v1/ocr?format=hocr", files={"file": ("sign.png", photo)})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    tree = etree.fromstring(response.content)
+    assert tree.xpath("//*[@class='ocrx_word']")
+
+
+async def test_a_text_file_is_refused_with_415(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/ocr", files={"file": ("notes.txt", b"just some text", "text/plain")})
+    assert response.status_code == 415
+    assert "detail" in response.json()
+
+
+async def test_a_truncated_photo_is_a_422_naming_its_index(client: httpx.AsyncClient, photo: bytes) -> None:
+    response = await client.post("/v1/ocr", files=[("files", ("a.png", photo)), ("files", ("b.png", photo[:200]))])
+    assert response.status_code == 422
+    assert "files[1]" in response.json()["detail"]
+
+
+async def test_no_file_and_both_fields_are_422(client: httpx.AsyncClient, photo: bytes) -> None:
+    assert (await client.post("/v1/ocr")).status_code == 422
+    both = await client.post("/v1/ocr", files=[("file", ("a.png", photo)), ("files", ("b.png", photo))])
+    assert both.status_code == 422
+
+
+async def test_recognize_still_reads_crops_beside_it(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/recognize", files={"file": ("w.png", word_bytes("hello"))})
+    assert response.status_code == 200 and "text" in response.json()
+
+
+async def test_the_schema_documents_the_page(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert "/v1/ocr" in schema["paths"]
+    assert "PageOut" in schema["components"]["schemas"]
+    assert np.isfinite(1.0)
