@@ -3,7 +3,9 @@
     python benchmarks/compare.py CANDIDATE [--baseline default] [--no-word-prior]
 
 Both models read the same crops: ``svt``, ``ic13`` (all 1095) and the development
-set (the 500 ``ic15_train`` crops that the stage-2 to stage-4 runs hold out, seed 1).
+sets: the 500 ``ic15_train`` crops that the stage-2 to stage-8 runs hold out (``dev``),
+and, where present, the 300 ``ic13_born_digital_train`` and 200 ``evarest_train``
+crops that stage 8 (the line model) holds out (``dev-bd``, ``dev-ev``; seed 1 for all).
 Per set and over all three, the table gives each model's word accuracy (standard
 protocol), the crops only one of them reads right, and the paired standard error
 of the difference: with ``b`` and ``c`` such crops out of ``n``,
@@ -34,6 +36,8 @@ from ocr_lstm.metrics import reads_right
 from ocr_lstm.recognizer import Recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+# (row name, training set, crops the runs hold out of it): the development sets.
+DEV_SETS = (("dev", "ic15_train", 500), ("dev-bd", "ic13_born_digital_train", 300), ("dev-ev", "evarest_train", 200))
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("candidate", help="model to compare (path or bundled name)")
     parser.add_argument("--baseline", default="default", help="model to compare against (default: %(default)s)")
     parser.add_argument("--data", type=Path, default=SHARED, help="folder holding the sets (default: %(default)s)")
-    parser.add_argument("--dev-holdout", type=int, default=500, help="ic15_train crops held out by the runs")
-    parser.add_argument("--dev-seed", type=int, default=1, help="the seed that chose them")
+    parser.add_argument("--dev-seed", type=int, default=1, help="the seed that chose the held-out crops")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--word-prior", action=argparse.BooleanOptionalAction, default=True,
                         help="decode with the English word prior, the Recognizer's default")
@@ -90,14 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {args.data} has no svt/ (../shared is not here)")
         return 0
 
-    dev = args.data / "ic15_train"
     sets: list[tuple[str, Path, list[int] | None]] = [
         ("svt", args.data / "svt", None),
         ("ic13", args.data / "ic13", None),
     ]
-    if dev.exists():
-        _, held = holdout_split(len(open_dataset(dev)), args.dev_holdout, args.dev_seed)
-        sets.append(("dev", dev, [int(i) for i in held]))
+    for name, folder, count in DEV_SETS:
+        dev = args.data / folder
+        if dev.exists():
+            _, held = holdout_split(len(open_dataset(dev)), count, args.dev_seed)
+            sets.append((name, dev, [int(i) for i in held]))
     results: dict[str, list[list[bool]]] = {name: [] for name, _, _ in sets}
     for model in (args.baseline, args.candidate):
         recognizer = Recognizer(model, threads=args.threads, word_prior=args.word_prior)

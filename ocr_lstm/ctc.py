@@ -101,38 +101,51 @@ def ctc_log_likelihoods(log_probs: np.ndarray, label_sequences: Sequence[Sequenc
     return -loss.double().numpy()
 
 
-def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[float]:
-    """Per-label confidence from the best (Viterbi) CTC alignment of ``labels``."""
+def best_alignment(log_probs: np.ndarray, labels: Sequence[int]) -> np.ndarray:
+    """For each frame, the index into ``labels`` it is aligned to on the most probable
+    (Viterbi) CTC path of ``labels``, or -1 for a blank frame."""
+    steps = log_probs.shape[0]
     if not labels:
-        return []
+        return np.full(steps, -1, dtype=np.int64)
     extended = [BLANK]
     for label in labels:
         extended += [label, BLANK]
     ext = np.array(extended)
-    steps, states = log_probs.shape[0], len(extended)
-    score = np.full((steps, states), NEG_INF)
+    states = len(extended)
+    emissions = log_probs[:, ext]
+    score = np.full(states, NEG_INF)
+    score[0], score[1] = emissions[0, 0], emissions[0, 1]
     back = np.zeros((steps, states), dtype=np.int64)
-    score[0, 0] = log_probs[0, BLANK]
-    score[0, 1] = log_probs[0, ext[1]]
     can_skip = np.zeros(states, dtype=bool)
     can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
-    idx = np.arange(states)
-    emissions = log_probs[:, ext]
-    # Rows: stay in a state, come from the previous one, skip a blank between two labels.
+    index = np.arange(states)
     options = np.full((3, states), NEG_INF)
     for t in range(1, steps):
-        prev = score[t - 1]
-        options[0] = prev
-        options[1, 1:] = prev[:-1]
-        options[2, 2:] = np.where(can_skip[2:], prev[:-2], NEG_INF)
+        # Rows: stay in a state, come from the previous one, skip a blank between two labels.
+        options[0] = score
+        options[1, 1:] = score[:-1]
+        options[2, 2:] = np.where(can_skip[2:], score[:-2], NEG_INF)
         choice = options.argmax(axis=0)
-        score[t] = options[choice, idx] + emissions[t]
-        back[t] = idx - choice
-    state = states - 1 if score[-1, -1] >= score[-1, -2] else states - 2
-    confidences = [0.0] * len(labels)
+        score = options[choice, index] + emissions[t]
+        back[t] = index - choice
+    state = states - 1 if states == 1 or score[-1] >= score[-2] else states - 2
+    path = np.empty(steps, dtype=np.int64)
     for t in range(steps - 1, -1, -1):
-        if state % 2 == 1:
-            k = state // 2
-            confidences[k] = max(confidences[k], float(np.exp(emissions[t, state])))
+        path[t] = state // 2 if state % 2 == 1 else -1
         state = int(back[t, state])
+    return path
+
+
+def align_confidences(log_probs: np.ndarray, labels: Sequence[int]) -> list[float]:
+    """Per-label confidence from the best (Viterbi) CTC alignment of ``labels``: the highest
+    probability the label reaches on the frames aligned to it."""
+    if not labels:
+        return []
+    path = best_alignment(log_probs, labels)
+    aligned = np.asarray(labels)[np.maximum(path, 0)]
+    probs = np.exp(log_probs[np.arange(len(path)), aligned])
+    confidences = [0.0] * len(labels)
+    for t, k in enumerate(path.tolist()):
+        if k >= 0:
+            confidences[k] = max(confidences[k], float(probs[t]))
     return confidences

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Protocol, overload
 
 import numpy as np
 
+from ocr_lstm.ctc import best_alignment
 from ocr_lstm.decoding import CTCDecoder, Decoded
 from ocr_lstm.detection.base import DetectedLine, TextDetector
 from ocr_lstm.elements import CharConfidence, Line, Page, Word
 from ocr_lstm.geometry import LineCut, cut_quad, quad_size, to_polygon, turn
 from ocr_lstm.photo.layout import LayoutConfig, arrange
-from ocr_lstm.photo.words import best_alignment, label_frames, split_words
+from ocr_lstm.photo.words import label_frames, split_words
 from ocr_lstm.preprocessing import ImageInput, PreprocessConfig, load_image, resize_to_height, to_grayscale
 
 if TYPE_CHECKING:

@@ -16,44 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ocr_lstm.charset import BLANK
-
-NEG_INF = -np.inf
-
-
-def best_alignment(log_probs: np.ndarray, labels: Sequence[int]) -> np.ndarray:
-    """For each frame, the index into ``labels`` it is aligned to on the most probable
-    (Viterbi) CTC path of ``labels``, or -1 for a blank frame."""
-    steps = log_probs.shape[0]
-    if not labels:
-        return np.full(steps, -1, dtype=np.int64)
-    extended = [BLANK]
-    for label in labels:
-        extended += [label, BLANK]
-    ext = np.array(extended)
-    states = len(extended)
-    emissions = log_probs[:, ext]
-    score = np.full(states, NEG_INF)
-    score[0], score[1] = emissions[0, 0], emissions[0, 1]
-    back = np.zeros((steps, states), dtype=np.int64)
-    can_skip = np.zeros(states, dtype=bool)
-    can_skip[2:] = (ext[2:] != BLANK) & (ext[2:] != ext[:-2])
-    index = np.arange(states)
-    options = np.full((3, states), NEG_INF)
-    for t in range(1, steps):
-        # Rows: stay in a state, come from the previous one, skip a blank between two labels.
-        options[0] = score
-        options[1, 1:] = score[:-1]
-        options[2, 2:] = np.where(can_skip[2:], score[:-2], NEG_INF)
-        choice = options.argmax(axis=0)
-        score = options[choice, index] + emissions[t]
-        back[t] = index - choice
-    state = states - 1 if states == 1 or score[-1] >= score[-2] else states - 2
-    path = np.empty(steps, dtype=np.int64)
-    for t in range(steps - 1, -1, -1):
-        path[t] = state // 2 if state % 2 == 1 else -1
-        state = int(back[t, state])
-    return path
+from ocr_lstm.charset import word_spans
 
 
 def label_frames(path: np.ndarray, count: int) -> list[tuple[int, int]]:
@@ -88,7 +51,7 @@ def split_words(
         raise ValueError("a reading needs one frame span and one confidence per character")
     columns_per_frame = crop_width / max(frame_count, 1)
     centres = [((first + last) / 2 + 0.5) * columns_per_frame for first, last in frames]
-    runs = _runs_of_non_spaces(text)
+    runs = word_spans(text)
     if not runs:
         return []
     char_width = _character_width(runs, centres, crop_width, len(text))
@@ -111,17 +74,6 @@ def split_words(
             first_frame, max(end_frame, first_frame + 1),
         ))
     return words
-
-
-def _runs_of_non_spaces(text: str) -> list[tuple[int, int]]:
-    runs, start = [], None
-    for i, char in enumerate(text + " "):
-        if char != " " and start is None:
-            start = i
-        elif char == " " and start is not None:
-            runs.append((start, i))
-            start = None
-    return runs
 
 
 def _character_width(runs: list[tuple[int, int]], centres: list[float], crop_width: float, length: int) -> float:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ocr_lstm.charset import word_spans
 from ocr_lstm.errors import UnavailableError
 from ocr_lstm.synth.fonts import find_fonts
 from ocr_lstm.synth.words import sample_line, sample_text
@@ -79,18 +80,6 @@ def _ink_width(font: ImageFont.FreeTypeFont, char: str) -> int:
     """How many pixel columns ``char``'s ink spans in ``font``."""
     left, _, right, _ = font.getbbox(char)
     return max(int(right - left), 1)
-
-
-def _words_with_starts(text: str) -> list[tuple[int, str]]:
-    """Each run of non-space characters of ``text`` with the index it starts at."""
-    out, start = [], None
-    for i, char in enumerate(text + " "):
-        if char != " " and start is None:
-            start = i
-        elif char == " " and start is not None:
-            out.append((start, text[start:i]))
-            start = None
-    return out
 
 
 class SynthGenerator:
@@ -206,7 +195,8 @@ class SynthGenerator:
             return
         x, y = origin
         if not spacing:  # whole words keep their kerning; only the spaces between them change
-            for start, word in _words_with_starts(text):
+            for start, stop in word_spans(text):
+                word = text[start:stop]
                 spaces = text.count(" ", 0, start)
                 offset = font.getlength(text[:start]) + word_gap * spaces
                 draw.text((x + offset, y), word, font=font, fill=255, stroke_width=stroke, stroke_fill=255)

@@ -11,7 +11,8 @@ import torch
 from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import BLANK
-from ocr_lstm.ctc import ctc_log_likelihoods, greedy_path, prefix_beam_search
+from ocr_lstm.ctc import best_alignment, ctc_log_likelihoods, greedy_path, prefix_beam_search
+from ocr_lstm.photo.words import label_frames
 
 
 def ctc_log_likelihood(log_probs: np.ndarray, labels: list[int]) -> float:
@@ -72,3 +73,23 @@ def test_ctc_log_likelihood_of_an_impossible_labelling_is_minus_infinity() -> No
     log_probs = frames("a", "a")
     assert ctc_log_likelihood(log_probs, CHARSET.encode("aaa")) == -math.inf
     assert ctc_log_likelihood(log_probs, CHARSET.encode("aa")) == -math.inf  # needs a blank between
+
+
+def labels(text: str) -> list[int]:
+    return [CHARSET.symbols.index(c) + 1 for c in text]
+
+
+def test_the_alignment_puts_each_character_on_the_frames_that_spell_it() -> None:
+    log_probs = frames("-", "a", "a", "-", "b", "-", " ", "-", "c", "-")
+    path = best_alignment(log_probs, labels("ab c"))
+    assert label_frames(path, 4) == [(1, 2), (4, 4), (6, 6), (8, 8)]
+    assert path[0] == -1 and path[3] == -1
+
+
+def test_a_repeated_letter_is_two_characters_across_a_blank() -> None:
+    log_probs = frames("l", "-", "l", "-")
+    assert label_frames(best_alignment(log_probs, labels("ll")), 2) == [(0, 0), (2, 2)]
+
+
+def test_an_empty_reading_aligns_every_frame_to_the_blank() -> None:
+    assert best_alignment(frames("-", "-"), []).tolist() == [-1, -1]

@@ -6,28 +6,13 @@ import numpy as np
 import pytest
 from ctc_frames import CHARSET, frames
 
+from ocr_lstm.ctc import best_alignment
 from ocr_lstm.decoding import CTCDecoder
-from ocr_lstm.photo.words import best_alignment, label_frames, split_words
+from ocr_lstm.photo.words import label_frames, split_words
 
 
 def labels(text: str) -> list[int]:
     return [CHARSET.symbols.index(c) + 1 for c in text]
-
-
-def test_the_alignment_puts_each_character_on_the_frames_that_spell_it() -> None:
-    log_probs = frames("-", "a", "a", "-", "b", "-", " ", "-", "c", "-")
-    path = best_alignment(log_probs, labels("ab c"))
-    assert label_frames(path, 4) == [(1, 2), (4, 4), (6, 6), (8, 8)]
-    assert path[0] == -1 and path[3] == -1
-
-
-def test_a_repeated_letter_is_two_characters_across_a_blank() -> None:
-    log_probs = frames("l", "-", "l", "-")
-    assert label_frames(best_alignment(log_probs, labels("ll")), 2) == [(0, 0), (2, 2)]
-
-
-def test_an_empty_reading_aligns_every_frame_to_the_blank() -> None:
-    assert best_alignment(frames("-", "-"), []).tolist() == [-1, -1]
 
 
 def test_words_are_split_at_spaces_with_their_own_columns_and_frames() -> None:

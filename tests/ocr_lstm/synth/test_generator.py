@@ -214,3 +214,51 @@ def test_every_style_at_once_renders_a_non_blank_image(fonts: tuple) -> None:
         image, text = generator.render()
         assert image.dtype == np.uint8 and image.ndim == 3 and min(image.shape[:2]) >= 8
         assert text and image.std() > 5
+
+
+def test_lines_hold_several_words_with_single_spaces(fonts: tuple) -> None:
+    generator = SynthGenerator(seed=8, config=SynthConfig(difficulty=0.0, lines=1.0))
+    for _ in range(12):
+        image, text = generator.render()
+        assert 2 <= len(text.split(" ")) <= 6 and "  " not in text and text == text.strip()
+        assert len(text) <= SynthConfig.max_line_length
+        assert image.shape[1] > 2 * image.shape[0]  # a line is wide
+
+
+def test_sample_line_is_seeded_and_cased_as_one_line() -> None:
+    from ocr_lstm.synth.words import sample_line
+
+    first = [sample_line(random.Random(3)) for _ in range(1)]
+    assert first == [sample_line(random.Random(3))]
+    lines = [sample_line(random.Random(seed), (3, 3), 200) for seed in range(200)]
+    assert all(len(line.split(" ")) == 3 for line in lines)
+    assert any(line.isupper() for line in lines)  # whole lines in capitals, as on signs
+
+
+def test_word_gaps_widen_only_the_spaces(fonts: tuple) -> None:
+    font = ImageFont.truetype(fonts[0][0], 32)
+
+    def ink_columns(gap: float) -> np.ndarray:
+        mask = Image.new("L", (500, 60), 0)
+        SynthGenerator._draw_text(ImageDraw.Draw(mask), (10, 10), "AB CD EF", font, 0.0, 0, gap)
+        return np.flatnonzero(np.asarray(mask).max(axis=0) > 128)
+
+    plain, wide = ink_columns(0.0), ink_columns(15.0)
+    assert wide[0] == plain[0]
+    assert wide[-1] - plain[-1] == pytest.approx(2 * 15, abs=2)  # two spaces, 15 px wider each
+
+
+def test_line_edges_ink_the_margin_above_or_below(fonts: tuple) -> None:
+    def inked_margins(line_edges: float) -> int:
+        styles = SynthConfig(difficulty=0.0, lines=1.0, line_edges=line_edges, neighbours=0.0, rule=0.0, outline=0.0)
+        generator = SynthGenerator(seed=9, config=styles)
+        generator.backgrounds = ()
+        hits = 0
+        for _ in range(30):
+            gray = cv2.cvtColor(generator.render()[0], cv2.COLOR_RGB2GRAY).astype(np.float32)
+            edges = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+            rows = max(1, gray.shape[0] // 10)
+            hits += bool(edges[:rows].max() > 100 or edges[-rows:].max() > 100)
+        return hits
+
+    assert inked_margins(1.0) > inked_margins(0.0) + 8
