@@ -75,6 +75,9 @@ class TrainConfig:
 
     # validation and checkpoints
     val_sets: list[str] = field(default_factory=list)
+    # Rendered words and lines (a seed no training pool uses) validated on as "synthetic": a
+    # general set beside the user's, so a fine-tune on a narrow set shows what it unlearns.
+    synth_val_count: int = 0
     val_every: int = 500
     val_limit: int = 0  # evaluate at most this many crops per set (0: all)
     early_stop_patience: int = 0  # validations without improvement before stopping (0: never)
@@ -127,6 +130,14 @@ class TrainConfig:
         if config.scene_distortion and not config.augment:
             raise ValueError("scene_distortion is part of the augmentation: it needs augment = true")
         return config
+
+    def warnings(self) -> list[str]:
+        """Settings that run but are likely mistakes, in one line each."""
+        found = []
+        if self.warmup_steps >= self.steps:
+            found.append(f"warmup_steps ({self.warmup_steps}) is not shorter than steps ({self.steps}): the learning "
+                         "rate never decays; set --set warmup_steps=N with N well below the run's steps")
+        return found
 
     def synth_config(self) -> SynthConfig:
         """The generator settings this run's synthetic pool is rendered with."""

@@ -3,7 +3,9 @@
 Examples::
 
     ocr-lstm train --config bundled                          # the bundled model's recipe
-    ocr-lstm train --data my_words/ --init default --steps 2000 --output runs/mine
+    ocr-lstm train --data my_words/ --init default --steps 2000 --output runs/mine   # fine-tune
+    (--init without --config starts from training/configs/finetune.toml: it keeps the general
+    reading by mixing rendered words and lines in, and validates on them beside --val)
     torchrun --nproc_per_node 4 -m training.train --config bundled --set device=cuda
 """
 
@@ -36,13 +38,30 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return parser
 
 
+FINETUNE_CONFIG = "finetune"
+MIN_FINETUNE_POOL = 2_000
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The run ``args`` ask for. ``--init`` without ``--config`` is a fine-tune, which starts
+    from the ``finetune`` recipe (training/configs/finetune.toml): a gentle learning rate, a
+    warm-up of a tenth of the run, rendered words and lines mixed in, a synthetic pool sized
+    to the run and a general validation set beside the user's, so that it keeps reading
+    what the model read before."""
+    fine_tune = args.init is not None and args.config is None
     overrides = list(args.set)
     for field_name in ("output", "init", "steps", "batch_size", "lr", "synth_count", "device"):
         value = getattr(args, field_name)
         if value is not None:
             overrides.append(f"{field_name}={value!r}")
-    config = TrainConfig.from_file(args.config, overrides)
+    config = TrainConfig.from_file(FINETUNE_CONFIG if fine_tune else args.config, overrides)
+    if fine_tune:
+        given = {item.partition("=")[0].strip() for item in args.set}
+        if "warmup_steps" not in given:
+            config.warmup_steps = min(config.warmup_steps, config.steps // 10)
+        if args.synth_count is None and "synth_count" not in given:
+            synthetic_draws = config.steps * config.batch_size * (1 - config.real_ratio)
+            config.synth_count = int(min(config.synth_count, max(MIN_FINETUNE_POOL, synthetic_draws)))
     if args.data is not None:
         config.real_sets = [RealSet(path) for path in args.data]
     if args.val is not None:
@@ -54,7 +73,10 @@ def train_from_args(args: argparse.Namespace) -> int:
     """Train as ``args`` say and print the run's summary as JSON (``ocr-lstm train`` too)."""
     from training.trainer import run
 
-    print(json.dumps(run(config_from_args(args))))
+    config = config_from_args(args)
+    for warning in config.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+    print(json.dumps(run(config)))
     return 0
 
 

@@ -42,6 +42,7 @@ from training.crop_pool import (
     CropPool,
     load_labelled_pool,
     load_or_render_synthetic,
+    render_synthetic_pool,
     training_preprocess,
 )
 from training.plots import plot_curves
@@ -96,6 +97,10 @@ def lr_factor(step: int, config: TrainConfig) -> float:
         return (step + 1) / config.warmup_steps
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
     return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+# The general validation set's seed: no training pool is rendered with it (pools use the run's seed).
+SYNTH_VAL_SEED = 999
 
 
 class Trainer:
@@ -191,6 +196,11 @@ class Trainer:
             if self.config.val_limit and len(pool) > self.config.val_limit:
                 pool = pool.subset(range(self.config.val_limit))
             sets[Path(path).name] = pool
+        if self.config.synth_val_count:
+            sets["synthetic"] = render_synthetic_pool(
+                self.config.synth_val_count, SYNTH_VAL_SEED, self.config.synth_config(),
+                training_preprocess(self.preprocess, self.config.max_width), self.charset, self.config.render_workers,
+            )
         return {**sets, **self.holdout_sets}
 
     def _barrier(self) -> None:

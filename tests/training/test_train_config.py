@@ -138,6 +138,44 @@ def test_train_entry_point_reports_a_bad_run_in_one_line(tmp_path: Path, capsys:
     assert main(["--set", "no_such_field=1"]) == 1
     assert capsys.readouterr().err.startswith("error: ")
     missing = tmp_path / "missing"
-    assert main(["--data", str(missing), "--synth-count", "0", "--steps", "1", "--output", str(tmp_path / "run")]) == 1
+    run = ["--data", str(missing), "--synth-count", "0", "--steps", "1", "--set", "warmup_steps=0"]
+    assert main([*run, "--output", str(tmp_path / "run")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(missing) in err and err.count("\n") == 1
+
+
+def test_a_warm_up_as_long_as_the_run_is_warned_about() -> None:
+    assert TrainConfig(steps=300, warmup_steps=300).warnings()
+    assert TrainConfig(steps=3000, warmup_steps=300).warnings() == []
+
+
+def fine_tune_args(*extra: str):
+    from training.train import build_parser
+
+    return build_parser().parse_args(["--data", "my/", "--init", "default", *extra])
+
+
+def test_init_without_a_config_starts_from_the_fine_tuning_recipe() -> None:
+    from training.train import config_from_args
+
+    config = config_from_args(fine_tune_args("--steps", "300"))
+    assert config.init == "default" and config.lr == 0.0003 and config.synth_lines > 0
+    assert config.synth_val_count > 0  # the general set is validated beside the user's
+    assert config.warmup_steps == 30 and config.warnings() == []  # a tenth of the run
+    assert config.synth_count == 300 * 64 // 2  # the pool holds the run's synthetic draws
+    assert [r.path for r in config.real_sets] == ["my/"]
+
+
+def test_a_fine_tune_keeps_what_it_is_told() -> None:
+    from training.train import config_from_args
+
+    config = config_from_args(fine_tune_args("--steps", "40", "--set", "warmup_steps=5", "--synth-count", "900"))
+    assert config.warmup_steps == 5 and config.synth_count == 900
+    assert config_from_args(fine_tune_args("--steps", "40")).synth_count == 2000  # never below the floor
+
+
+def test_a_config_with_init_is_not_turned_into_a_fine_tune() -> None:
+    from training.train import build_parser, config_from_args
+
+    args = build_parser().parse_args(["--config", "bundled_lines", "--init", "default"])
+    assert config_from_args(args).lr == TrainConfig.from_file("bundled_lines").lr

@@ -191,3 +191,12 @@ def test_holdout_seed_keeps_a_parent_runs_holdout_under_a_new_seed(tmp_path: Pat
     parent = held_out(seed=1)
     assert held_out(seed=2, holdout_seed=1) == parent
     assert held_out(seed=2) != parent
+
+
+@pytest.mark.skipif(not DEJAVU.is_file(), reason="needs the DejaVu fonts (make setup)")
+def test_a_run_validates_on_rendered_words_beside_its_own_sets(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    config = quick_config(tmp_path, data, steps=2, val_every=2, synth_val_count=6, render_workers=1,
+                          val_sets=[str(data)])
+    summary = run(config)
+    assert "synthetic_word_acc" in summary and "words_word_acc" in summary
