@@ -2,12 +2,16 @@
 
 Rows are appended as each chunk finishes, so an interrupted run loses at most one
 chunk, and a resumed run skips the images already written. An unreadable file gets
-an ``error`` row and the run goes on. The stages (finding images, planning, reading
-a chunk, writing rows) are plain functions, for other engines to reuse.
+an ``error`` row and the run goes on. Planning refuses what would lose or mix up
+earlier rows (replacing them unasked, appending another format to them) and a folder
+without images, before a model is loaded. The stages (finding images, planning,
+reading a chunk, writing rows) are plain functions, for other engines to reuse.
 """
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from ocr_lstm.batch.rows import Row, RowFormat, RowWriter, done_paths, drop_partial_line
+from ocr_lstm.batch.rows import Row, RowFormat, RowWriter, done_paths, drop_partial_line, written_format
 from ocr_lstm.preprocessing import ImageDecodeError, load_image
 from ocr_lstm.recognizer import PreparedImage, Recognizer
 
@@ -39,6 +43,11 @@ class BatchJob:
     fmt: RowFormat = "jsonl"
     resume: bool = False  # skip images already in the output and append
     chunk: int = 256  # images read per chunk, and rows flushed together
+    overwrite: bool = False  # replace an output that already holds rows (else planning refuses it)
+
+    def __post_init__(self) -> None:
+        if self.resume and self.overwrite:
+            raise ValueError("--resume continues the output and --overwrite replaces it: choose one")
 
 
 @dataclass(frozen=True)
@@ -57,23 +66,95 @@ class BatchSummary:
     unreadable: int
 
 
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run_batch`, after ``written`` of the ``total`` planned rows were written
+    (all of them are in the output: it is closed, so flushed, on the way out)."""
+
+    def __init__(self, written: int, total: int) -> None:
+        super().__init__(f"interrupted after {written} of {total} images")
+        self.written, self.total = written, total
+
+
 def find_images(folder: Path) -> list[Path]:
-    """Image files under ``folder`` by suffix, in a stable order."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """Image files under ``folder`` by suffix, in a stable order, following links to folders.
+
+    Paths stay under ``folder``, through the links. Each real folder is read once, and through a link
+    only when the tree without links does not reach it: a link into the tree adds nothing (and adding
+    one renames no row), and a link to the folder or to an ancestor of it cannot loop.
+    """
+    root = Path(os.path.realpath(folder))
+    seen: set[str] = set()
+    tops: deque[Path] = deque([folder])  # the folder, then the links found while walking
+    found: list[Path] = []
+    while tops:
+        top = tops.popleft()
+        real = os.path.realpath(top)
+        if real in seen or (root.is_relative_to(real) and real != str(root)):
+            continue
+        seen.add(real)
+        found += _walk(top, seen, tops)
+    return sorted(found)
+
+
+def _walk(top: Path, seen: set[str], links: deque[Path]) -> Iterator[Path]:
+    """The images under ``top`` without following links, which go on ``links`` to be walked later
+    (after the whole tree without links, so that a real path wins over a path through a link)."""
+    for base, dirs, files in os.walk(top):
+        here = Path(base)
+        kept = []
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                links.append(here / name)
+            elif (real := os.path.realpath(here / name)) not in seen:
+                seen.add(real)
+                kept.append(name)
+        dirs[:] = kept
+        yield from (here / f for f in files if Path(f).suffix.lower() in IMAGE_SUFFIXES and (here / f).is_file())
 
 
 def plan_batch(job: BatchJob) -> BatchPlan:
     """The images of ``job`` still to read; on resume, first cuts a row an interruption left unfinished.
 
-    Cheap and model-free, so a wrong folder fails before a model is loaded.
+    Cheap and model-free, so a wrong folder or output fails before a model is loaded, and before
+    the output is touched.
     """
     if not job.folder.is_dir():
         raise FileNotFoundError(f"not a folder: {job.folder}")
-    if job.resume and job.output.is_file():
+    found = find_images(job.folder)
+    if not found:
+        suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+        raise FileNotFoundError(f"no images found under {job.folder} (searched recursively for {suffixes} files)")
+    appending = check_output(job)
+    if appending:
         drop_partial_line(job.output)  # before reading: a cut CSV row may hold a whole path
-    skip = done_paths(job.output, job.fmt) if job.resume else set()
-    images = [p for p in find_images(job.folder) if p.relative_to(job.folder).as_posix() not in skip]
+    skip = done_paths(job.output, job.fmt) if appending else set()
+    images = [p for p in found if p.relative_to(job.folder).as_posix() not in skip]
     return BatchPlan(job, images, len(skip))
+
+
+def check_output(job: BatchJob) -> bool:
+    """Whether ``job`` appends to rows already in its output. Refuses what would lose or mix up those
+    rows: replacing them unasked, or appending rows of another format."""
+    if job.output.is_dir():
+        raise IsADirectoryError(f"the output is a folder: {job.output} (name a file in it, e.g. "
+                                f"{job.output / 'results.jsonl'})")
+    if job.overwrite or not _holds_rows(job.output):
+        return False
+    if not job.resume:
+        raise FileExistsError(f"{job.output} already holds results: add --resume to continue it, "
+                              "or --overwrite to replace it")
+    held = written_format(job.output)
+    if held is None:
+        raise ValueError(f"cannot resume {job.output}: it holds neither JSONL rows nor a results CSV "
+                         "(use --overwrite to replace it)")
+    if held != job.fmt:
+        raise ValueError(f"cannot resume {job.output} as {job.fmt.upper()}: it holds {held.upper()} rows "
+                         f"(resume with --format {held}, or use --overwrite to replace it)")
+    return True
+
+
+def _holds_rows(output: Path) -> bool:
+    return output.is_file() and output.stat().st_size > 0
 
 
 def read_chunk(recognizer: Recognizer, folder: Path, paths: list[Path]) -> Iterator[Row]:
@@ -113,19 +194,26 @@ def read_photo_chunk(ocr: OCR, folder: Path, paths: list[Path]) -> Iterator[Row]
 
 def run_batch(plan: BatchPlan, read: ChunkReader) -> BatchSummary:
     """Read the planned images chunk by chunk with ``read`` (e.g. :func:`read_chunk` bound to a
-    recognizer, or :func:`read_photo_chunk` to a photo pipeline), writing and flushing the rows."""
+    recognizer, or :func:`read_photo_chunk` to a photo pipeline), writing and flushing the rows.
+
+    Ctrl-C ends it with :class:`BatchInterrupted`, which says how many rows were written.
+    """
     job = plan.job
     job.output.parent.mkdir(parents=True, exist_ok=True)
-    appending = job.resume and job.output.is_file() and job.output.stat().st_size > 0
-    unreadable = 0
-    with job.output.open("a" if appending else "w", newline="", encoding="utf-8") as stream:
-        writer = RowWriter(stream, job.fmt, write_header=not appending)
-        with tqdm(total=len(plan.images), desc="batch", unit="img") as bar:
-            for start in range(0, len(plan.images), job.chunk):
-                chunk = plan.images[start : start + job.chunk]
-                for row in read(job.folder, chunk):
-                    unreadable += "error" in row
-                    writer.write(row)
-                stream.flush()
-                bar.update(len(chunk))
-    return BatchSummary(read=len(plan.images), skipped=plan.skipped, unreadable=unreadable)
+    appending = job.resume and _holds_rows(job.output)
+    written = unreadable = 0
+    try:
+        with job.output.open("a" if appending else "w", newline="", encoding="utf-8") as stream:
+            writer = RowWriter(stream, job.fmt, write_header=not appending)
+            with tqdm(total=len(plan.images), desc="batch", unit="img") as bar:
+                for start in range(0, len(plan.images), job.chunk):
+                    chunk = plan.images[start : start + job.chunk]
+                    for row in read(job.folder, chunk):
+                        writer.write(row)
+                        written += 1
+                        unreadable += "error" in row
+                    stream.flush()
+                    bar.update(len(chunk))
+    except KeyboardInterrupt as exc:
+        raise BatchInterrupted(written, len(plan.images)) from exc
+    return BatchSummary(read=written, skipped=plan.skipped, unreadable=unreadable)

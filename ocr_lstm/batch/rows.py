@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 Row = dict[str, Any]
 RowFormat = Literal["jsonl", "csv"]
 CSV_FIELDS = ["path", "text", "confidence", "error"]
+CSV_HEADER = ",".join(CSV_FIELDS).encode()
 
 
 def output_format(output: Path) -> RowFormat:
@@ -37,11 +38,39 @@ def done_paths(output: Path, fmt: RowFormat) -> set[str]:
         return paths
 
 
-def drop_partial_line(output: Path) -> None:
-    """Cut a last line left unfinished by an interruption, so appended rows start on a line of their own."""
-    data = output.read_bytes()
-    if data and not data.endswith(b"\n"):
-        output.write_bytes(data[: data.rfind(b"\n") + 1])
+def written_format(output: Path) -> RowFormat | None:
+    """The format of the rows already in a non-empty ``output``, by its first line alone: JSONL rows open
+    with ``{``, a CSV with its header. None for a file that holds neither."""
+    with output.open("rb") as f:
+        head = f.readline(len(CSV_HEADER) + 2)
+    if head.startswith(b"{"):
+        return "jsonl"
+    return "csv" if head.rstrip(b"\r\n") == CSV_HEADER else None
+
+
+def drop_partial_line(output: Path, block: int = 1 << 16) -> None:
+    """Cut a last line left unfinished by an interruption, so appended rows start on a line of their own.
+
+    In place: reads back from the end, ``block`` bytes at a time, to the last newline and truncates
+    there. The rows before it are never read or rewritten, so a kill during the cut cannot lose them.
+    """
+    with output.open("r+b") as f:
+        end = f.seek(0, 2)
+        keep = _end_of_last_line(f, end, block)
+        if keep < end:
+            f.truncate(keep)
+
+
+def _end_of_last_line(f: BinaryIO, end: int, block: int) -> int:
+    """The offset just past the last newline before ``end`` (0 if there is none)."""
+    while end > 0:
+        start = max(0, end - block)
+        f.seek(start)
+        newline = f.read(end - start).rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        end = start
+    return 0
 
 
 class RowWriter:

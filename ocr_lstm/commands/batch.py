@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ocr_lstm.batch.engine import BatchJob, ChunkReader, plan_batch, read_chunk, read_photo_chunk, run_batch
+from ocr_lstm.batch.engine import (
+    BatchInterrupted,
+    BatchJob,
+    ChunkReader,
+    plan_batch,
+    read_chunk,
+    read_photo_chunk,
+    run_batch,
+)
 from ocr_lstm.batch.rows import output_format
 from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
@@ -32,7 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=Path, required=True, help="results file (.jsonl, or .csv)")
     parser.add_argument("--format", choices=["jsonl", "csv"], default=None,
                         help="output format (default: from the output's suffix, else jsonl)")
-    parser.add_argument("--resume", action="store_true", help="skip images already in the output and append")
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--resume", action="store_true",
+                          help="continue an output that already holds rows: skip their images and append")
+    existing.add_argument("--overwrite", action="store_true",
+                          help="replace an output that already holds rows (without either, such an output is refused)")
     parser.add_argument("--photos", action="store_true",
                         help="the images are whole photos: detect their text and write one page per row (JSONL: "
                         "path, text, page with blocks, lines and words with polygons)")
@@ -46,8 +59,14 @@ def run(args: argparse.Namespace) -> int:
     if args.photos and fmt != "jsonl":
         raise ValueError("--photos writes a page per row, which only JSONL holds: use --output NAME.jsonl")
     chunk = args.chunk or (PHOTO_CHUNK if args.photos else CROP_CHUNK)
-    plan = plan_batch(BatchJob(args.folder, args.output, fmt, args.resume, chunk))  # a wrong folder fails at once
-    summary = run_batch(plan, _reader(args))
+    job = BatchJob(args.folder, args.output, fmt, args.resume, chunk, args.overwrite)
+    plan = plan_batch(job)  # a wrong folder or output fails at once, before the model loads
+    try:
+        summary = run_batch(plan, _reader(args))
+    except BatchInterrupted as stop:
+        again = "instead of --overwrite " if args.overwrite else ""
+        print(f"{stop}; run the same command with --resume {again}to continue", file=sys.stderr)
+        return 130
     tqdm.write(f"{summary.read} images read ({summary.skipped} skipped as done), {summary.unreadable} unreadable "
                f"-> {args.output}")
     return 0

@@ -1,15 +1,21 @@
-"""``ocr-lstm batch``: a folder with good, nested, corrupt and non-image files; JSONL, CSV, resume."""
+"""``ocr-lstm batch``: a folder with good, nested, corrupt and non-image files; JSONL, CSV, resume;
+links, an empty folder, an output that already holds rows, Ctrl-C."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from word_images import render_word
 
+from ocr_lstm.batch.engine import ChunkReader
+from ocr_lstm.batch.rows import Row
 from ocr_lstm.cli import main
+from ocr_lstm.commands import batch as batch_command
 from ocr_lstm.recognizer import Recognizer
 
 GOOD = ["good.png", "sub/nested.jpg", "sub/deeper/third.PNG"]
@@ -98,11 +104,142 @@ def test_csv_resume_redoes_a_row_cut_after_its_path(folder: Path, tmp_path: Path
     assert all(row["confidence"] or row["error"] for row in rows)
 
 
-def test_without_resume_the_output_is_rewritten(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+def test_an_output_holding_rows_is_refused_without_resume_or_overwrite(
+    folder: Path, tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    output = tmp_path / "results.jsonl"
+    output.write_text('{"path": "good.png", "text": "kept", "confidence": 0.5}\n')
+    before = output.read_bytes()
+    assert run_batch(folder, output, tiny_model_path) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {output} already holds results: add --resume to continue it, or --overwrite to replace it"
+    ]
+    assert output.read_bytes() == before
+
+
+def test_overwrite_replaces_an_output_that_holds_rows(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
     output = tmp_path / "results.jsonl"
     assert run_batch(folder, output, tiny_model_path) == 0
+    assert run_batch(folder, output, tiny_model_path, "--overwrite") == 0
+    assert len(read_jsonl(output)) == len(GOOD) + 1
+
+
+def test_an_empty_output_is_written_without_resume_or_overwrite(
+    folder: Path, tmp_path: Path, tiny_model_path: Path
+) -> None:
+    output = tmp_path / "results.jsonl"
+    output.touch()
     assert run_batch(folder, output, tiny_model_path) == 0
     assert len(read_jsonl(output)) == len(GOOD) + 1
+
+
+def test_resume_and_overwrite_together_are_refused(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        run_batch(folder, tmp_path / "results.jsonl", tiny_model_path, "--resume", "--overwrite")
+    assert exit_.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "held", "extra", "advice"),
+    [
+        ("results.csv", '{"path": "good.png", "text": "x", "confidence": 0.5}\n', (),
+         " as CSV: it holds JSONL rows (resume with --format jsonl, or use --overwrite to replace it)"),
+        ("results.jsonl", "path,text,confidence,error\r\ngood.png,x,0.5,\r\n", (),
+         " as JSONL: it holds CSV rows (resume with --format csv, or use --overwrite to replace it)"),
+        ("results.jsonl", "path,text,confidence,error\r\ngood.png,x,0.5,\r\n", ("--photos",),
+         " as JSONL: it holds CSV rows (resume with --format csv, or use --overwrite to replace it)"),
+        ("notes.txt", "my own notes\n", (),
+         ": it holds neither JSONL rows nor a results CSV (use --overwrite to replace it)"),
+    ],
+)
+def test_resume_into_an_output_of_another_format_is_refused(
+    folder: Path, tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture,
+    name: str, held: str, extra: tuple[str, ...], advice: str,
+) -> None:
+    output = tmp_path / name
+    output.write_bytes(held.encode())
+    assert run_batch(folder, output, tiny_model_path, "--resume", *extra) == 1
+    assert capsys.readouterr().err.splitlines() == [f"error: cannot resume {output}{advice}"]
+    assert output.read_bytes() == held.encode()
+
+
+def test_an_output_that_is_a_folder_is_one_error_line(
+    folder: Path, tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert run_batch(folder, tmp_path, tiny_model_path) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: the output is a folder: {tmp_path} (name a file in it, e.g. {tmp_path / 'results.jsonl'})"
+    ]
+
+
+@pytest.mark.parametrize("content", [[], ["notes.txt", "sub/readme.md"]])
+def test_a_folder_without_images_exits_non_zero_and_writes_nothing(
+    tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture, content: list[str]
+) -> None:
+    root = tmp_path / "images"
+    root.mkdir()
+    for name in content:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("not an image")
+    output = tmp_path / "results.jsonl"
+    assert run_batch(root, output, tiny_model_path) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: no images found under {root} (")
+    assert not output.exists()
+
+
+def test_images_behind_a_link_to_a_folder_are_read_through_it(
+    folder: Path, tmp_path: Path, tiny_model_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "deeper").mkdir(parents=True)
+    render_word("linked").save(elsewhere / "linked.png")
+    render_word("deeper").save(elsewhere / "deeper" / "deeper.png")
+    (folder / "shared").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "sub" / "back").symlink_to(folder, target_is_directory=True)  # a cycle: read once
+    output = tmp_path / "results.jsonl"
+    assert run_batch(folder, output, tiny_model_path) == 0
+    paths = [row["path"] for row in read_jsonl(output)]
+    assert sorted(paths) == sorted([*GOOD, CORRUPT, "shared/linked.png", "shared/deeper/deeper.png"])
+
+
+def interrupt_after(chunks: int) -> Callable[[argparse.Namespace], ChunkReader]:
+    """A stand-in for the command's reader factory: the real reader, then Ctrl-C after ``chunks`` chunks."""
+    make_reader = batch_command._reader
+
+    def factory(args: argparse.Namespace) -> ChunkReader:
+        read = make_reader(args)
+        done: list[list[Path]] = []
+
+        def reader(folder: Path, paths: list[Path]) -> Iterator[Row]:
+            if len(done) == chunks:
+                raise KeyboardInterrupt
+            done.append(paths)
+            return read(folder, paths)
+
+        return reader
+
+    return factory
+
+
+@pytest.mark.parametrize("again", [(), ("--overwrite",)])
+def test_ctrl_c_says_how_to_resume_and_resuming_finishes_the_folder(
+    folder: Path, tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch, again: tuple[str, ...],
+) -> None:
+    output = tmp_path / "results.jsonl"
+    if again:
+        output.write_text('{"path": "old.png", "text": "x", "confidence": 0.5}\n')
+    monkeypatch.setattr(batch_command, "_reader", interrupt_after(1))
+    assert run_batch(folder, output, tiny_model_path, "--chunk", "2", *again) == 130
+    instead = "instead of --overwrite " if again else ""
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"interrupted after 2 of 4 images; run the same command with --resume {instead}to continue"
+    )
+    assert len(read_jsonl(output)) == 2
+    monkeypatch.undo()
+    assert run_batch(folder, output, tiny_model_path, "--chunk", "2", "--resume") == 0
+    assert sorted(row["path"] for row in read_jsonl(output)) == sorted([*GOOD, CORRUPT])
 
 
 def test_csv_output_by_suffix(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
@@ -168,3 +305,33 @@ def test_photo_mode_refuses_csv(folder: Path, tmp_path: Path, tiny_model_path: P
                                 capsys: pytest.CaptureFixture) -> None:
     assert run_batch(folder, tmp_path / "pages.csv", tiny_model_path, "--photos") == 1
     assert "only JSONL" in capsys.readouterr().err
+
+
+def test_photo_mode_follows_links_refuses_to_overwrite_and_resumes_after_ctrl_c_and_a_torn_line(
+    tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+    from word_images import render_photo
+
+    root, elsewhere = tmp_path / "photos", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    image = Image.fromarray(render_photo([("NO PARKING", (100, 100), 48)])[0])
+    image.save(root / "a.png")
+    image.save(elsewhere / "b.png")
+    image.save(elsewhere / "c.png")
+    (root / "shared").symlink_to(elsewhere, target_is_directory=True)
+    output = tmp_path / "pages.jsonl"
+    photos = ("--photos", "--threads", "1", "--chunk", "1")
+    monkeypatch.setattr(batch_command, "_reader", interrupt_after(1))
+    assert run_batch(root, output, tiny_model_path, *photos) == 130
+    assert capsys.readouterr().err.splitlines()[-1].startswith("interrupted after 1 of 3 images;")
+    monkeypatch.undo()
+    with output.open("a") as f:
+        f.write('{"path": "shared/b.png", "text": "NO P')  # a kill while writing the next row
+    assert run_batch(root, output, tiny_model_path, *photos) == 1
+    assert "--resume" in capsys.readouterr().err
+    assert run_batch(root, output, tiny_model_path, *photos, "--resume") == 0
+    rows = read_jsonl(output)
+    assert sorted(row["path"] for row in rows) == ["a.png", "shared/b.png", "shared/c.png"]
+    assert all(row["page"]["source"] == row["path"] for row in rows)
