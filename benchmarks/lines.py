@@ -9,8 +9,9 @@ handed to :class:`ocr_lstm.photo.pipeline.OCR` by a fixed detector, so the word 
 the split into words are the pipeline's own), and reads every word cut out of the same
 image on its own (its ink box plus a margin) with the Recognizer. It prints the line
 character error rate (spaces included), the share of lines read exactly, word accuracy
-(standard protocol) of the words split out of the lines (a word counts when the line gave
-the same number of words and that word matches in place) and of the same words cut singly.
+(standard protocol) of the words split out of the lines (the read words aligned to the true
+ones as a diff aligns lines, so a lost or extra space costs only the words it joins or cuts)
+and of the same words cut singly.
 
 The fonts are the installed ones the training pool draws from too, so this measures lines
 against words, not generalisation to unseen fonts; the words, sizes and backgrounds are new.
@@ -22,6 +23,7 @@ import argparse
 import os
 import random
 import sys
+from difflib import SequenceMatcher
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -31,7 +33,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import box_polygon
-from ocr_lstm.metrics import reads_right
+from ocr_lstm.metrics import reads_right, standard_form
 from ocr_lstm.photo.pipeline import OCR
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.synth.fonts import find_fonts
@@ -83,6 +85,12 @@ class FixedLine:
         return [DetectedLine(box_polygon(*self.box), 1.0)]
 
 
+def aligned_right(read: list[str], truth: list[str]) -> int:
+    """True words read right once the read words are aligned to them (standard protocol)."""
+    matcher = SequenceMatcher(None, [standard_form(w) for w in read], [standard_form(w) for w in truth], autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks())
+
+
 def cut(image: np.ndarray, box: Box) -> np.ndarray:
     left, top, right, bottom = box
     margin = 0.15 * (bottom - top)
@@ -116,12 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         edits += Levenshtein.distance(read, text)
         characters += len(text)
         exact += read == text
-        read_words = read.split(" ")
         singles = recognizer.recognize([cut(image, box) for _, box in words])
-        for k, (word, _) in enumerate(words):
-            words_total += 1
-            split_right += len(read_words) == len(words) and reads_right(read_words[k], word)
-            single_right += reads_right(singles[k].text, word)
+        words_total += len(words)
+        split_right += aligned_right(read.split(" "), [word for word, _ in words])
+        single_right += sum(reads_right(single.text, word) for single, (word, _) in zip(singles, words))
     print(f"model {args.model}, {args.count} lines, {words_total} words, word prior "
           f"{'on' if args.word_prior else 'off'}")
     print(f"line CER {edits / characters:.4f}   lines read exactly {100 * exact / args.count:.1f} %")

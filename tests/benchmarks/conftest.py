@@ -36,6 +36,8 @@ accuracy = _script_fixture("accuracy")
 load = _script_fixture("load")
 word_prior = _script_fixture("word_prior")
 compare = _script_fixture("compare")
+lines = _script_fixture("lines")
+scenes = _script_fixture("scenes")
 
 
 @pytest.fixture()

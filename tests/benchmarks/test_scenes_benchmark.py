@@ -1,0 +1,35 @@
+"""benchmarks/scenes.py: ocr-lstm and RapidOCR on whole photos, scored the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from word_images import render_photo
+
+
+def test_a_word_is_snapped_to_its_closest_lexicon_entry(scenes) -> None:
+    assert scenes.snap("PARKNG", ("PARKING", "PARK", "HOTEL")) == "PARKING"
+    assert scenes.snap("hotel", ("PARKING", "HOTEL")) == "HOTEL"
+
+
+def test_missing_data_is_skipped_not_failed(scenes, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert scenes.main(["--data", str(tmp_path / "absent")]) == 0
+    assert capsys.readouterr().out.startswith("skipped:")
+
+
+def test_ocr_lstm_is_scored_on_a_rendered_photo_set(scenes, tmp_path: Path) -> None:
+    folder = tmp_path / "scenes"
+    (folder / "images").mkdir(parents=True)
+    (folder / "gt").mkdir()
+    image, boxes = render_photo([("NO PARKING", (100, 100), 48)])
+    Image.fromarray(image).save(folder / "images" / "a.jpg")
+    (folder / "gt" / "gt_a.txt").write_text("".join(
+        f"{x0:.0f},{y0:.0f},{x1:.0f},{y0:.0f},{x1:.0f},{y1:.0f},{x0:.0f},{y1:.0f},{text}\n"
+        for text, (x0, y0, x1, y1) in boxes
+    ))
+    row = scenes.run_one("ocr-lstm", folder, None, 1)
+    assert row["photos"] == 1 and row["ground_truth"] == 2
+    assert 0.0 <= row["e2e_recall"] <= row["detection_recall"] <= 1.0
+    assert row["s_per_photo"] > 0
