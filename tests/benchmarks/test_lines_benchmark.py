@@ -22,7 +22,7 @@ def test_a_rendered_line_knows_where_its_words_are(lines) -> None:
         pytest.skip("no fonts installed")
     image, text, line_box, words = lines.render_line(random.Random(0), fonts)
     assert " ".join(word for word, _ in words) == text
-    height, width = image.shape[:2]
+    height = image.shape[0]
     for _, (left, top, right, bottom) in words:
         assert line_box[0] <= left < right <= line_box[2] and 0 <= top < bottom <= height
         assert (image[int(top) : int(bottom) + 1, int(left) : int(right) + 1] != image[0, 0]).any()
