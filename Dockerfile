@@ -13,7 +13,8 @@ COPY pyproject.toml README.md ./
 COPY ocr_lstm ocr_lstm
 COPY service service
 COPY training training
-RUN pip install . && useradd --create-home --uid 1000 ocr
+# The service's extra, and training's for the "train" target below, which builds on this image.
+RUN pip install '.[service,train]' && useradd --create-home --uid 1000 ocr
 
 USER ocr
 EXPOSE 8000

@@ -28,59 +28,84 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
+from torch import nn
 
-import ocr_lstm.recognizer as recognizer_module
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.data.datasets import open_dataset
+from ocr_lstm.decoding import most_confident_turn
 from ocr_lstm.metrics import score
-from ocr_lstm.preprocessing import to_tensor
+from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.runtime.backend import Runner, build_runner
+from ocr_lstm.runtime.onnx_runner import OnnxRunner
+from ocr_lstm.runtime.torch_runner import TorchRunner
 
 BUCKET = 64
+CPU = torch.device("cpu")
 
 
-def _bucketed_to_tensor(crops: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Like to_tensor, but the batch is padded up to a multiple of BUCKET pixels (few distinct shapes)."""
-    images, widths = to_tensor(crops)
-    padded = -(-images.shape[-1] // BUCKET) * BUCKET
-    return torch.nn.functional.pad(images, (0, padded - images.shape[-1])), widths
+class BucketedRunner:
+    """A runner whose batches are padded up to a multiple of BUCKET pixels (few distinct shapes)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.backend = f"{runner.backend}+buckets{BUCKET}"
+
+    def __call__(self, images: torch.Tensor, widths: torch.Tensor) -> np.ndarray:
+        padded = -(-images.shape[-1] // BUCKET) * BUCKET
+        return self.runner(torch.nn.functional.pad(images, (0, padded - images.shape[-1])), widths)
 
 
-def _quantized(recognizer: Recognizer) -> Recognizer:
+def _torch_variant(model: str, settings: dict, variant: Callable[[nn.Module], nn.Module]) -> Recognizer:
+    """The Recognizer with PyTorch running ``variant`` of the model, in the default channels-last layout."""
+    checkpoint = load_checkpoint(model)
+    runner = TorchRunner(variant(checkpoint.model.to(memory_format=torch.channels_last)), CPU, channels_last=True)
+    return Recognizer(checkpoint, runner=runner, **settings)
+
+
+def _quantized(model: nn.Module) -> nn.Module:
     from torch.ao.quantization import quantize_dynamic
 
     warnings.filterwarnings("ignore", message=".*(deprecat|torchao).*")
-    recognizer.model = quantize_dynamic(recognizer.model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
-    return recognizer
+    return quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
 
 
-def _onnx_int8(recognizer: Recognizer, threads: int) -> Recognizer:
+def _compiled(model: nn.Module) -> nn.Module:
+    return torch.compile(model, dynamic=True)  # type: ignore[return-value]
+
+
+def _onnx_int8(model: str, settings: dict) -> Recognizer:
     """ONNX Runtime's dynamic int8 quantization of the LSTM and MatMul weights."""
     import tempfile
     from pathlib import Path
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from ocr_lstm.export import OnnxRunner, export_onnx
+    from ocr_lstm.runtime.export import export_onnx
 
     logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process applies to CNNs, not here
+    checkpoint = load_checkpoint(model)
     with tempfile.TemporaryDirectory() as folder:
         fp32, int8 = Path(folder) / "fp32.onnx", Path(folder) / "int8.onnx"
-        export_onnx(recognizer.checkpoint, fp32)
+        export_onnx(checkpoint, fp32)
         quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8, op_types_to_quantize=["LSTM", "MatMul"])
-        recognizer.onnx = OnnxRunner(int8.read_bytes(), threads)
-    return recognizer
+        runner = OnnxRunner(int8.read_bytes(), settings["threads"])
+    return Recognizer(checkpoint, runner=runner, **settings)
 
 
-def _compiled(recognizer: Recognizer) -> Recognizer:
-    recognizer.model = torch.compile(recognizer.model, dynamic=True)
-    return recognizer
+def _bucketed(model: str, settings: dict) -> Recognizer:
+    """The default runner (ONNX Runtime on the CPU) behind BucketedRunner."""
+    checkpoint = load_checkpoint(model)
+    runner = build_runner(checkpoint.model, CPU, RecognizerOptions(**settings))
+    return Recognizer(checkpoint, runner=BucketedRunner(runner), **settings)
 
 
 def build_options(model: str, threads: int, batch: int) -> dict[str, Callable[[], Recognizer]]:
+    """Each option builds its own Recognizer from the checkpoint through its public parts."""
+    settings = {"device": "cpu", "threads": threads, "batch_size": batch}
+
     def make(**kwargs) -> Callable[[], Recognizer]:
-        settings = {"device": "cpu", "threads": threads, "batch_size": batch, **kwargs}
-        return lambda: Recognizer(load_checkpoint(model), **settings)
+        return lambda: Recognizer(load_checkpoint(model), **{**settings, **kwargs})
 
     return {
         "default": make(),  # ONNX Runtime on the CPU (backend="auto")
@@ -91,16 +116,15 @@ def build_options(model: str, threads: int, batch: int) -> dict[str, Callable[[]
         "batch=16": make(batch_size=16),
         "batch=64": make(batch_size=64),
         "batch=256": make(batch_size=256),
-        "buckets64": make(),  # patched to_tensor, see measure()
-        "int8-dynamic": lambda: _quantized(make(backend="torch")()),
-        "onnx-int8": lambda: _onnx_int8(make(backend="onnx")(), threads),
-        "compile": lambda: _compiled(make(backend="torch")()),
+        "buckets64": lambda: _bucketed(model, settings),
+        "int8-dynamic": lambda: _torch_variant(model, settings, _quantized),
+        "onnx-int8": lambda: _onnx_int8(model, settings),
+        "compile": lambda: _torch_variant(model, settings, _compiled),
     }
 
 
-def _use(recognizer: Recognizer, name: str, threads: int) -> None:
-    """Apply the process-wide parts of option ``name``: the batch padding and the thread count."""
-    recognizer_module.to_tensor = _bucketed_to_tensor if "buckets" in name else to_tensor
+def _set_threads(name: str, threads: int) -> None:
+    """torch's thread count is process-wide: each option gets its own before it is timed."""
     torch.set_num_threads(1 if name == "threads=1" else threads)
 
 
@@ -156,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             built[name] = options[name]()
-            _use(built[name], name, args.threads)
+            _set_threads(name, args.threads)
             measure(built[name], crops[:64])  # warm-up (and compilation)
         except Exception as exc:  # noqa: BLE001 - report and go on with the other options
             print(f"{name}: unavailable ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})")
@@ -169,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts: dict[str, list[str]] = {}
     for _ in range(args.rounds):
         for name, recognizer in built.items():
-            _use(recognizer, name, args.threads)
+            _set_threads(name, args.threads)
             speed, cpu_speed, texts[name] = measure(recognizer, crops)
             speeds[name].append(speed)
             cpu_speeds[name].append(cpu_speed)
@@ -181,18 +205,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, recognizer in built.items():
         speed = statistics.median(speeds[name])
         cpu_speed = statistics.median(cpu_speeds[name])
-        _use(recognizer, name, args.threads)
+        _set_threads(name, args.threads)
         p50 = latency_p50(recognizer, crops[: args.latency_crops])
-        # A vertical crop has two readings; keep the more confident one, as the Recognizer does.
+        # A tall crop has three readings; keep the most confident, as the Recognizer does.
         decoded = recognizer.decode_crops(crops)
-        predictions = [max(decoded[s : s + n], key=lambda d: d.confidence).text for s, n in owners]
+        turns = [decoded[s : s + n] for s, n in owners]
+        predictions = [readings[most_confident_turn(readings)].text for readings in turns]
         accuracy = score(predictions, labels).word_accuracy
         same = 100 * np.mean([a == b for a, b in zip(texts[name], texts.get("default", texts[name]))])
         ratio = f"{speed / base:.2f}" if base else "-"
         cpu_ratio = f"{cpu_speed / cpu_base:.2f}" if cpu_base else "-"
         print(f"{name:<20} {speed:>8.1f} {ratio:>9} {cpu_speed:>11.1f} {cpu_ratio:>9} {p50:>7.2f} "
               f"{accuracy:>8.2f} {same:>8.1f}%", flush=True)
-    recognizer_module.to_tensor = to_tensor
     return 0
 
 

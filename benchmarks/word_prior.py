@@ -24,7 +24,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.data.splits import holdout_split
-from ocr_lstm.decoding import CTCDecoder
+from ocr_lstm.decoding import CTCDecoder, most_confident_turn
 from ocr_lstm.metrics import score
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.perf_counter() - start
         texts, position = [], 0
         for item in prepared:
-            options = decoded[position : position + len(item.crops)]
+            turns = decoded[position : position + len(item.crops)]
             position += len(item.crops)
-            texts.append(max(options, key=lambda d: d.confidence).text)
+            texts.append(turns[most_confident_turn(turns)].text)
         if baseline is None:
             baseline = texts
         result = score(texts, labels)

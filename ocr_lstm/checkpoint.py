@@ -1,21 +1,29 @@
 """Checkpoints: safetensors weights beside a JSON config. Loading never unpickles.
 
 A checkpoint ``NAME`` is two files, ``NAME.safetensors`` and ``NAME.json``; the
-JSON holds the architecture, the charset, the preprocessing and free-form
-training metadata, so the vocabulary always travels with the weights.
+JSON holds the format version, the architecture, the charset, the preprocessing
+and free-form training metadata, so the vocabulary always travels with the weights.
+
+``format_version`` changes only when an older ocr-lstm could not read the file:
+keys added with defaults keep it, since readers ignore keys they do not know. A
+reader refuses a newer format with the release it needs (``requires_ocr_lstm``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
 
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
+from torch import nn
 
+from ocr_lstm import __version__
 from ocr_lstm.charset import Charset
 from ocr_lstm.model.config import CRNNConfig
 from ocr_lstm.model.crnn import CRNN
@@ -24,6 +32,25 @@ from ocr_lstm.preprocessing import PreprocessConfig
 BUNDLED_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "default"
 FORMAT_VERSION = 1
+FORMAT_SINCE = "0.1.0"  # the first ocr-lstm that reads FORMAT_VERSION
+
+
+ModelT = TypeVar("ModelT", bound=nn.Module)
+
+
+@dataclass(frozen=True)
+class Architecture(Generic[ModelT]):
+    """How a checkpoint's ``architecture`` name becomes a model: its config, read from the JSON's
+    ``model`` object (the config's ``to_dict`` writes it), and the module built from that config."""
+
+    config_from_dict: Callable[[dict[str, Any]], Any]
+    module: type[ModelT]
+
+
+# Each architecture a checkpoint can hold, by the name its JSON gives it.
+ARCHITECTURES: Mapping[str, Architecture[Any]] = MappingProxyType({
+    "crnn": Architecture(CRNNConfig.from_dict, CRNN),
+})
 
 
 @dataclass
@@ -68,7 +95,8 @@ def save_checkpoint(
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     config = {
         "format_version": FORMAT_VERSION,
-        "architecture": "crnn",
+        "requires_ocr_lstm": FORMAT_SINCE,
+        "architecture": architecture_name(model),
         "model": model.config.to_dict(),
         "charset": charset.to_dict(),
         "preprocess": asdict(preprocess),
@@ -81,6 +109,14 @@ def save_checkpoint(
         json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return weights_path
+
+
+def architecture_name(model: nn.Module) -> str:
+    """The name under which :data:`ARCHITECTURES` builds ``model``'s kind."""
+    for name, architecture in ARCHITECTURES.items():
+        if isinstance(model, architecture.module):
+            return name
+    raise ValueError(f"no checkpoint architecture for a {type(model).__name__} (known: {', '.join(ARCHITECTURES)})")
 
 
 def read_config(path_or_name: str | Path) -> dict[str, Any]:
@@ -103,17 +139,37 @@ def parse_config(
     config: dict, config_path: Path, **model_overrides: Any
 ) -> tuple[CRNNConfig, Charset, PreprocessConfig]:
     """Architecture, charset and preprocessing of a checkpoint config; one ``ValueError`` for any flaw."""
-    if config.get("architecture") != "crnn":
-        raise ValueError(f"unsupported architecture {config.get('architecture')!r} in {config_path}")
+    check_format(config, config_path)
+    name = config.get("architecture")
+    architecture = ARCHITECTURES.get(name) if isinstance(name, str) else None
+    if architecture is None:
+        raise ValueError(f"unsupported architecture {name!r} in {config_path} (known: {', '.join(ARCHITECTURES)})")
     try:
         return (
-            CRNNConfig.from_dict({**config["model"], **model_overrides}),
+            architecture.config_from_dict({**config["model"], **model_overrides}),
             Charset.from_dict(config["charset"]),
             PreprocessConfig.from_dict(config["preprocess"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         reason = f"{type(exc).__name__}: {exc}"
         raise ValueError(f"{config_path} is not a valid checkpoint config ({reason})") from None
+
+
+def check_format(config: dict[str, Any], config_path: Path) -> None:
+    """Refuse a checkpoint written in a newer format than this ocr-lstm reads, naming the release it needs.
+
+    A config without ``format_version`` is read as format 1, the format of every checkpoint so far.
+    """
+    version = config.get("format_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"{config_path} has format_version {version!r}; expected a whole number from 1")
+    if version > FORMAT_VERSION:
+        needs = config.get("requires_ocr_lstm")
+        requirement = f"ocr-lstm >= {needs}" if isinstance(needs, str) and needs else "a newer ocr-lstm"
+        raise ValueError(
+            f"{config_path} is checkpoint format {version}, newer than the format {FORMAT_VERSION} that "
+            f"ocr-lstm {__version__} reads: this checkpoint needs {requirement}"
+        )
 
 
 def check_checkpoint(path_or_name: str | Path) -> Path:
@@ -140,7 +196,7 @@ def load_checkpoint(
     weights_path = resolve(path_or_name)
     config = read_config(weights_path)
     model_config, charset, preprocess = parse_config(config, weights_path.with_suffix(".json"), **model_overrides)
-    model = CRNN(model_config)
+    model = ARCHITECTURES[config["architecture"]].module(model_config)
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights_path)).items()}
     model.load_state_dict(state)
     model.to(device).eval()
@@ -151,3 +207,34 @@ def load_checkpoint(
         metadata=config.get("metadata", {}),
         name=weights_path.stem,
     )
+
+
+def transfer_weights(source: CRNN, source_charset: Charset, target: CRNN, target_charset: Charset) -> int:
+    """Copy every weight of ``source`` into ``target``; head rows are matched by symbol.
+
+    Fine-tuning onto a new charset therefore keeps the whole network and the
+    output rows of shared symbols; only rows of new symbols start fresh.
+    Returns the number of head rows carried over.
+    """
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
+    target.load_state_dict(state, strict=False)
+    old_rows = {c: i + 1 for i, c in enumerate(source_charset.symbols)}
+    with torch.no_grad():
+        target.head.weight[0] = source.head.weight[0]
+        target.head.bias[0] = source.head.bias[0]
+        carried = 0
+        for j, char in enumerate(target_charset.symbols, start=1):
+            if char in old_rows:
+                target.head.weight[j] = source.head.weight[old_rows[char]]
+                target.head.bias[j] = source.head.bias[old_rows[char]]
+                carried += 1
+    return carried
+
+
+def with_charset(checkpoint: Checkpoint, charset: Charset) -> Checkpoint:
+    """``checkpoint`` reading ``charset`` (a fine-tune's start): a fresh head of its size, every other
+    weight and the rows of shared symbols carried over; the preprocessing and the name are kept."""
+    model_config = {**checkpoint.model.config.to_dict(), "num_classes": charset.num_classes}
+    model = CRNN(CRNNConfig.from_dict(model_config))
+    transfer_weights(checkpoint.model, checkpoint.charset, model, charset)
+    return Checkpoint(model, charset, checkpoint.preprocess, dict(checkpoint.metadata), checkpoint.name)

@@ -28,7 +28,8 @@ from rapidfuzz.distance import Levenshtein
 
 from ocr_lstm.charset import BLANK, Charset
 from ocr_lstm.ctc import NEG_INF, align_confidences, ctc_log_likelihoods, greedy_path, prefix_beam_search
-from ocr_lstm.word_prior import WordPrior
+from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.word_prior import WordPrior, WordPriorConfig, english_word_prior
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,17 @@ class CTCDecoder:
             if not self._lexicon:
                 raise ValueError("the lexicon holds no word the charset can spell")
 
+    @classmethod
+    def from_options(
+        cls, charset: Charset, options: RecognizerOptions, lexicon: Sequence[str] | None = None
+    ) -> CTCDecoder:
+        """The decoder ``options`` describe; ``word_prior=True`` is the English prior's defaults."""
+        prior = WordPriorConfig() if options.word_prior is True else options.word_prior
+        return cls(
+            charset, options.decoding, options.beam_width, options.allowlist, lexicon,
+            word_prior=english_word_prior(charset, prior) if prior else None,
+        )
+
     def _restrict(self, log_probs: np.ndarray) -> np.ndarray:
         if self._mask is None:
             return log_probs
@@ -103,6 +115,15 @@ class CTCDecoder:
         words = [m[0] for m in matches]
         scores = ctc_log_likelihoods(log_probs, [self.charset.encode(w) for w in words])
         return self.charset.encode(words[int(np.argmax(scores))])
+
+
+def most_confident_turn(readings: Sequence[Decoded]) -> int:
+    """Which of one image's readings to keep: the most confident (the first of equals).
+
+    A tall crop is read as given and turned a quarter both ways (``ocr_lstm.preprocessing.
+    ImagePreparation``), since it may be a rotated word or a single upright letter.
+    """
+    return max(range(len(readings)), key=lambda i: readings[i].confidence)
 
 
 def _word_confidence(log_probs: np.ndarray, char_confidences: list[float]) -> float:

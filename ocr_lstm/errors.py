@@ -9,8 +9,10 @@ crash to report, and ``torchrun`` records it.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
+from types import ModuleType
 
 
 class UnavailableError(RuntimeError):
@@ -18,6 +20,17 @@ class UnavailableError(RuntimeError):
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (ValueError, OSError, ImportError, UnavailableError)
+
+
+def require(module: str, extra: str | None = None) -> ModuleType:
+    """Import an optional package when it is first needed, or fail with the one line that says how to
+    install it: ``extra`` names the ocr-lstm extra that brings it (``pip install 'ocr-lstm[viz]'``)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = module.split(".")[0]
+        how = f"pip install 'ocr-lstm[{extra}]'" if extra else f"pip install {package} (an ocr-lstm dependency)"
+        raise ImportError(f"{package} is not installed: {how}") from None
 
 
 def report_errors(command: Callable[[], int]) -> int:

@@ -1,22 +1,19 @@
 """What the LSTM's gates do over an image: ``ocr-lstm explain`` and ``POST /v1/explain``.
 
-:func:`explain_image` reads one crop as the recognizer does, and replays the
-CNN's column features through a :class:`~ocr_lstm.model.gate_lstm.GateLSTM`
-that shares the recognizer's LSTM weights, recording the four gates of the
-last layer for both directions. The text and the per-column readings come from
-the recognizer's own (fast) forward pass; the gate LSTM is proven equal to it
-(tests/ocr_lstm/model/test_gate_lstm.py), so the gates shown are the ones that
-produced the reading.
+:func:`explain_image` reads one image as the recognizer does (its prepared crops, its
+runner, its decoder, the most confident turn of a tall crop), then replays the CNN's
+column features of the crop it kept through a :class:`~ocr_lstm.model.gate_lstm.GateLSTM`
+that shares the recognizer's LSTM weights, recording the four gates of the last layer
+for both directions. The gate LSTM is proven equal to torch's
+(tests/ocr_lstm/model/test_gate_lstm.py), so the gates are the ones behind the reading.
 
-Output frame ``t`` of the CRNN covers input columns ``4t .. 4t+3`` (the CNN
-halves the width twice), so every per-frame quantity is drawn under the four
-pixels it stands for.
+Output frame ``t`` of the CRNN covers input columns ``4t .. 4t+3`` (the CNN halves the
+width twice). This module only traces; :mod:`ocr_lstm.viz.explain_picture` draws the
+picture (matplotlib, the ``viz`` extra), when :attr:`Explanation.png` is first read.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
@@ -25,22 +22,16 @@ import numpy as np
 import torch
 
 from ocr_lstm.charset import BLANK, Charset
-from ocr_lstm.decoding import Decoded
-from ocr_lstm.model.crnn import CRNN, WIDTH_STRIDE
+from ocr_lstm.decoding import most_confident_turn
+from ocr_lstm.model.config import WIDTH_STRIDE
 from ocr_lstm.model.gate_lstm import GateLSTM
-from ocr_lstm.preprocessing import ImageInput, to_tensor
+from ocr_lstm.preprocessing import ImageInput, PreparedImage, to_tensor
 
 if TYPE_CHECKING:
-    from ocr_lstm.recognizer import PreparedImage, Recognizer
+    from ocr_lstm.recognizer import Recognizer
 
 DIRECTIONS = ("forward", "reverse")
 GATES = ("forget", "ignore", "use", "long_term")
-GATE_TITLES = {
-    "forget": "forget factor f",
-    "ignore": "ignore factor i",
-    "use": "use gate V",
-    "long_term": "long-term memory LTM",
-}
 # to_dict() includes every hidden unit when there are at most this many numbers
 # per gate and direction (a 256-pixel-wide crop with 128 hidden units).
 FULL_ARRAY_LIMIT = 64 * 128
@@ -90,8 +81,11 @@ class Explanation:
     def png(self) -> bytes:
         """The picture: crop, best character and probability per column, gate heat maps.
 
-        Rendered once, by :func:`explain_image` unless told not to, else on first access.
+        Rendered once, by :func:`explain_image` unless told not to, else on first access;
+        it needs matplotlib (``pip install 'ocr-lstm[viz]'``).
         """
+        from ocr_lstm.viz.explain_picture import render_png
+
         return render_png(self)
 
     @property
@@ -137,27 +131,36 @@ def explain_image(recognizer: Recognizer, image: ImageInput, render: bool = True
 
 def explain_prepared(recognizer: Recognizer, prepared: PreparedImage, render: bool = True) -> Explanation:
     """:func:`explain_image` for an image already through :meth:`Recognizer.prepare`."""
-    model: CRNN = recognizer.model
-    lstm = model.lstm  # a GateLSTM, or the nn.LSTM a checkpoint builds by default
-    gate_lstm = lstm if isinstance(lstm, GateLSTM) else GateLSTM.from_lstm(cast(torch.nn.LSTM, lstm), True)
-    readings = [_explain_crop(recognizer, gate_lstm, crop) for crop in prepared.crops]
-    explanation = max(readings, key=lambda e: e.confidence)
+    frames = recognizer.frame_log_probs(prepared.crops)
+    readings = [recognizer.decoder.decode(log_probs) for log_probs in frames]
+    kept = most_confident_turn(readings)
+    explanation = Explanation(
+        text=readings[kept].text,
+        confidence=readings[kept].confidence,
+        crop=prepared.crops[kept],
+        columns=_column_readings(frames[kept], recognizer.charset),
+        gates=_last_layer_gates(recognizer, prepared.crops[kept]),
+        layer=recognizer.model.config.lstm_layers - 1,
+        model=recognizer.name,
+    )
     if render:
         explanation.png  # noqa: B018 (cached_property: renders and keeps the picture)
     return explanation
 
 
 @torch.inference_mode()
-def _explain_crop(recognizer: Recognizer, gate_lstm: GateLSTM, crop: np.ndarray) -> Explanation:
-    model: CRNN = recognizer.model
+def _last_layer_gates(recognizer: Recognizer, crop: np.ndarray) -> tuple[DirectionGates, ...]:
+    """The gates of the last LSTM layer over ``crop``, from the recognizer's torch model (whichever
+    runner reads), its LSTM turned into a GateLSTM that shares the weights."""
+    model = recognizer.model
+    lstm = model.lstm  # a GateLSTM, or the nn.LSTM a checkpoint builds by default
+    gate_lstm = lstm if isinstance(lstm, GateLSTM) else GateLSTM.from_lstm(cast(torch.nn.LSTM, lstm), True)
     images, _ = to_tensor([crop])
     images = images.to(recognizer.device)
-    if recognizer.channels_last:
+    if recognizer.options.channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
-    log_probs = model(images)[:, 0].float().cpu().numpy()
-    decoded: Decoded = recognizer.decoder.decode(log_probs)
     records = gate_lstm.trace(model.sequence_features(images)).records[-1]
-    gates = tuple(
+    return tuple(
         DirectionGates(
             direction=name,
             forget=_numpy(record.forget),
@@ -166,15 +169,6 @@ def _explain_crop(recognizer: Recognizer, gate_lstm: GateLSTM, crop: np.ndarray)
             long_term=_numpy(record.long_term),
         )
         for name, record in zip(DIRECTIONS, records)
-    )
-    return Explanation(
-        text=decoded.text,
-        confidence=decoded.confidence,
-        crop=crop,
-        columns=_column_readings(log_probs, recognizer.charset),
-        gates=gates,
-        layer=gate_lstm.num_layers - 1,
-        model=recognizer.name,
     )
 
 
@@ -193,107 +187,3 @@ def _numpy(gate: torch.Tensor) -> np.ndarray:
 
 def _rounded(values: np.ndarray) -> list[Any]:
     return np.round(values.astype(np.float64), 4).tolist()
-
-
-def render_png(explanation: Explanation, dpi: int = 100) -> bytes:
-    """Draw ``explanation`` as a PNG; every row shares the crop's x axis (input pixels).
-
-    Heat maps put hidden units on the y axis, in the same order for the four
-    maps of a direction: sorted by mean forget factor, the units that hold on
-    to their memory longest at the top.
-    """
-    # The object-oriented API with an Agg canvas: no pyplot global state, safe in a server thread.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    crop = explanation.crop
-    steps = len(explanation.columns)
-    # Sizes in inches: about a quarter inch per column, so a character fits under its frame.
-    plot_width = float(np.clip(steps * 0.24, 4.5, 20.0))
-    image_height = float(np.clip(plot_width * crop.shape[0] / crop.shape[1], 0.5, 1.6))
-    heights = [image_height, 0.32, 0.55] + [0.85] * (len(GATES) * len(explanation.gates))
-    left, right, top, bottom, colorbar_width = 1.7, 0.9, 0.75, 0.65, 0.12
-    figure = Figure(figsize=(left + plot_width + right, top + bottom + sum(heights) * 1.12), dpi=dpi)
-    FigureCanvasAgg(figure)
-    fig_width, fig_height = figure.get_figwidth(), figure.get_figheight()
-    grid = figure.add_gridspec(
-        len(heights), 2, height_ratios=heights, width_ratios=[plot_width, colorbar_width],
-        left=left / fig_width, right=1 - (right - colorbar_width) / fig_width,
-        top=1 - top / fig_height, bottom=bottom / fig_height, hspace=0.35, wspace=0.03,
-    )
-    first = figure.add_subplot(grid[0, 0])
-    axes = [first] + [figure.add_subplot(grid[i, 0], sharex=first) for i in range(1, len(heights))]
-    figure.suptitle(
-        f"read {explanation.text!r}, confidence {explanation.confidence:.2f}\n"
-        f"model {explanation.model}, gates of LSTM layer {explanation.layer + 1}",
-        fontsize=11,
-    )
-
-    crop_extent = (0, crop.shape[1], crop.shape[0], 0)
-    first.imshow(crop, cmap="gray", vmin=0, vmax=255, aspect="auto", extent=crop_extent)
-    first.set_yticks([])
-    first.set_ylabel("input", rotation=0, ha="right", va="center")
-    _draw_chars(axes[1], explanation.columns)
-    _draw_probabilities(axes[2], explanation.columns)
-    frames_extent = (0, steps * WIDTH_STRIDE)
-    row = 3
-    for gates in explanation.gates:
-        order = np.argsort(-gates.forget.mean(axis=0), kind="stable")
-        # A few units can hold far larger memories than the rest; clip them so the others stay visible.
-        memory_scale = max(float(np.percentile(np.abs(gates.long_term), 98)), 1e-6)
-        arrow = "→" if gates.direction == "forward" else "←"
-        axes[row].set_title(f"{gates.direction} direction, reading {arrow}", fontsize=10, loc="left",
-                            fontweight="bold")
-        for name in GATES:
-            values = getattr(gates, name)[:, order].T  # (units, T)
-            signed = name == "long_term"
-            image = axes[row].imshow(
-                values, aspect="auto", interpolation="nearest", extent=(*frames_extent, values.shape[0], 0),
-                cmap="RdBu_r" if signed else "viridis",
-                vmin=-memory_scale if signed else 0.0, vmax=memory_scale if signed else 1.0,
-            )
-            axes[row].set_yticks([])
-            axes[row].set_ylabel(GATE_TITLES[name], rotation=0, ha="right", va="center", fontsize=9)
-            colorbar = figure.colorbar(
-                image, cax=figure.add_subplot(grid[row, 1]), extend="both" if signed else "neither"
-            )
-            colorbar.ax.tick_params(labelsize=7)
-            row += 1
-    for ax in axes[:-1]:
-        ax.tick_params(labelbottom=False)
-    axes[-1].set_xlabel(
-        f"input pixel column (one output frame per {WIDTH_STRIDE} pixels)\n"
-        f"heat maps: one row per hidden unit ({explanation.hidden_size}), sorted by mean forget factor",
-        fontsize=8,
-    )
-    first.set_xlim(0, max(crop.shape[1], frames_extent[1]))
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def _draw_chars(ax: Any, columns: Sequence[ColumnReading]) -> None:
-    """The best class per frame; the blank as a faint dot."""
-    ax.set_ylim(0, 1)
-    ax.set_yticks([])
-    ax.set_ylabel("best char", rotation=0, ha="right", va="center")
-    for spine in ("left", "right", "top"):
-        ax.spines[spine].set_visible(False)
-    for t, column in enumerate(columns):
-        x = (t + 0.5) * WIDTH_STRIDE
-        if column.char is None:
-            ax.text(x, 0.5, "·", ha="center", va="center", color="0.6", fontsize=9)
-        else:
-            label = "␣" if column.char == " " else column.char
-            ax.text(x, 0.5, label, ha="center", va="center", fontsize=10, fontweight="bold")
-
-
-def _draw_probabilities(ax: Any, columns: Sequence[ColumnReading]) -> None:
-    """Bars of the best class's probability; grey for the blank."""
-    centers = [(t + 0.5) * WIDTH_STRIDE for t in range(len(columns))]
-    colors = ["0.75" if c.char is None else "tab:blue" for c in columns]
-    ax.bar(centers, [c.probability for c in columns], width=WIDTH_STRIDE * 0.85, color=colors)
-    ax.set_ylim(0, 1)
-    ax.set_yticks([0, 1])
-    ax.tick_params(labelsize=7)
-    ax.set_ylabel("probability", rotation=0, ha="right", va="center")

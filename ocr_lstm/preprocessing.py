@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ImageInput = str | Path | bytes | bytearray | Image.Image | np.ndarray
+from ocr_lstm.model.config import WIDTH_STRIDE
 
-WIDTH_MULTIPLE = 4  # the CNN downsamples the width by 4: keep widths divisible
+ImageInput = str | Path | bytes | bytearray | Image.Image | np.ndarray
 
 
 class ImageDecodeError(ValueError):
@@ -140,7 +140,7 @@ def target_width(height: int, width: int, config: PreprocessConfig) -> int:
     """Width after resizing to ``config.height`` with the aspect ratio kept and bounded."""
     scaled = round(width * config.height / max(height, 1))
     scaled = min(max(scaled, config.min_width), config.max_width)
-    return -(-scaled // WIDTH_MULTIPLE) * WIDTH_MULTIPLE
+    return -(-scaled // WIDTH_STRIDE) * WIDTH_STRIDE
 
 
 def resize_to_height(gray: np.ndarray, config: PreprocessConfig) -> np.ndarray:
@@ -155,6 +155,33 @@ def resize_to_height(gray: np.ndarray, config: PreprocessConfig) -> np.ndarray:
 def prepare_crop(source: ImageInput, config: PreprocessConfig) -> np.ndarray:
     """Decode, grayscale and resize."""
     return resize_to_height(to_grayscale(load_image(source, config.max_pixels)), config)
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """A decoded image as model-ready crops: one, or three for a tall crop (as given and turned both ways)."""
+
+    crops: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class ImagePreparation:
+    """The recognizer's image preparation: any supported input to a :class:`PreparedImage`.
+
+    A tall crop is a rotated word or a single upright letter ("I", "1"), so it is read
+    as given and turned a quarter both ways; the recognizer keeps the most confident
+    reading (:func:`ocr_lstm.decoding.most_confident_turn`).
+    """
+
+    config: PreprocessConfig
+
+    def prepare(self, image: ImageInput) -> PreparedImage:
+        """Decode, grayscale and resize one image; raises ImageDecodeError for unreadable input."""
+        gray = to_grayscale(load_image(image, self.config.max_pixels))
+        if is_vertical(gray, self.config.vertical_ratio):
+            turns = (gray, np.rot90(gray, 1), np.rot90(gray, -1))
+            return PreparedImage(tuple(resize_to_height(np.ascontiguousarray(t), self.config) for t in turns))
+        return PreparedImage((resize_to_height(gray, self.config),))
 
 
 def to_tensor(crops: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:

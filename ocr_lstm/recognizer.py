@@ -2,114 +2,107 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
 
+from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, load_checkpoint
-from ocr_lstm.decoding import CTCDecoder, Decoded
+from ocr_lstm.decoding import CTCDecoder, Decoded, most_confident_turn
 from ocr_lstm.device import configure_threads, select_device
 from ocr_lstm.elements import CharConfidence, Recognition
+from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.preprocessing import (
     ImageInput,
-    is_vertical,
-    load_image,
-    resize_to_height,
-    to_grayscale,
+    ImagePreparation,
+    PreparedImage,
+    PreprocessConfig,
     to_tensor,
     width_sorted_batches,
 )
-from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
-
-if TYPE_CHECKING:
-    from ocr_lstm.export import OnnxRunner
-
-
-@dataclass(frozen=True)
-class PreparedImage:
-    """A decoded image as model-ready crops: one, or two rotations for a vertical crop."""
-
-    crops: tuple[np.ndarray, ...]
-
-
-def resolve_backend(backend: str, device: torch.device) -> Literal["torch", "onnx"]:
-    """``auto`` is ONNX Runtime on the CPU, which reads like PyTorch at 1.25x its batched
-    speed and half its batch-1 latency (docs/performance.md), and PyTorch on a GPU."""
-    if backend == "auto":
-        return "onnx" if device.type == "cpu" and importlib.util.find_spec("onnxruntime") else "torch"
-    if backend not in ("torch", "onnx"):
-        raise ValueError(f"unknown backend {backend!r}; choose auto, torch or onnx")
-    return backend  # type: ignore[return-value]
+from ocr_lstm.runtime.backend import Runner, build_runner
+from ocr_lstm.word_prior import WordPriorConfig
 
 
 class Recognizer:
-    """Reads cropped words with a CRNN checkpoint.
+    """Reads cropped words with a CRNN checkpoint, in three parts: the image preparation
+    (:class:`~ocr_lstm.preprocessing.ImagePreparation`), a runner for PyTorch or ONNX Runtime
+    (:mod:`ocr_lstm.runtime`) and the :class:`~ocr_lstm.decoding.CTCDecoder`.
 
-    ``model`` is a path or the name of a bundled model. Crops are batched by
-    width; tall crops (rotated words, or single upright letters) are read as given
-    and turned both ways, and the most confident reading wins. ``word_prior``
-    settles close calls in favour of frequent English words
-    (:mod:`ocr_lstm.word_prior`; ``True`` for its defaults or a ``WordPriorConfig``);
-    ``False`` or ``None`` reads what the model reads, and a
-    ``lexicon`` replaces it.
+    ``model`` is a path, the name of a bundled model or a loaded :class:`Checkpoint`; the other
+    arguments are the :class:`~ocr_lstm.options.RecognizerOptions`, whose fields document them, and
+    a ``lexicon`` to read only its words. ``preparation``, ``runner`` and ``decoder`` replace the
+    part the options would build, to measure or serve an alternative (a quantized model, another
+    runtime) without touching the rest. Images are batched by width, ``batch_size`` per forward
+    pass; a tall crop is read as given and turned both ways in one pass, and the most confident
+    reading wins.
     """
 
     def __init__(
         self,
         model: str | Path | Checkpoint = DEFAULT_MODEL,
-        device: str = "auto",
-        batch_size: int = 32,
-        threads: int | None = None,
-        decoding: Literal["greedy", "beam"] = "greedy",
-        beam_width: int = 10,
-        allowlist: str | None = None,
+        device: str = RecognizerOptions.device,
+        batch_size: int = RecognizerOptions.batch_size,
+        threads: int | None = RecognizerOptions.threads,
+        decoding: Literal["greedy", "beam"] = RecognizerOptions.decoding,
+        beam_width: int = RecognizerOptions.beam_width,
+        allowlist: str | None = RecognizerOptions.allowlist,
         lexicon: Sequence[str] | None = None,
-        channels_last: bool = True,
-        backend: Literal["auto", "torch", "onnx"] = "auto",
-        word_prior: WordPriorConfig | bool | None = True,
+        channels_last: bool = RecognizerOptions.channels_last,
+        backend: Literal["auto", "torch", "onnx"] = RecognizerOptions.backend,
+        word_prior: WordPriorConfig | bool | None = RecognizerOptions.word_prior,
+        *,
+        preparation: ImagePreparation | None = None,
+        runner: Runner | None = None,
+        decoder: CTCDecoder | None = None,
     ) -> None:
+        self.options = RecognizerOptions(
+            device=device, batch_size=batch_size, threads=threads, decoding=decoding, beam_width=beam_width,
+            allowlist=allowlist, word_prior=word_prior, backend=backend, channels_last=channels_last,
+        )
         configure_threads(threads)
         self.device = select_device(device)
         self.checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, self.device)
-        self.model = self.checkpoint.model.to(self.device).eval()
-        self.backend = resolve_backend(backend, self.device)
-        self.onnx: OnnxRunner | None = None
-        if self.backend == "onnx":
-            from ocr_lstm.export import OnnxRunner
-
-            self.onnx = OnnxRunner.from_model(self.checkpoint, threads)
-        self.channels_last = channels_last
+        self.model: CRNN = self.checkpoint.model.to(self.device).eval()
         if channels_last:
             # +10-30% batched CPU inference measured for this CNN (docs/performance.md).
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.preprocess = self.checkpoint.preprocess
-        self.charset = self.checkpoint.charset
-        self.batch_size = batch_size
-        self.decoder = CTCDecoder(
-            self.charset, decoding, beam_width, allowlist, lexicon,
-            word_prior=english_word_prior(self.charset, WordPriorConfig() if word_prior is True else word_prior)
-            if word_prior
-            else None,
-        )
+        self.preparation = preparation or ImagePreparation(self.checkpoint.preprocess)
+        # An attribute, not a property: the photo pipeline's LineReader protocol asks for one.
+        self.preprocess: PreprocessConfig = self.preparation.config
+        self.runner = runner or build_runner(self.model, self.device, self.options)
+        self.decoder = decoder or CTCDecoder.from_options(self.checkpoint.charset, self.options, lexicon)
+
+    @classmethod
+    def from_options(
+        cls,
+        model: str | Path | Checkpoint = DEFAULT_MODEL,
+        options: RecognizerOptions | None = None,
+        lexicon: Sequence[str] | None = None,
+    ) -> Recognizer:
+        """The recognizer of ``model`` with ``options`` (default: the defaults), for callers that hold them
+        as one object: the command line and the service."""
+        return cls(model, lexicon=lexicon, **(options or RecognizerOptions()).as_kwargs())
 
     @property
     def name(self) -> str:
         return self.checkpoint.name
 
+    @property
+    def charset(self) -> Charset:
+        return self.checkpoint.charset
+
+    @property
+    def backend(self) -> str:
+        return self.runner.backend
+
     def prepare(self, image: ImageInput) -> PreparedImage:
         """Decode and resize one image; raises ImageDecodeError for unreadable input."""
-        gray = to_grayscale(load_image(image, self.preprocess.max_pixels))
-        if is_vertical(gray, self.preprocess.vertical_ratio):
-            # A tall crop is a rotated word or a single upright letter ("I", "1"): read it
-            # as given and turned both ways, and keep the most confident reading.
-            turns = (gray, np.rot90(gray, 1), np.rot90(gray, -1))
-            return PreparedImage(tuple(resize_to_height(np.ascontiguousarray(t), self.preprocess) for t in turns))
-        return PreparedImage((resize_to_height(gray, self.preprocess),))
+        return self.preparation.prepare(image)
 
     def recognize(self, images: ImageInput | Sequence[ImageInput]) -> list[Recognition]:
         """Read one image or a list of them; one result per image, in order."""
@@ -118,37 +111,33 @@ class Recognizer:
         return self.recognize_prepared([self.prepare(image) for image in images])
 
     def recognize_prepared(self, prepared: Sequence[PreparedImage]) -> list[Recognition]:
-        crops = [crop for item in prepared for crop in item.crops]
-        decoded = self.decode_crops(crops)
-        results, position = [], 0
-        for item in prepared:
-            options = decoded[position : position + len(item.crops)]
-            position += len(item.crops)
-            best = max(options, key=lambda d: d.confidence)
-            results.append(_to_recognition(best))
+        """Read images already through :meth:`prepare`; one result per image, in order."""
+        results = []
+        for frames in self._image_log_probs([item.crops for item in prepared]):
+            readings = [self.decoder.decode(log_probs) for log_probs in frames]
+            results.append(_to_recognition(readings[most_confident_turn(readings)]))
         return results
 
     def decode_crops(self, crops: Sequence[np.ndarray]) -> list[Decoded]:
-        """Decode already resized crops, batched by width."""
+        """Decode already resized crops, each on its own (a tall one is not turned), batched by width."""
         return [self.decoder.decode(log_probs) for log_probs in self.frame_log_probs(crops)]
 
-    @torch.inference_mode()
     def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Each resized crop's (T, C) per-frame log-probabilities, batched by width."""
-        out: list[np.ndarray | None] = [None] * len(crops)
-        for batch in width_sorted_batches([c.shape[1] for c in crops], self.batch_size):
-            images, widths = to_tensor([crops[i] for i in batch])
-            if self.onnx is not None:
-                log_probs = self.onnx(images.numpy(), widths.numpy())
-            else:
-                images = images.to(self.device)
-                if self.channels_last:
-                    images = images.contiguous(memory_format=torch.channels_last)
-                log_probs = self.model(images, widths.to(self.device)).cpu().numpy()
-            lengths = self.model.output_lengths(widths).tolist()
-            for position, (i, length) in enumerate(zip(batch, lengths)):
-                out[i] = log_probs[:length, position]
-        return [lp for lp in out if lp is not None]
+        """Each resized crop's (T, C) per-frame log-probabilities, ``batch_size`` crops per pass, by width."""
+        return [frames for (frames,) in self._image_log_probs([(crop,) for crop in crops])]
+
+    def _image_log_probs(self, images: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+        """Per image, each of its crops' (T, C) log-probabilities. Images are sorted by their widest crop
+        and run ``batch_size`` at a time, all crops of an image in one pass padded to its widest."""
+        out: list[list[np.ndarray]] = [[] for _ in images]
+        widest = [max(crop.shape[1] for crop in crops) for crops in images]
+        for batch in width_sorted_batches(widest, self.options.batch_size):
+            owners = [i for i in batch for _ in images[i]]
+            tensors, widths = to_tensor([crop for i in batch for crop in images[i]])
+            log_probs = self.runner(tensors, widths)
+            for position, (owner, length) in enumerate(zip(owners, CRNN.output_lengths(widths).tolist())):
+                out[owner].append(log_probs[:length, position])
+        return out
 
     def describe(self) -> dict[str, Any]:
         """What is loaded: for ``GET /v1/model`` and ``--help`` style reports."""

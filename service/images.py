@@ -80,6 +80,12 @@ def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
     return image
 
 
+def count_pixels(data: bytes, limits: ImageLimits) -> int:
+    """Width x height of one upload, checked as ``open_image`` checks it, without decoding a pixel."""
+    with open_image(data, limits) as image:
+        return image.width * image.height
+
+
 def prepare_upload(recognizer: Recognizer, data: bytes, limits: ImageLimits) -> PreparedImage:
     """Check, decode and resize one upload (blocking: call it from a worker thread)."""
     image = open_image(data, limits)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import time
+from types import FrameType
+
 import uvicorn
 
 from ocr_lstm.checkpoint import check_checkpoint
 from ocr_lstm.device import select_device
 from ocr_lstm.errors import UnavailableError
 from service.app import create_app
+from service.protocol import guarded_h11
 from service.settings import ServiceSettings, read_settings
+from service.state import ServiceState
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, model: str | None = None) -> None:
@@ -17,7 +23,48 @@ def serve(host: str = "127.0.0.1", port: int = 8000, model: str | None = None) -
     if model is not None:
         settings = settings.model_copy(update={"model": model})
     check_startup(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        http=guarded_h11(settings.header_timeout_s, settings.max_connections),
+        server_header=False,
+        timeout_keep_alive=settings.keep_alive_s,
+        timeout_graceful_shutdown=settings.shutdown_timeout_s,
+    )
+    DrainingServer(config, app.state.service, settings.drain_s).run()
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server with a drain before its graceful shutdown.
+
+    On the first SIGTERM (what orchestrators send) ``/readyz`` turns 503 and every response
+    closes its connection, while requests are still accepted and served for ``drain_s``, so a
+    balancer polling readiness stops sending here before the listening socket closes. Then
+    uvicorn's own shutdown: no new connections, the requests in flight finish (for at most
+    ``timeout_graceful_shutdown``), the lifespan stops the batcher, and the process exits. Ctrl-C
+    (SIGINT) skips the drain; a second signal ends it.
+    """
+
+    def __init__(self, config: uvicorn.Config, state: ServiceState, drain_s: float) -> None:
+        super().__init__(config)
+        self.state = state
+        self.drain_s = drain_s
+        self._drain_ends: float | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._drain_ends is None:
+            self.state.draining = True
+            self._drain_ends = time.monotonic() + (self.drain_s if sig == signal.SIGTERM else 0.0)
+        else:
+            self._drain_ends = 0.0
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        stop = await super().on_tick(counter)
+        return stop and (self.force_exit or time.monotonic() >= (self._drain_ends or 0.0))
 
 
 def check_startup(settings: ServiceSettings) -> None:

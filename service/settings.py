@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ocr_lstm.checkpoint import DEFAULT_MODEL
 from ocr_lstm.detection.config import DetectorConfig
+from ocr_lstm.options import RecognizerOptions
 
 MiB = 1024 * 1024
+
+
+def _recognizer_option(name: str, **constraints: Any) -> Any:
+    """A setting that is a Recognizer option: its default and help are RecognizerOptions'."""
+    option = RecognizerOptions.option(name)
+    return Field(option.default, description=option.metadata["help"], **constraints)
 
 
 class ServiceSettings(BaseSettings):
@@ -19,18 +26,15 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OCR_LSTM_", env_file=".env", extra="ignore", frozen=True)
 
     model: str = Field(DEFAULT_MODEL, description="checkpoint path or bundled model name")
-    device: str = Field("auto", description="auto (CUDA when present), cpu, cuda or cuda:N")
-    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's choice)")
-    decoding: Literal["greedy", "beam"] = Field("greedy", description="CTC decoding")
-    word_prior: bool = Field(
-        True, description="let frequent English words win close calls (off for non-English text, codes, names)"
-    )
-    backend: Literal["auto", "torch", "onnx"] = Field(
-        "auto", description="PyTorch or ONNX Runtime (CPU only); auto: ONNX Runtime on the CPU, PyTorch on a GPU"
-    )
+    device: str = _recognizer_option("device")
+    threads: int | None = _recognizer_option("threads", ge=1)
+    decoding: Literal["greedy", "beam"] = _recognizer_option("decoding")
+    word_prior: bool = _recognizer_option("word_prior")
+    backend: Literal["auto", "torch", "onnx"] = _recognizer_option("backend")
 
+    # One micro-batch is one forward pass: the Recognizer's batch size.
     max_batch_size: int = Field(
-        32, ge=1, le=1024, description="images per model call; 1 turns micro-batching off"
+        RecognizerOptions.batch_size, ge=1, le=1024, description="images per model call; 1 turns micro-batching off"
     )
     max_wait_ms: float = Field(5.0, ge=0, le=1000, description="how long a batch waits for more images")
 
@@ -41,7 +45,16 @@ class ServiceSettings(BaseSettings):
 
     max_upload_bytes: int = Field(10 * MiB, ge=1, description="largest request body; larger ones get 413")
     max_pixels: int = Field(
-        25_000_000, ge=1, description="largest image (width x height); larger ones get 413"
+        25_000_000, ge=1, description="/v1/ocr: largest photo (width x height); larger ones get 413"
+    )
+    # A word crop is small: 4 Mpx is a 2000 x 2000 image, far more than the 32-px-high crop the model
+    # reads, and a sixth of a photo's decoding cost at the photo limit.
+    max_crop_pixels: int = Field(
+        4_000_000, ge=1, description="/v1/recognize and /v1/explain: largest word image (width x height); "
+        "larger ones get 413"
+    )
+    max_request_pixels: int = Field(
+        25_000_000, ge=1, description="all the images of one request together (width x height); more get 413"
     )
     max_aspect_ratio: float = Field(100.0, ge=1, description="longest side / shortest side; beyond it 422")
     max_files: int = Field(16, ge=1, description="images per request; more get 413")
@@ -52,8 +65,33 @@ class ServiceSettings(BaseSettings):
     max_pending: int = Field(
         256,
         ge=1,
-        description="images accepted by /v1/recognize and /v1/explain and not yet answered; a request "
+        description="images accepted by /v1/recognize, /v1/ocr and /v1/explain and not yet answered; a request "
         "that would pass it gets 503",
+    )
+    # Four requests at the per-request limit: no one request holds more than a quarter of the budget.
+    max_pending_pixels: int = Field(
+        100_000_000, ge=1, description="pixels of the images accepted and not yet answered; a request that "
+        "would pass it gets 503"
+    )
+    max_explains: int = Field(
+        2, ge=1, description="/v1/explain requests in flight at once; more get 503 before their body is read"
+    )
+
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="a connection's request headers must arrive within this; else it is closed"
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="a request body must arrive within this of its headers; else 408, connection closed"
+    )
+    keep_alive_s: int = Field(5, ge=1, description="an idle keep-alive connection is closed after this")
+    max_connections: int = Field(
+        512, ge=1, description="open connections; requests on more get 503 and their connection closed"
+    )
+    drain_s: float = Field(
+        2.0, ge=0, description="on SIGTERM: /readyz answers 503 this long while requests are still served"
+    )
+    shutdown_timeout_s: int = Field(
+        8, ge=0, description="after the drain: how long requests in flight may take to finish"
     )
 
     api_key: SecretStr | None = Field(None, description="when set, /v1/* require it in the X-API-Key header")
@@ -73,6 +111,13 @@ class ServiceSettings(BaseSettings):
     def _empty_key_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
+    def recognizer_options(self) -> RecognizerOptions:
+        """The Recognizer's options from these settings; the rest keep RecognizerOptions' defaults."""
+        return RecognizerOptions(
+            device=self.device, batch_size=self.max_batch_size, threads=self.threads, decoding=self.decoding,
+            word_prior=self.word_prior, backend=self.backend,
+        )
+
     @model_validator(mode="after")
     def _one_request_fits_in_the_queue(self) -> ServiceSettings:
         # Otherwise a request with max_files images would be refused even by an idle server.
@@ -80,6 +125,11 @@ class ServiceSettings(BaseSettings):
             raise ValueError(
                 f"OCR_LSTM_MAX_PENDING ({self.max_pending}) must be at least "
                 f"OCR_LSTM_MAX_FILES ({self.max_files})"
+            )
+        if self.max_pending_pixels < self.max_request_pixels:
+            raise ValueError(
+                f"OCR_LSTM_MAX_PENDING_PIXELS ({self.max_pending_pixels}) must be at least "
+                f"OCR_LSTM_MAX_REQUEST_PIXELS ({self.max_request_pixels})"
             )
         return self
 

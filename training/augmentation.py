@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ocr_lstm.preprocessing import WIDTH_MULTIPLE
+from ocr_lstm.model.config import WIDTH_STRIDE
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def augment_crop(
     if rng.random() < 0.1:
         out = np.clip(out + rng.normal(0, rng.uniform(3, 12), out.shape), 0, 255).astype(np.uint8)
     width = min(out.shape[1], max_width)
-    width = max(WIDTH_MULTIPLE, width - width % WIDTH_MULTIPLE)
+    width = max(WIDTH_STRIDE, width - width % WIDTH_STRIDE)
     if width != out.shape[1]:
         out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(out)
@@ -136,7 +136,7 @@ def rotate_in_box(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     matrix = cv2.getRotationMatrix2D((width / 2, height / 2), np.rad2deg(angle), 1.0)
     matrix[:, 2] += ((box_w - width) / 2, (box_h - height) / 2)
     rotated = cv2.warpAffine(crop, matrix, (box_w, box_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    size = (max(WIDTH_MULTIPLE, round(box_w * height / box_h)), height)
+    size = (max(WIDTH_STRIDE, round(box_w * height / box_h)), height)
     return cv2.resize(rotated, size, interpolation=cv2.INTER_AREA)
 
 

@@ -12,10 +12,12 @@ import csv
 import sys
 from pathlib import Path
 
-import matplotlib
+from ocr_lstm.errors import require
 
+# At import, so that `ocr-lstm train` without the train extra stops at once, not at its first plot.
+matplotlib = require("matplotlib", "train")
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+plt = require("matplotlib.pyplot", "train")
 
 
 def read_log(path: Path) -> list[dict[str, str]]:

@@ -28,7 +28,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
-from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, with_charset
 from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.data.splits import holdout_split
 from ocr_lstm.device import configure_threads, select_device
@@ -69,28 +69,6 @@ class DistributedContext:
         )
 
 
-def transfer_weights(source: CRNN, source_charset: Charset, target: CRNN, target_charset: Charset) -> int:
-    """Copy every weight of ``source`` into ``target``; head rows are matched by symbol.
-
-    Fine-tuning onto a new charset therefore keeps the whole network and the
-    output rows of shared symbols; only rows of new symbols start fresh.
-    Returns the number of head rows carried over.
-    """
-    state = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
-    target.load_state_dict(state, strict=False)
-    old_rows = {c: i + 1 for i, c in enumerate(source_charset.symbols)}
-    with torch.no_grad():
-        target.head.weight[0] = source.head.weight[0]
-        target.head.bias[0] = source.head.bias[0]
-        carried = 0
-        for j, char in enumerate(target_charset.symbols, start=1):
-            if char in old_rows:
-                target.head.weight[j] = source.head.weight[old_rows[char]]
-                target.head.bias[j] = source.head.bias[old_rows[char]]
-                carried += 1
-    return carried
-
-
 def lr_factor(step: int, config: TrainConfig) -> float:
     """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
     if step < config.warmup_steps:
@@ -112,10 +90,9 @@ class Trainer:
         configure_threads(config.threads or None)
         self.device = self._device()
         self.output = Path(config.output)
-        self.preprocess = PreprocessConfig()
         torch.manual_seed(config.seed + self.dist.rank)
 
-        self.charset, self.model, self.init_metadata = self._build_model()
+        self.charset, self.model, self.preprocess, self.init_metadata = self._build_model()
         self.model.to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -148,17 +125,17 @@ class Trainer:
             return torch.device("cuda", self.dist.local_rank)
         return select_device(self.config.device)
 
-    def _build_model(self) -> tuple[Charset, CRNN, dict[str, Any]]:
+    def _build_model(self) -> tuple[Charset, CRNN, PreprocessConfig, dict[str, Any]]:
+        """A fresh model, or the ``init`` checkpoint's on the charset extended by ``charset``: a
+        fine-tune keeps its parent's preprocessing, which its weights were trained for."""
         symbols = self.config.charset or DEFAULT_SYMBOLS
         if not self.config.init:
             charset = Charset(symbols)
-            return charset, CRNN(preset(self.config.model_size, charset.num_classes)), {}
+            return charset, CRNN(preset(self.config.model_size, charset.num_classes)), PreprocessConfig(), {}
         source = load_checkpoint(self.config.init)
-        charset = source.charset.extend(symbols) if self.config.charset else source.charset
-        model_config = {**source.model.config.to_dict(), "num_classes": charset.num_classes}
-        model = CRNN(type(source.model.config).from_dict(model_config))
-        transfer_weights(source.model, source.charset, model, charset)
-        return charset, model, {"init": self.config.init, "init_metadata": source.metadata}
+        start = with_charset(source, source.charset.extend(symbols) if self.config.charset else source.charset)
+        metadata = {"init": self.config.init, "init_metadata": source.metadata}
+        return start.charset, start.model, start.preprocess, metadata
 
     # ---- data -------------------------------------------------------------------------
     def _load_data(self) -> MixedBatches:

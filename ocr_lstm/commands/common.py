@@ -1,11 +1,16 @@
-"""Options shared by the commands that load a model."""
+"""Options shared by the commands that load a model: ``--model`` and one option per field of
+:class:`~ocr_lstm.options.RecognizerOptions`, whose defaults and help they show."""
 
 from __future__ import annotations
 
 import argparse
+import types
+from dataclasses import Field, fields
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from ocr_lstm.checkpoint import DEFAULT_MODEL
 from ocr_lstm.commands.argtypes import positive_int
+from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.recognizer import Recognizer
 
 
@@ -13,31 +18,30 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
     group.add_argument("--model", default=DEFAULT_MODEL,
                        help="checkpoint (.safetensors with its .json) or bundled model name (default: %(default)s)")
-    group.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
-    group.add_argument("--batch-size", type=positive_int, default=32,
-                       help="crops per forward pass; 16-32 ran faster than 64 on a 2-core CPU, docs/performance.md "
-                       "(default: %(default)s)")
-    group.add_argument("--threads", type=positive_int, default=None,
-                       help="CPU threads for torch (default: torch's choice)")
-    group.add_argument("--decoding", choices=["greedy", "beam"], default="greedy",
-                       help="CTC decoding (default: greedy)")
-    group.add_argument("--allowlist", default=None, help="only these characters may be read")
-    group.add_argument("--word-prior", action=argparse.BooleanOptionalAction, default=True,
-                       help="let frequent English words win close calls (default: on; off for non-English text, "
-                       "codes and names)")
-    group.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
-                       help="run the model with PyTorch or ONNX Runtime (CPU only); auto: ONNX Runtime on the CPU, "
-                       "PyTorch on a GPU (default: %(default)s)")
+    hints = get_type_hints(RecognizerOptions)
+    for option in fields(RecognizerOptions):
+        group.add_argument(f"--{option.name.replace('_', '-')}", **_argument(option, hints[option.name]))
+
+
+def _argument(option: Field[Any], hint: Any) -> dict[str, Any]:
+    """argparse's keywords for an option of type ``hint``: on/off for a bool (``word_prior``'s
+    config stays a Python-only choice), choices for a Literal, a positive count for an int."""
+    kinds = [kind for kind in (get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,))
+             if kind is not type(None)]
+    help_text = option.metadata["help"].replace("%", "%%")  # argparse formats help with %
+    if bool in kinds:
+        help_text += f" (default: {'on' if option.default else 'off'})"
+        return {"action": argparse.BooleanOptionalAction, "default": option.default, "help": help_text}
+    if option.default is not None:
+        help_text += " (default: %(default)s)"
+    if get_origin(kinds[0]) is Literal:
+        return {"choices": list(get_args(kinds[0])), "default": option.default, "help": help_text}
+    return {"type": positive_int if kinds[0] is int else kinds[0], "default": option.default, "help": help_text}
+
+
+def options_from_args(args: argparse.Namespace) -> RecognizerOptions:
+    return RecognizerOptions(**{option.name: getattr(args, option.name) for option in fields(RecognizerOptions)})
 
 
 def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
-    return Recognizer(
-        args.model,
-        device=args.device,
-        batch_size=args.batch_size,
-        threads=args.threads,
-        decoding=args.decoding,
-        allowlist=args.allowlist,
-        backend=args.backend,
-        word_prior=args.word_prior,
-    )
+    return Recognizer.from_options(args.model, options_from_args(args))

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
+# The CNN halves the width twice: one output frame per 4 input columns. Crop widths are
+# rounded to a multiple of it (ocr_lstm.preprocessing), frame counts divide by it.
+WIDTH_STRIDE = 4
+
 
 @dataclass(frozen=True)
 class CRNNConfig:

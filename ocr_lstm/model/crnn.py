@@ -6,10 +6,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ocr_lstm.model.config import CRNNConfig
+from ocr_lstm.model.config import WIDTH_STRIDE, CRNNConfig
 from ocr_lstm.model.gate_lstm import GateLSTM
-
-WIDTH_STRIDE = 4
 
 
 def _conv(in_ch: int, out_ch: int) -> list[nn.Module]:

@@ -11,7 +11,21 @@ import torch
 from safetensors import safe_open
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.checkpoint import load_checkpoint, read_config, resolve, save_checkpoint
+from ocr_lstm.checkpoint import (
+    ARCHITECTURES,
+    BUNDLED_DIR,
+    DEFAULT_MODEL,
+    FORMAT_SINCE,
+    FORMAT_VERSION,
+    Checkpoint,
+    architecture_name,
+    load_checkpoint,
+    read_config,
+    resolve,
+    save_checkpoint,
+    transfer_weights,
+    with_charset,
+)
 from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
@@ -142,3 +156,101 @@ def test_unknown_keys_from_a_newer_version_are_ignored(tmp_path: Path) -> None:
     config_path.write_text(json.dumps(config), encoding="utf-8")
     loaded = load_checkpoint(path)
     assert loaded.preprocess == PreprocessConfig(max_width=300)
+
+
+def rewrite_config(path: Path, **changes: object) -> None:
+    config_path = path.with_suffix(".json")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config.update(changes)
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+
+
+def test_the_format_version_and_the_release_that_reads_it_are_written(tmp_path: Path) -> None:
+    charset = Charset()
+    config = read_config(save_checkpoint(tmp_path / "model", random_model(charset), charset, PreprocessConfig()))
+    assert config["format_version"] == FORMAT_VERSION
+    assert config["requires_ocr_lstm"] == FORMAT_SINCE
+
+
+def test_a_newer_format_is_refused_naming_the_release_it_needs(tmp_path: Path) -> None:
+    charset = Charset()
+    path = save_checkpoint(tmp_path / "model", random_model(charset), charset, PreprocessConfig())
+    rewrite_config(path, format_version=FORMAT_VERSION + 1, requires_ocr_lstm="0.9.0")
+    with pytest.raises(ValueError, match=r"model\.json is checkpoint format 2, .* needs ocr-lstm >= 0\.9\.0$"):
+        load_checkpoint(path)
+    rewrite_config(path, requires_ocr_lstm=None)
+    with pytest.raises(ValueError, match=r"needs a newer ocr-lstm$"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("version", ["1", 0, 1.5, True])
+def test_a_format_version_that_is_not_a_whole_number_from_1_is_refused(tmp_path: Path, version: object) -> None:
+    charset = Charset()
+    path = save_checkpoint(tmp_path / "model", random_model(charset), charset, PreprocessConfig())
+    rewrite_config(path, format_version=version)
+    with pytest.raises(ValueError, match="format_version"):
+        load_checkpoint(path)
+
+
+def test_a_config_without_a_format_version_is_read_as_format_1(tmp_path: Path) -> None:
+    charset = Charset()
+    path = save_checkpoint(tmp_path / "model", random_model(charset), charset, PreprocessConfig())
+    config_path = path.with_suffix(".json")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    del config["format_version"], config["requires_ocr_lstm"]
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    assert load_checkpoint(path).charset == charset
+
+
+def test_the_bundled_model_is_in_a_format_this_release_reads() -> None:
+    assert read_config(BUNDLED_DIR / f"{DEFAULT_MODEL}.json")["format_version"] <= FORMAT_VERSION
+    assert load_checkpoint(DEFAULT_MODEL).name == DEFAULT_MODEL
+
+
+def test_the_architecture_registry_names_what_a_checkpoint_holds() -> None:
+    assert architecture_name(random_model(Charset())) == "crnn"
+    assert ARCHITECTURES["crnn"].module is CRNN
+    with pytest.raises(ValueError, match="Linear"):
+        architecture_name(torch.nn.Linear(2, 2))
+
+
+def test_a_weight_transfer_onto_a_larger_charset_keeps_every_weight_and_shared_head_rows() -> None:
+    old_charset = Charset("abc")
+    new_charset = Charset("xcab")  # a reordered superset: rows must follow the symbols
+    torch.manual_seed(0)
+    source = CRNN(preset("tiny", old_charset.num_classes))
+    torch.manual_seed(1)
+    target = CRNN(preset("tiny", new_charset.num_classes))
+    fresh_x = target.head.weight[1].clone()
+
+    assert transfer_weights(source, old_charset, target, new_charset) == 3
+
+    source_state, target_state = source.state_dict(), target.state_dict()
+    for name, value in source_state.items():
+        if not name.startswith("head."):
+            torch.testing.assert_close(target_state[name], value, atol=0, rtol=0)
+    for char in "abc":
+        new_row, old_row = new_charset.encode(char)[0], old_charset.encode(char)[0]
+        torch.testing.assert_close(target.head.weight[new_row], source.head.weight[old_row], atol=0, rtol=0)
+        assert target.head.bias[new_row] == source.head.bias[old_row]
+    torch.testing.assert_close(target.head.weight[0], source.head.weight[0], atol=0, rtol=0)  # the blank
+    torch.testing.assert_close(target.head.weight[1], fresh_x, atol=0, rtol=0)  # "x" is new
+
+
+def test_a_weight_transfer_onto_the_same_charset_reproduces_the_model() -> None:
+    charset = Charset("ab")
+    source, target = CRNN(preset("tiny", 3)).eval(), CRNN(preset("tiny", 3)).eval()
+    transfer_weights(source, charset, target, charset)
+    images = torch.randn(1, 1, 32, 24)
+    with torch.no_grad():
+        torch.testing.assert_close(target(images), source(images))
+
+
+def test_with_charset_starts_a_fine_tune_on_a_larger_charset_keeping_the_preprocessing() -> None:
+    old, new = Charset("abc"), Charset("abcxy")
+    preprocess = PreprocessConfig(max_width=300)
+    source = Checkpoint(random_model(old), old, preprocess, {"steps": 3}, "parent")
+    start = with_charset(source, new)
+    assert start.charset == new and start.preprocess == preprocess and start.name == "parent"
+    assert start.model.head.out_features == new.num_classes
+    torch.testing.assert_close(start.model.head.weight[1:4], source.model.head.weight[1:4], atol=0, rtol=0)

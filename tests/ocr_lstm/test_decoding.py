@@ -11,7 +11,9 @@ from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.ctc import align_confidences, ctc_log_likelihoods
-from ocr_lstm.decoding import CTCDecoder
+from ocr_lstm.decoding import CTCDecoder, Decoded, most_confident_turn
+from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.word_prior import WordPrior, WordPriorConfig
 
 
 def test_greedy_collapses_repeats_and_removes_blanks() -> None:
@@ -146,3 +148,26 @@ def test_lexicon_without_spellable_words_is_refused() -> None:
 def test_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="greedy"):
         CTCDecoder(CHARSET, method="viterbi")  # type: ignore[arg-type]
+
+
+def test_the_most_confident_turn_is_kept_the_first_of_equals() -> None:
+    readings = [Decoded("l", 0.4), Decoded("word", 0.9), Decoded("pJom", 0.2)]
+    assert most_confident_turn(readings) == 1
+    assert most_confident_turn([Decoded("a", 0.5), Decoded("b", 0.5)]) == 0
+    assert most_confident_turn([Decoded("only", 0.1)]) == 0
+
+
+def test_from_options_builds_the_decoder_the_options_describe() -> None:
+    options = RecognizerOptions(decoding="beam", beam_width=3, allowlist="cat", word_prior=None)
+    decoder = CTCDecoder.from_options(CHARSET, options, lexicon=["cat"])
+    assert (decoder.method, decoder.beam_width, decoder.allowlist, decoder.word_prior) == ("beam", 3, "cat", None)
+    assert decoder.lexicon == ["cat"]
+
+
+def test_from_options_builds_the_word_prior_from_true_or_a_config() -> None:
+    charset = Charset()
+    default = CTCDecoder.from_options(charset, RecognizerOptions()).word_prior
+    assert isinstance(default, WordPrior) and default.config == WordPriorConfig()
+    strong = CTCDecoder.from_options(charset, RecognizerOptions(word_prior=WordPriorConfig(weight=2.0))).word_prior
+    assert strong is not None and strong.config.weight == 2.0
+    assert CTCDecoder.from_options(charset, RecognizerOptions(word_prior=False)).word_prior is None

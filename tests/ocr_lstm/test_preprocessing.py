@@ -11,9 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
+from ocr_lstm.model.config import WIDTH_STRIDE
 from ocr_lstm.preprocessing import (
-    WIDTH_MULTIPLE,
     ImageDecodeError,
+    ImagePreparation,
     PreprocessConfig,
     is_vertical,
     load_image,
@@ -199,8 +200,8 @@ def test_resize_keeps_height_fixed_and_aspect_ratio(height: int, width: int) -> 
     resized = resize_to_height(np.zeros((height, width), np.uint8), config)
     assert resized.shape[0] == config.height
     expected = width * config.height / height
-    assert abs(resized.shape[1] - expected) <= WIDTH_MULTIPLE
-    assert resized.shape[1] % WIDTH_MULTIPLE == 0
+    assert abs(resized.shape[1] - expected) <= WIDTH_STRIDE
+    assert resized.shape[1] % WIDTH_STRIDE == 0
 
 
 def test_resize_bounds_the_width() -> None:
@@ -213,7 +214,7 @@ def test_resize_bounds_the_width() -> None:
 def test_target_width_is_a_multiple_of_four_within_bounds(width: int) -> None:
     config = PreprocessConfig(min_width=16, max_width=40)
     result = target_width(9, width, config)
-    assert result % WIDTH_MULTIPLE == 0
+    assert result % WIDTH_STRIDE == 0
     assert config.min_width <= result <= config.max_width
 
 
@@ -273,3 +274,15 @@ def test_read_only_crops_batch_without_a_warning() -> None:
         warnings.simplefilter("error")
         batch, widths = to_tensor([crop])
     assert widths.tolist() == [20] and float(batch.max()) == 1.0
+
+
+def test_image_preparation_reads_a_wide_crop_once_and_a_tall_one_as_given_and_turned_both_ways() -> None:
+    preparation = ImagePreparation(PreprocessConfig())
+    wide = np.full((20, 80), 200, dtype=np.uint8)
+    assert [c.shape for c in preparation.prepare(wide).crops] == [(32, 128)]
+    tall = np.full((90, 20), 200, dtype=np.uint8)
+    tall[:10] = 0  # dark at the top: the two turns put it at opposite ends
+    given, left, right = preparation.prepare(tall).crops
+    assert given.shape == (32, 16) and left.shape == right.shape == (32, 144)
+    assert left[:, :20].mean() < 100 < left[:, -20:].mean()
+    assert right[:, -20:].mean() < 100 < right[:, :20].mean()

@@ -1,4 +1,4 @@
-"""The Recognizer on a random-weight checkpoint: inputs, result shape, batching, vertical crops."""
+"""The Recognizer on a random-weight checkpoint: inputs, result shape, batching, vertical crops, its parts."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import torch
 from PIL import Image
 from word_images import random_rgb, render_word
 
-from ocr_lstm import recognizer as recognizer_module
 from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.preprocessing import ImageDecodeError
-from ocr_lstm.recognizer import Recognition, Recognizer, resolve_backend
+from ocr_lstm.decoding import CTCDecoder
+from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.preprocessing import ImageDecodeError, ImagePreparation, PreprocessConfig
+from ocr_lstm.recognizer import Recognition, Recognizer
+from ocr_lstm.runtime.torch_runner import TorchRunner
 from ocr_lstm.word_prior import WordPrior, WordPriorConfig
 
 
@@ -145,17 +147,6 @@ def test_the_word_prior_is_on_by_default_and_can_be_turned_off(tiny_model_path: 
     assert strong is not None and strong.config.weight == 2.0
 
 
-def test_auto_backend_is_onnx_runtime_on_the_cpu_and_torch_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("onnxruntime")
-    assert resolve_backend("auto", torch.device("cpu")) == "onnx"
-    assert resolve_backend("auto", torch.device("cuda", 0)) == "torch"
-    assert resolve_backend("torch", torch.device("cpu")) == "torch"
-    monkeypatch.setattr(recognizer_module.importlib.util, "find_spec", lambda name: None)
-    assert resolve_backend("auto", torch.device("cpu")) == "torch"  # without onnxruntime
-    with pytest.raises(ValueError, match="unknown backend"):
-        resolve_backend("tensorrt", torch.device("cpu"))
-
-
 def test_default_recognizer_runs_on_onnx_runtime_and_reads_like_torch(tiny_model_path: Path) -> None:
     pytest.importorskip("onnxruntime")
     images = [render_word(w) for w in ("hello", "world", "a")]
@@ -170,3 +161,68 @@ def test_default_recognizer_runs_on_onnx_runtime_and_reads_like_torch(tiny_model
     assert len(ours) == len(theirs) == len(crops)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+class CountingRunner:
+    """A runner that records how many crops each forward pass held."""
+
+    def __init__(self, runner: TorchRunner) -> None:
+        self.runner, self.backend, self.passes = runner, "counting", []
+
+    def __call__(self, images: torch.Tensor, widths: torch.Tensor) -> np.ndarray:
+        self.passes.append(len(widths))
+        return self.runner(images, widths)
+
+
+def counting_recognizer(tiny_model_path: Path, batch_size: int) -> tuple[Recognizer, CountingRunner]:
+    checkpoint = load_checkpoint(tiny_model_path)
+    runner = CountingRunner(TorchRunner(checkpoint.model, torch.device("cpu")))
+    return Recognizer(checkpoint, device="cpu", batch_size=batch_size, runner=runner), runner
+
+
+def test_batch_size_counts_images_so_a_tall_crop_and_its_turns_share_one_pass(tiny_model_path: Path) -> None:
+    tall = np.asarray(render_word("vertical").rotate(90, expand=True))
+    images = [tall, render_word("one"), render_word("two"), render_word("three")]
+    recognizer, runner = counting_recognizer(tiny_model_path, batch_size=2)
+    recognizer.recognize(images)
+    assert len(runner.passes) == 2 and sum(runner.passes) == 6  # four images, the tall one as three crops
+    assert 4 in runner.passes  # the tall crop's three turns and one other image
+
+
+def test_bare_crops_are_batched_batch_size_at_a_time(tiny_model_path: Path) -> None:
+    recognizer, runner = counting_recognizer(tiny_model_path, batch_size=2)
+    crops = [recognizer.prepare(render_word(w)).crops[0] for w in ("a", "bb", "ccc", "dddd", "eeeee")]
+    assert len(recognizer.frame_log_probs(crops)) == 5
+    assert runner.passes == [2, 2, 1]
+
+
+def test_an_injected_runner_reads_in_place_of_the_one_the_options_build(tiny_model_path: Path) -> None:
+    words = [render_word(w) for w in ("hello", "world")]
+    recognizer, runner = counting_recognizer(tiny_model_path, batch_size=4)
+    assert recognizer.backend == "counting"
+    expected = Recognizer(tiny_model_path, device="cpu", backend="torch").recognize(words)
+    assert [r.text for r in recognizer.recognize(words)] == [r.text for r in expected]
+    assert runner.passes == [2]
+
+
+def test_an_injected_preparation_and_decoder_are_used(tiny_model_path: Path) -> None:
+    checkpoint = load_checkpoint(tiny_model_path)
+    preparation = ImagePreparation(PreprocessConfig(max_width=64))
+    decoder = CTCDecoder(checkpoint.charset, allowlist="0123456789")
+    recognizer = Recognizer(checkpoint, device="cpu", preparation=preparation, decoder=decoder)
+    assert recognizer.preprocess.max_width == 64
+    assert recognizer.prepare(render_word("a rather long line of words")).crops[0].shape[1] == 64
+    assert recognizer.decoder is decoder
+    assert set(recognizer.recognize(random_rgb(32, 120, seed=1))[0].text) <= set("0123456789")
+
+
+def test_the_keyword_defaults_are_the_options_defaults(tiny_model_path: Path) -> None:
+    assert Recognizer(tiny_model_path).options == RecognizerOptions()
+
+
+def test_from_options_builds_the_recognizer_the_keywords_would(tiny_model_path: Path) -> None:
+    options = RecognizerOptions(device="cpu", batch_size=3, allowlist="abc", word_prior=None, backend="torch")
+    recognizer = Recognizer.from_options(tiny_model_path, options)
+    assert recognizer.options == options
+    assert recognizer.backend == "torch" and recognizer.decoder.word_prior is None
+    assert recognizer.decoder.allowlist == "abc"

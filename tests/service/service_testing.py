@@ -5,13 +5,14 @@ A plain module rather than conftest.py so that test modules can import it.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from PIL import Image
 from word_images import render_word
 
+from ocr_lstm.explain import Explanation
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,3 +94,33 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def multipart(image: bytes) -> tuple[bytes, bytes]:
+    boundary = b"xyzzy"
+    body = (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="w.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + image + b"\r\n--" + boundary + b"--\r\n"
+    )
+    return body, b"multipart/form-data; boundary=" + boundary
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+class CachedWithoutLock:
+    """``functools.cached_property`` as in Python 3.12+: Python 3.11's holds one lock for all
+    instances, which would serialise the renders by itself and hide a missing limiter."""
+
+    def __init__(self, function: Callable[[Explanation], bytes]) -> None:
+        self.function = function
+
+    def __get__(self, instance: Explanation | None, owner: type | None = None) -> object:
+        if instance is None:
+            return self
+        value = instance.__dict__["png"] = self.function(instance)
+        return value

@@ -8,20 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from service_testing import make_settings, serving, word_bytes
+from service_testing import make_settings, multipart, serving, word_bytes
 
-from service.app import ServiceState, create_app
+from service.app import create_app
+from service.state import ServiceState
 
 pytestmark = pytest.mark.anyio
-
-
-def multipart(image: bytes) -> tuple[bytes, bytes]:
-    boundary = b"xyzzy"
-    body = (
-        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="w.png"\r\n'
-        b"Content-Type: image/png\r\n\r\n" + image + b"\r\n--" + boundary + b"--\r\n"
-    )
-    return body, b"multipart/form-data; boundary=" + boundary
 
 
 def metric(text: str, name: str) -> float:

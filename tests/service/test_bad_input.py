@@ -111,16 +111,34 @@ async def test_every_accepted_format_is_read(client: httpx.AsyncClient, format: 
     assert response.status_code == 200, response.text
 
 
-async def test_pixel_limit_comes_from_the_settings(tiny_model_path: Path) -> None:
-    async with serving(create_app(make_settings(tiny_model_path, max_pixels=1000))) as client:
-        small = await client.post(
-            "/v1/recognize", files={"file": ("s.png", png_bytes(Image.new("L", (40, 20))))}
-        )
-        large = await client.post(
-            "/v1/recognize", files={"file": ("l.png", png_bytes(Image.new("L", (50, 50))))}
-        )
-    assert small.status_code == 200
-    assert large.status_code == 413 and "2500 pixels" in large.json()["detail"]
+async def test_word_images_have_a_crop_sized_pixel_limit_and_photos_a_photo_sized_one(tiny_model_path: Path) -> None:
+    settings = make_settings(tiny_model_path, max_crop_pixels=1000, max_pixels=3000)
+
+    def gray(width: int, height: int) -> dict[str, tuple[str, bytes]]:
+        return {"file": ("g.png", png_bytes(Image.new("L", (width, height))))}
+
+    async with serving(create_app(settings)) as client:
+        small_word = await client.post("/v1/recognize", files=gray(40, 20))
+        large_word = await client.post("/v1/recognize", files=gray(50, 50))
+        large_word_explained = await client.post("/v1/explain", files=gray(50, 50))
+        photo = await client.post("/v1/ocr", files=gray(50, 50))
+        large_photo = await client.post("/v1/ocr", files=gray(60, 60))
+    assert small_word.status_code == 200 and photo.status_code == 200
+    for refused, pixels in ((large_word, 2500), (large_word_explained, 2500), (large_photo, 3600)):
+        assert refused.status_code == 413 and f"{pixels} pixels" in refused.json()["detail"]
+
+
+async def test_the_images_of_one_request_together_have_a_pixel_limit(tiny_model_path: Path) -> None:
+    settings = make_settings(tiny_model_path, max_request_pixels=1500, max_pending_pixels=1500)
+    one = ("files", ("g.png", png_bytes(Image.new("L", (40, 20)))))
+    async with serving(create_app(settings)) as client:
+        alone = await client.post("/v1/recognize", files=[one])
+        together = await client.post("/v1/recognize", files=[one, one])
+        metrics = (await client.get("/metrics")).text
+    assert alone.status_code == 200
+    assert together.status_code == 413
+    assert together.json()["detail"] == "the images have 1600 pixels together, more than the limit of 1500"
+    assert 'ocr_lstm_errors_total{kind="too_many_pixels"} 1.0' in metrics
 
 
 async def test_missing_file_field_is_a_422(client: httpx.AsyncClient) -> None:
@@ -247,3 +265,31 @@ async def test_file_and_files_together_are_a_422(client: httpx.AsyncClient) -> N
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"detail": "send one image as 'file' or several as 'files', not both"}
     assert 'ocr_lstm_errors_total{kind="file_and_files"} 1.0' in (await client.get("/metrics")).text
+
+
+@pytest.mark.parametrize(
+    "content, content_type, words",
+    [
+        (b"--x\r\n", "multipart/form-data", "boundary"),
+        (b"&".join(b"f%d=v" % i for i in range(1001)), "application/x-www-form-urlencoded", "Too many fields"),
+    ],
+    ids=["missing boundary", "too many fields"],
+)
+async def test_an_unreadable_multipart_body_is_a_json_400_and_in_the_schema(
+    client: httpx.AsyncClient, content: bytes, content_type: str, words: str
+) -> None:
+    response = await client.post("/v1/recognize", content=content, headers={"Content-Type": content_type})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert words in response.json()["detail"]
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in ("/v1/recognize", "/v1/ocr", "/v1/explain"):
+        assert "multipart" in paths[path]["post"]["responses"]["400"]["description"]
+
+
+async def test_a_422_does_not_echo_a_large_value_back(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/recognize", data={"file": "x" * 500_000})
+    assert response.status_code == 422
+    assert len(response.content) < 1000
+    (error,) = response.json()["detail"]
+    assert error["input"] == "x" * 100 + "... (500000 characters)"

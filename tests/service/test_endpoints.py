@@ -11,7 +11,7 @@ import httpx
 import pytest
 from service_testing import make_settings, serving, word_bytes
 
-import service.app as app_module
+import service.routes.recognition as recognition_module
 from ocr_lstm.explain import explain_prepared
 from ocr_lstm.recognizer import Recognizer
 from service.app import create_app
@@ -148,10 +148,12 @@ async def test_page_is_self_contained(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
-    assert 'type="file"' in page and "v1/recognize" in page
+    script = (await client.get("/static/page.js")).text
+    style = (await client.get("/static/page.css")).text
+    assert 'type="file"' in page and "v1/recognize" in script
     # No CDN, fonts or scripts from elsewhere: it must work offline.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
-    assert "@import" not in page and "url(http" not in page
+    assert "@import" not in style and "url(http" not in style
 
 
 async def test_openapi_schema_and_docs_are_served(client: httpx.AsyncClient) -> None:
@@ -218,7 +220,7 @@ async def test_explain_draws_its_picture_off_the_model_thread(
         threads["render"] = threading.current_thread().name
         return real_render(self)
 
-    monkeypatch.setattr(app_module, "explain_prepared", traced_explain)
+    monkeypatch.setattr(recognition_module, "explain_prepared", traced_explain)
     monkeypatch.setattr(Explanation, "png", functools.cached_property(traced_render))
     Explanation.png.__set_name__(Explanation, "png")
     response = await client.post("/v1/explain", files={"file": ("w.png", word_bytes())})

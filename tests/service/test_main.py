@@ -5,32 +5,50 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
+import uvicorn
 from pydantic import ValidationError
 
 from ocr_lstm.cli import build_parser
 from ocr_lstm.cli import main as cli_main
 from service import main as service_main
+from service.protocol import GuardedH11Protocol
 from service.settings import first_error
 
 
 def test_serve_runs_uvicorn_with_the_model_given(
     monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path
 ) -> None:
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(
-        service_main.uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs})
-    )
+    servers: list[uvicorn.Server] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: servers.append(server))
     monkeypatch.setenv("OCR_LSTM_MAX_BATCH_SIZE", "7")
     assert cli_main(["serve", "--model", str(tiny_model_path), "--port", "8123"]) == 0
-    (call,) = calls
-    assert call["host"] == "127.0.0.1" and call["port"] == 8123
-    settings = call["app"].state.service.settings
+    (server,) = servers
+    config = server.config
+    assert config.host == "127.0.0.1" and config.port == 8123
+    settings = config.app.state.service.settings
     assert settings.model == str(tiny_model_path)
     assert settings.max_batch_size == 7  # the rest still comes from the environment
+
+
+def test_serve_gives_uvicorn_the_timeouts_and_limits_of_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tiny_model_path: Path
+) -> None:
+    servers: list[uvicorn.Server] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets=None: servers.append(server))
+    for name, value in {"KEEP_ALIVE_S": "7", "SHUTDOWN_TIMEOUT_S": "9", "HEADER_TIMEOUT_S": "3",
+                        "MAX_CONNECTIONS": "40", "DRAIN_S": "4"}.items():
+        monkeypatch.setenv(f"OCR_LSTM_{name}", value)
+    assert cli_main(["serve", "--model", str(tiny_model_path)]) == 0
+    (server,) = servers
+    config = server.config
+    assert config.server_header is False
+    assert config.timeout_keep_alive == 7 and config.timeout_graceful_shutdown == 9
+    assert issubclass(config.http, GuardedH11Protocol)
+    assert config.http.header_timeout_s == 3 and config.http.max_connections == 40
+    assert isinstance(server, service_main.DrainingServer) and server.drain_s == 4
 
 
 def test_serve_with_a_missing_model_is_a_one_line_error(
@@ -50,7 +68,7 @@ def copy_checkpoint(source: Path, folder: Path) -> Path:
 
 @pytest.fixture
 def never_started(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_main.uvicorn, "run", lambda *a, **k: pytest.fail("must not start"))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda *a, **k: pytest.fail("must not start"))
 
 
 def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:

@@ -27,10 +27,10 @@ async def test_a_413_from_the_body_limit_carries_the_cors_header(tiny_model_path
     assert "limit of 20000 bytes" in response.json()["detail"]
 
 
-async def test_fastapis_own_pages_are_counted_under_their_paths(client: httpx.AsyncClient) -> None:
-    for path in ("/redoc", "/docs/oauth2-redirect"):
+async def test_the_docs_pages_and_their_files_are_counted_under_their_paths(client: httpx.AsyncClient) -> None:
+    for path in ("/docs", "/redoc", "/static/swagger-ui-bundle.js"):
         assert (await client.get(path)).status_code == 200
     text = (await client.get("/metrics")).text
-    assert 'ocr_lstm_requests_total{endpoint="/redoc",method="GET",status="200"} 1.0' in text
-    assert 'ocr_lstm_requests_total{endpoint="/docs/oauth2-redirect",method="GET",status="200"} 1.0' in text
+    for path in ("/docs", "/redoc", "/static/swagger-ui-bundle.js"):
+        assert f'ocr_lstm_requests_total{{endpoint="{path}",method="GET",status="200"}} 1.0' in text
     assert 'endpoint="other"' not in text

@@ -4,44 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from service_testing import make_settings, serving, word_bytes
+from service_testing import CachedWithoutLock, make_settings, serving, until, word_bytes
 
-import service.app as app_module
+import service.routes.recognition as recognition_module
 from ocr_lstm.explain import Explanation, explain_prepared
 from service.app import create_app
 
 pytestmark = pytest.mark.anyio
 
 
-async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
-
-
 def one_image() -> dict[str, tuple[str, bytes]]:
     return {"file": ("w.png", word_bytes())}
-
-
-class CachedWithoutLock:
-    """``functools.cached_property`` as in Python 3.12+: Python 3.11's holds one lock for all
-    instances, which would serialise the renders by itself and hide a missing limiter."""
-
-    def __init__(self, function: Callable[[Explanation], bytes]) -> None:
-        self.function = function
-
-    def __get__(self, instance: Explanation | None, owner: type | None = None) -> object:
-        if instance is None:
-            return self
-        value = instance.__dict__["png"] = self.function(instance)
-        return value
 
 
 async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_are_served(
@@ -57,10 +34,10 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
             admitted = [
                 asyncio.ensure_future(client.post("/v1/recognize", files=one_image())) for _ in range(2)
             ]
-            await until(lambda: state.pending.count == 2)
+            await until(lambda: state.admission.images == 2)
             two_more = await client.post("/v1/recognize", files=[("files", ("a.png", word_bytes()))] * 2)
             one_more = asyncio.ensure_future(client.post("/v1/recognize", files=one_image()))
-            await until(lambda: state.pending.count == 3)
+            await until(lambda: state.admission.images == 3)
             full = await client.post("/v1/recognize", files=one_image())
             explain_full = await client.post("/v1/explain", files=one_image())
             model_while_full = await client.get("/v1/model")
@@ -77,7 +54,7 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
         assert refused.json()["detail"].startswith("overloaded:")
     assert model_while_full.status_code == 200
     assert [response.status_code for response in answered] == [200, 200, 200]
-    assert after.status_code == 200 and state.pending.count == 0
+    assert after.status_code == 200 and state.admission.images == 0
     assert 'ocr_lstm_errors_total{kind="overloaded"} 3.0' in metrics
 
 
@@ -87,12 +64,10 @@ async def test_refused_and_failed_requests_give_their_room_back(tiny_model_path:
         bad = await client.post("/v1/recognize", files={"file": ("w.png", b"junk")})
         good = await client.post("/v1/recognize", files=[("files", ("a.png", word_bytes()))] * 2)
     assert bad.status_code == 415 and good.status_code == 200
-    assert app.state.service.pending.count == 0
+    assert app.state.service.admission.images == 0
 
 
-async def test_explain_pictures_are_drawn_one_at_a_time(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_explain_pictures_are_drawn_one_at_a_time(tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each takes about 1 s of CPU: several at once would take the cores recognition needs."""
     requests = 3
     forwards_done = threading.Semaphore(0)
@@ -119,11 +94,10 @@ async def test_explain_pictures_are_drawn_one_at_a_time(
             drawing -= 1
         return b"\x89PNG\r\n\x1a\n"
 
-    monkeypatch.setattr(app_module, "explain_prepared", counted_forward)
+    monkeypatch.setattr(recognition_module, "explain_prepared", counted_forward)
     monkeypatch.setattr(Explanation, "png", CachedWithoutLock(render))
-    responses = await asyncio.gather(
-        *(client.post("/v1/explain", files=one_image()) for _ in range(requests))
-    )
+    async with serving(create_app(make_settings(tiny_model_path, max_explains=requests))) as client:
+        responses = await asyncio.gather(*(client.post("/v1/explain", files=one_image()) for _ in range(requests)))
     assert [response.status_code for response in responses] == [200] * requests
     assert most == 1
 

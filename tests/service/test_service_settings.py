@@ -77,3 +77,12 @@ def test_max_pending_bounds_the_queue_and_holds_at_least_one_full_request(
     monkeypatch.setenv("OCR_LSTM_MAX_FILES", "41")
     with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING \(40\) must be at least"):
         ServiceSettings(_env_file=None)
+
+
+def test_the_pixels_in_flight_hold_at_least_one_full_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = ServiceSettings(_env_file=None)
+    assert defaults.max_pending_pixels >= defaults.max_request_pixels >= defaults.max_pixels > defaults.max_crop_pixels
+    monkeypatch.setenv("OCR_LSTM_MAX_REQUEST_PIXELS", "2000")
+    monkeypatch.setenv("OCR_LSTM_MAX_PENDING_PIXELS", "1999")
+    with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING_PIXELS \(1999\) must be at least"):
+        ServiceSettings(_env_file=None)

@@ -47,6 +47,7 @@ def driver(tmp_path: Path) -> Iterator[WebDriver]:
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # for csp_violations
     # An explicit driver path: Selenium Manager must not try to download one.
     chrome = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
     try:
@@ -74,17 +75,76 @@ def test_page_reads_an_uploaded_image(driver: WebDriver, live_server: str, tmp_p
     assert confidence == f"confidence {100 * expected['confidence']:.1f}%"
     chars = driver.find_elements(By.CSS_SELECTOR, "#chars .char")
     assert len(chars) == len(expected["chars"])
+    assert driver.find_element(By.ID, "preview").is_displayed()
+    assert csp_violations(driver) == []  # the page's script and style are its own files
 
 
-def test_page_shows_the_servers_error_for_a_non_image(
-    driver: WebDriver, live_server: str, tmp_path: Path
+def csp_violations(driver: WebDriver) -> list[str]:
+    """What the browser refused to load or run under the page's Content-Security-Policy."""
+    return [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+
+
+@pytest.mark.parametrize("mode", ["mode-word", "mode-photo"])
+def test_page_shows_the_servers_error_for_a_non_image_and_no_image(
+    driver: WebDriver, live_server: str, tmp_path: Path, mode: str
 ) -> None:
     not_an_image = tmp_path / "notes.png"
     not_an_image.write_text("not an image at all")
     driver.get(f"{live_server}/")
+    driver.find_element(By.ID, mode).click()
     driver.find_element(By.ID, "file").send_keys(str(not_an_image))
     WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "error").text)
     assert driver.find_element(By.ID, "error").text.startswith("415:")
+    assert not driver.find_element(By.ID, "preview").is_displayed()
+    assert not driver.find_element(By.ID, "canvas").is_displayed()
+    assert csp_violations(driver) == []
+
+
+def test_a_word_the_browser_cannot_show_is_read_without_a_broken_image(
+    driver: WebDriver, live_server: str, tmp_path: Path
+) -> None:
+    """The server reads TIFF, which Chromium cannot show: the text comes without a preview."""
+    image = tmp_path / "word.tiff"
+    render_word("hello").save(image)
+    driver.get(f"{live_server}/")
+    driver.find_element(By.ID, "mode-word").click()
+    driver.find_element(By.ID, "file").send_keys(str(image))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "confidence").text or d.find_element(By.ID, "error").text
+    )
+    assert driver.find_element(By.ID, "error").text == ""
+    assert driver.find_element(By.ID, "confidence").text.startswith("confidence ")
+    WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "preview").get_attribute("src") is None)
+    assert not driver.find_element(By.ID, "preview").is_displayed()
+
+
+def test_a_photo_the_browser_cannot_show_still_gets_its_text(
+    driver: WebDriver, live_server: str, tmp_path: Path
+) -> None:
+    photo = tmp_path / "sign.tiff"
+    Image.fromarray(render_photo([("OPEN 24 HOURS", (60, 60), 56)])[0]).save(photo)
+    driver.get(f"{live_server}/")
+    driver.find_element(By.ID, "file").send_keys(str(photo))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "page-text").text or d.find_element(By.ID, "error").text
+    )
+    assert driver.find_element(By.ID, "error").text == ""
+    assert "cannot show this type of image" in driver.find_element(By.ID, "status").text
+    assert not driver.find_element(By.ID, "canvas").is_displayed()
+
+
+def test_the_api_docs_render_from_the_server_alone(driver: WebDriver, live_server: str) -> None:
+    """Swagger UI and ReDoc as a new user opens them: this browser reaches nothing but the server."""
+    driver.get(f"{live_server}/docs")
+    title = WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".swagger-ui .info .title"))
+    assert title[0].text.startswith("ocr-lstm")
+    assert driver.find_elements(By.CSS_SELECTOR, ".opblock-summary-path[data-path='/v1/recognize']")
+    assert csp_violations(driver) == []
+    driver.get(f"{live_server}/redoc")
+    heading = WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "h1"))
+    assert heading[0].text.startswith("ocr-lstm")
+    # ReDoc's sidebar asks its CDN for a logo, which the policy refuses; ReDoc then leaves it out.
+    assert [v for v in csp_violations(driver) if "cdn.redoc.ly/redoc/logo-mini.svg" not in v] == []
 
 
 def test_page_draws_the_words_of_an_uploaded_photo(driver: WebDriver, live_server: str, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocr_lstm.preprocessing import WIDTH_MULTIPLE
+from ocr_lstm.model.config import WIDTH_STRIDE
 from training import augmentation
 from training.augmentation import (
     SCENE_DISTORTIONS,
@@ -25,8 +25,8 @@ def test_augment_crop_keeps_height_and_a_bounded_multiple_of_four_width(width: i
     for _ in range(100):
         out = augment_crop(crop, rng, max_width=256, scene_distortion=scene_distortion)
         assert out.shape[0] == 32
-        assert out.shape[1] % WIDTH_MULTIPLE == 0
-        assert WIDTH_MULTIPLE <= out.shape[1] <= 256
+        assert out.shape[1] % WIDTH_STRIDE == 0
+        assert WIDTH_STRIDE <= out.shape[1] <= 256
         assert out.dtype == np.uint8 and out.flags.c_contiguous
 
 

@@ -1,49 +1,36 @@
-"""Trainer pieces: weight transfer onto a larger charset, the learning-rate schedule."""
+"""Trainer pieces: the start of a fine-tune, the learning-rate schedule."""
 
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 import torch
 
 from ocr_lstm.charset import Charset
+from ocr_lstm.checkpoint import load_checkpoint, save_checkpoint
 from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.preprocessing import PreprocessConfig
 from training.config import TrainConfig
-from training.trainer import DistributedContext, lr_factor, transfer_weights
+from training.trainer import DistributedContext, Trainer, lr_factor
 
 
-def test_transfer_onto_a_larger_charset_keeps_every_weight_and_shared_head_rows() -> None:
-    old_charset = Charset("abc")
-    new_charset = Charset("xcab")  # a reordered superset: rows must follow the symbols
+def test_fine_tuning_keeps_the_parent_checkpoints_preprocessing(tmp_path: Path) -> None:
+    charset = Charset("abc")
+    preprocess = PreprocessConfig(min_width=24, max_width=320, vertical_ratio=2.0)
     torch.manual_seed(0)
-    source = CRNN(preset("tiny", old_charset.num_classes))
-    torch.manual_seed(1)
-    target = CRNN(preset("tiny", new_charset.num_classes))
-    fresh_x = target.head.weight[1].clone()
-
-    assert transfer_weights(source, old_charset, target, new_charset) == 3
-
-    source_state, target_state = source.state_dict(), target.state_dict()
-    for name, value in source_state.items():
-        if not name.startswith("head."):
-            torch.testing.assert_close(target_state[name], value, atol=0, rtol=0)
-    for char in "abc":
-        new_row, old_row = new_charset.encode(char)[0], old_charset.encode(char)[0]
-        torch.testing.assert_close(target.head.weight[new_row], source.head.weight[old_row], atol=0, rtol=0)
-        assert target.head.bias[new_row] == source.head.bias[old_row]
-    torch.testing.assert_close(target.head.weight[0], source.head.weight[0], atol=0, rtol=0)  # the blank
-    torch.testing.assert_close(target.head.weight[1], fresh_x, atol=0, rtol=0)  # "x" is new
+    parent = save_checkpoint(tmp_path / "parent", CRNN(preset("tiny", charset.num_classes)), charset, preprocess)
+    trainer = Trainer(TrainConfig(init=str(parent), charset="xy", output=str(tmp_path / "run"), device="cpu"))
+    assert trainer.preprocess == preprocess
+    assert trainer.charset.symbols == "abcxy"
+    assert load_checkpoint(trainer.save("last")).preprocess == preprocess
 
 
-def test_transfer_onto_the_same_charset_reproduces_the_model() -> None:
-    charset = Charset("ab")
-    source, target = CRNN(preset("tiny", 3)).eval(), CRNN(preset("tiny", 3)).eval()
-    transfer_weights(source, charset, target, charset)
-    images = torch.randn(1, 1, 32, 24)
-    with torch.no_grad():
-        torch.testing.assert_close(target(images), source(images))
+def test_a_run_from_scratch_uses_the_default_preprocessing(tmp_path: Path) -> None:
+    trainer = Trainer(TrainConfig(output=str(tmp_path / "run"), device="cpu"))
+    assert trainer.preprocess == PreprocessConfig()
 
 
 def test_lr_warms_up_linearly_then_decays_by_cosine_to_the_floor() -> None:

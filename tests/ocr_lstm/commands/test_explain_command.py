@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,14 @@ def test_explain_reports_a_missing_image_without_a_traceback(
     assert code == 1
     assert not output.exists()
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_explain_without_the_viz_extra_says_how_to_install_it_in_one_line(
+    tiny_model_path: Path, word_png: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    output = tmp_path / "explain.png"
+    assert main(["explain", str(word_png), "--output", str(output), "--model", str(tiny_model_path)]) == 1
+    assert not output.exists()
+    assert capsys.readouterr().err == "error: matplotlib is not installed: pip install 'ocr-lstm[viz]'\n"

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from ocr_lstm.model.config import preset
-from ocr_lstm.model.crnn import CRNN, WIDTH_STRIDE
+from ocr_lstm.model.config import WIDTH_STRIDE, preset
+from ocr_lstm.model.crnn import CRNN
 
 NUM_CLASSES = 20
 

@@ -1,4 +1,4 @@
-"""ONNX export: parity with the eager model, the Recognizer's ONNX backend and the CLI."""
+"""ONNX export, run by the OnnxRunner: parity with the eager model, metadata and the CLI."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ pytest.importorskip("onnxruntime")
 
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.cli import main
-from ocr_lstm.export import OnnxRunner, export_onnx
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.runtime.export import export_onnx
+from ocr_lstm.runtime.onnx_runner import OnnxRunner, max_difference
 
 TOLERANCE = 1e-4
 
@@ -72,21 +72,9 @@ def test_export_carries_charset_and_preprocessing(checkpoint, tmp_path: Path) ->
     assert json.loads(props["charset"])["symbols"] == checkpoint.charset.symbols
 
 
-def test_onnx_backend_reads_like_torch_backend(tiny_model_path: Path) -> None:
-    rng = np.random.default_rng(0)
-    shapes = ((32, 60), (48, 400), (30, 20), (20, 100))
-    images = [rng.integers(0, 256, size=shape, dtype=np.uint8) for shape in shapes]
-    torch_results = Recognizer(tiny_model_path, device="cpu", threads=1, batch_size=3).recognize(images)
-    onnx_recognizer = Recognizer(tiny_model_path, device="cpu", threads=1, batch_size=3, backend="onnx")
-    onnx_results = onnx_recognizer.recognize(images)
-    assert [r.text for r in onnx_results] == [r.text for r in torch_results]
-    for a, b in zip(onnx_results, torch_results):
-        assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
-
-
-def test_unknown_backend_is_refused(tiny_model_path: Path) -> None:
-    with pytest.raises(ValueError, match="backend"):
-        Recognizer(tiny_model_path, device="cpu", backend="tensorrt")  # type: ignore[arg-type]
+def test_max_difference_compares_a_file_with_the_eager_model(checkpoint, tmp_path: Path) -> None:
+    path = export_onnx(checkpoint, tmp_path / "model.onnx")
+    assert 0 < max_difference(checkpoint.model, path) < TOLERANCE
 
 
 def test_export_command_writes_and_checks_the_file(tiny_model_path: Path, tmp_path: Path, capsys) -> None:

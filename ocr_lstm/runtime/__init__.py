@@ -1,0 +1,1 @@
+"""What runs the model: PyTorch or ONNX Runtime (:mod:`.backend` chooses), and the ONNX export."""

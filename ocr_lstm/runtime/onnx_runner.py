@@ -1,0 +1,64 @@
+"""The CRNN exported to ONNX (:mod:`ocr_lstm.runtime.export`), run by ONNX Runtime on the CPU."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ocr_lstm.checkpoint import Checkpoint
+from ocr_lstm.errors import require
+from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.runtime.export import INPUT_IMAGES, INPUT_WIDTHS, OUTPUT, cpu_copy, export_onnx
+
+
+class OnnxRunner:
+    """Runs an exported CRNN with ONNX Runtime on the CPU: ``(images, widths) -> log_probs``."""
+
+    backend = "onnx"
+
+    def __init__(self, source: str | Path | bytes, threads: int | None = None) -> None:
+        ort = require("onnxruntime")  # loaded only when used
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.inter_op_num_threads = 1
+        if threads:
+            options.intra_op_num_threads = threads
+        # Idle pool threads would spin between batches on a shared machine (cf. OMP_WAIT_POLICY).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        model = source if isinstance(source, bytes) else str(source)
+        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+    @classmethod
+    def from_model(cls, checkpoint: Checkpoint | CRNN, threads: int | None = None) -> OnnxRunner:
+        """Export ``checkpoint`` in memory and run that."""
+        buffer = io.BytesIO()
+        export_onnx(checkpoint, buffer)
+        return cls(buffer.getvalue(), threads)
+
+    def __call__(self, images: torch.Tensor | np.ndarray, widths: torch.Tensor | np.ndarray) -> np.ndarray:
+        feeds = {
+            INPUT_IMAGES: np.ascontiguousarray(np.asarray(images, dtype=np.float32)),
+            INPUT_WIDTHS: np.asarray(widths, dtype=np.int64),
+        }
+        return self.session.run([OUTPUT], feeds)[0]
+
+
+def max_difference(model: CRNN, onnx_model: str | Path | bytes, widths: tuple[int, ...] = (16, 60, 128, 512),
+                   seed: int = 0) -> float:
+    """Largest difference between ONNX Runtime's and the eager model's log-probs on a random
+    ragged batch, over each crop's valid frames."""
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.zeros(len(widths), 1, model.config.input_height, max(widths))
+    for i, width in enumerate(widths):
+        images[i, :, :, :width] = torch.rand(1, model.config.input_height, width, generator=generator) * 2 - 1
+    lengths = torch.tensor(widths)
+    with torch.inference_mode():
+        expected = cpu_copy(model)(images, lengths).numpy()
+    actual = OnnxRunner(onnx_model, threads=1)(images.numpy(), lengths.numpy())
+    frames = CRNN.output_lengths(lengths).tolist()
+    return float(max(np.abs(expected[:t, i] - actual[:t, i]).max() for i, t in enumerate(frames)))

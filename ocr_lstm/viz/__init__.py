@@ -1,0 +1,1 @@
+"""Pictures of what the library computes; they need matplotlib, the ``viz`` extra."""

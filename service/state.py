@@ -1,0 +1,90 @@
+"""What one application instance holds, and the dependencies through which the routes reach it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from ocr_lstm.photo.pipeline import OCR
+from ocr_lstm.recognizer import Recognizer
+from service.admission import Admission, Slots, Ticket
+from service.batcher import MicroBatcher
+from service.errors import ServiceError
+from service.images import ImageLimits
+from service.metrics import ServiceMetrics
+from service.photo import BatchItem, BatchResult
+from service.settings import ServiceSettings
+
+API_KEY_HEADER = "X-API-Key"
+
+
+@dataclass
+class ServiceState:
+    """Everything one application instance holds; built by ``create_app``, filled by the lifespan."""
+
+    settings: ServiceSettings
+    metrics: ServiceMetrics
+    crop_limits: ImageLimits  # /v1/recognize and /v1/explain
+    photo_limits: ImageLimits  # /v1/ocr
+    decode_limiter: anyio.CapacityLimiter
+    render_limiter: anyio.CapacityLimiter
+    photo_limiter: anyio.CapacityLimiter
+    admission: Admission
+    explains: Slots
+    recognizer: Recognizer | None = None
+    batcher: MicroBatcher[BatchItem, BatchResult] | None = None
+    ocr: OCR | None = None
+    draining: bool = False  # set on SIGTERM (service.main): /readyz says 503 while the server drains
+
+    @property
+    def ready(self) -> bool:
+        return self.recognizer is not None and self.batcher is not None and self.batcher.running
+
+
+def service_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state
+
+
+def not_ready() -> ServiceError:
+    return ServiceError(503, "the model is not loaded yet", "not_ready")
+
+
+async def ready_state(request: Request) -> ServiceState:
+    # async: FastAPI would run a plain def dependency on a worker thread
+    state = service_state(request)
+    if not state.ready:
+        raise not_ready()
+    return state
+
+
+async def admission_ticket(request: Request) -> Ticket:
+    """The room ``AdmissionMiddleware`` took for this request at the door."""
+    ticket: Ticket = request.state.admission
+    return ticket
+
+
+api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="the server's OCR_LSTM_API_KEY")
+
+
+async def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> None:
+    """401 unless the request carries the key; ``create_app`` adds it to the /v1 routes only when a key is set,
+    so that the schema asks for one only then."""
+    expected = service_state(request).settings.api_key
+    assert expected is not None
+    if key is None or not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
+        raise ServiceError(
+            401,
+            f"missing or wrong API key (header {API_KEY_HEADER})",
+            "unauthorized",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+
+
+State = Annotated[ServiceState, Depends(ready_state)]
+Admitted = Annotated[Ticket, Depends(admission_ticket)]
