@@ -71,7 +71,9 @@ def run_one(system: str, data: Path, limit: int | None, threads: int) -> dict:
             begun = time.perf_counter()
             result = engine(str(photo.image_path), return_word_box=True)
             seconds += time.perf_counter() - begun
-            words = [(box, text) for line in (result.word_results or ()) if line for text, _, box in line if box]
+            # A line's entries are (text, score, box); RapidOCR 3.10 leaves an empty tuple for some words.
+            entries = [entry for line in (result.word_results or ()) for entry in (line or ()) if len(entry) == 3]
+            words = [(box, text) for text, _, box in entries if box]
             words_per_photo.append(words)
         plain = score_photos((p.ground_truth, w) for p, w in zip(photos, words_per_photo))
         lexicon = score_photos(
