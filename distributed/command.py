@@ -8,9 +8,9 @@ import argparse
 import textwrap
 
 from distributed.stages import ReaderSpec
+from ocr_lstm.batch.engine import CROP_CHUNK, PHOTO_CHUNK
 from ocr_lstm.commands import Command
 from ocr_lstm.commands.argtypes import positive_int
-from ocr_lstm.commands.batch import CROP_CHUNK, PHOTO_CHUNK
 from ocr_lstm.commands.common import add_model_arguments, options_from_args
 
 DESCRIPTION = textwrap.dedent("""\

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 ChunkReader = Callable[[Path, list[Path]], Iterator[Row]]
 """Reads one chunk of paths under a folder into one row per path, in order."""
 
+CROP_CHUNK = 256  # word images read per chunk, and rows flushed together
+PHOTO_CHUNK = 8  # photos hold dozens of lines each: a chunk's lines fill the recognizer's batches
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pbm", ".pgm", ".ppm"}
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ocr_lstm.batch.engine import (
+    CROP_CHUNK,
+    PHOTO_CHUNK,
     BatchInterrupted,
     BatchJob,
     ChunkReader,
@@ -21,9 +23,6 @@ from ocr_lstm.batch.engine import (
 from ocr_lstm.batch.rows import output_format
 from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
-
-CROP_CHUNK = 256
-PHOTO_CHUNK = 8  # photos hold dozens of lines each: a chunk's lines fill the recognizer's batches
 
 
 def _reader(args: argparse.Namespace) -> ChunkReader:
