@@ -40,6 +40,21 @@ def snap(text: str, lexicon: tuple[str, ...]) -> str:
     return match[0] if match else text
 
 
+def rapidocr_words(word_results: object) -> list[tuple[list, str]]:
+    """(box, text) of each word in RapidOCR 3.10's ``word_results``: one entry per line, which
+    is a tuple of ``(text, score, box)`` words, a bare ``(text, score, box)`` for some lines,
+    or empty; words without a box are left out."""
+    words = []
+    for line in word_results or ():  # type: ignore[attr-defined]
+        if not line:
+            continue
+        for item in [line] if isinstance(line[0], str) else line:
+            if isinstance(item, (tuple, list)) and len(item) == 3 and item[2]:
+                text, _, box = item
+                words.append((box, text))
+    return words
+
+
 def run_one(system: str, data: Path, limit: int | None, threads: int) -> dict:
     """Read the photos with one system in this process; scores and timings as a dict."""
     from ocr_lstm.evaluation.scenes import load_scene_folder, score_photos
@@ -71,10 +86,7 @@ def run_one(system: str, data: Path, limit: int | None, threads: int) -> dict:
             begun = time.perf_counter()
             result = engine(str(photo.image_path), return_word_box=True)
             seconds += time.perf_counter() - begun
-            # A line's entries are (text, score, box); RapidOCR 3.10 leaves an empty tuple for some words.
-            entries = [entry for line in (result.word_results or ()) for entry in (line or ()) if len(entry) == 3]
-            words = [(box, text) for text, _, box in entries if box]
-            words_per_photo.append(words)
+            words_per_photo.append(rapidocr_words(result.word_results))
         plain = score_photos((p.ground_truth, w) for p, w in zip(photos, words_per_photo))
         lexicon = score_photos(
             (p.ground_truth, [(box, snap(text, p.lexicon or ())) for box, text in w])

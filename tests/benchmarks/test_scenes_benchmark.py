@@ -33,3 +33,10 @@ def test_ocr_lstm_is_scored_on_a_rendered_photo_set(scenes, tmp_path: Path) -> N
     assert row["photos"] == 1 and row["ground_truth"] == 2
     assert 0.0 <= row["e2e_recall"] <= row["detection_recall"] <= 1.0
     assert row["s_per_photo"] > 0
+
+
+def test_rapidocr_word_results_of_every_shape_give_boxed_words(scenes) -> None:
+    box = [[0, 0], [10, 0], [10, 5], [0, 5]]
+    results = ((("OPEN", 0.9, box), ("24", 0.8, box)), ("HOURS", 0.7, box), (), ((),), (("x", 0.5, None),))
+    assert scenes.rapidocr_words(results) == [(box, "OPEN"), (box, "24"), (box, "HOURS")]
+    assert scenes.rapidocr_words(None) == []
