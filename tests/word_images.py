@@ -46,3 +46,15 @@ def render_photo(
             words.append((word, (x + offset + left, y + top, x + offset + right, y + bottom)))
             start += len(word) + 1
     return np.asarray(image), words
+
+
+def labelled_folder(root: Path, words: list[str]) -> Path:
+    """A labelled set (``labels.tsv``) of ``words`` rendered one per image, plus a corrupt
+    ``bad.png`` labelled ``broken``."""
+    root.mkdir(parents=True)
+    for i, word in enumerate(words):
+        render_word(word).save(root / f"{i}.png")
+    (root / "bad.png").write_bytes(b"corrupt")
+    lines = [f"{i}.png\t{word}\n" for i, word in enumerate(words)] + ["bad.png\tbroken\n"]
+    (root / "labels.tsv").write_text("".join(lines))
+    return root

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 from lxml import etree
 from PIL import Image
@@ -40,7 +39,7 @@ async def test_a_photo_comes_back_as_the_page_the_library_reads(
     response = await client.post("/v1/ocr", files={"file": ("sign.png", photo, "image/png")})
     assert response.status_code == 200
     body = response.json()
-    expected = reference([Image.open(__import__("io").BytesIO(photo))])[0].export()
+    expected = reference(photo).export()
     assert body["source"] == "sign.png"
     assert (body["width"], body["height"]) == (800, 500)
     assert len(body["blocks"]) == len(expected["blocks"]) == 2
@@ -125,4 +124,3 @@ async def test_the_schema_documents_the_page(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     assert "/v1/ocr" in schema["paths"]
     assert "PageOut" in schema["components"]["schemas"]
-    assert np.isfinite(1.0)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from word_images import render_word
+from word_images import labelled_folder, render_word
 
 from ocr_lstm.cli import main
 from ocr_lstm.metrics import score
@@ -17,14 +17,7 @@ WORDS = ["hello", "world", "42"]
 
 @pytest.fixture()
 def labelled(tmp_path: Path) -> Path:
-    root = tmp_path / "set"
-    root.mkdir()
-    for i, word in enumerate(WORDS):
-        render_word(word).save(root / f"{i}.png")
-    (root / "bad.png").write_bytes(b"corrupt")
-    lines = [f"{i}.png\t{word}\n" for i, word in enumerate(WORDS)] + ["bad.png\tbroken\n"]
-    (root / "labels.tsv").write_text("".join(lines))
-    return root
+    return labelled_folder(tmp_path / "set", WORDS)
 
 
 def test_eval_prints_a_table_row_per_set(labelled: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:

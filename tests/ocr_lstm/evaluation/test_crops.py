@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from word_images import render_word
+from word_images import labelled_folder
 
 from ocr_lstm.evaluation.crops import evaluate_dataset, read_dataset
 from ocr_lstm.recognizer import Recognition, Recognizer
@@ -15,14 +15,7 @@ WORDS = ["hello", "world", "42"]
 
 @pytest.fixture()
 def labelled(tmp_path: Path) -> Path:
-    root = tmp_path / "set"
-    root.mkdir()
-    for i, word in enumerate(WORDS):
-        render_word(word).save(root / f"{i}.png")
-    (root / "bad.png").write_bytes(b"corrupt")
-    lines = [f"{i}.png\t{word}\n" for i, word in enumerate(WORDS)] + ["bad.png\tbroken\n"]
-    (root / "labels.tsv").write_text("".join(lines))
-    return root
+    return labelled_folder(tmp_path / "set", WORDS)
 
 
 def test_evaluate_dataset_scores_the_readings_against_the_labels_in_order(
