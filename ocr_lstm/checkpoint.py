@@ -7,27 +7,35 @@ and free-form training metadata, so the vocabulary always travels with the weigh
 ``format_version`` changes only when an older ocr-lstm could not read the file:
 keys added with defaults keep it, since readers ignore keys they do not know. A
 reader refuses a newer format with the release it needs (``requires_ocr_lstm``).
+
+Reading what a checkpoint holds (:func:`read_checkpoint_info`) needs only the JSON and
+the safetensors header; torch is imported by the functions that build or save a model,
+so serving a checkpoint with ONNX Runtime never loads it.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
-from torch import nn
 
 from ocr_lstm import __version__
 from ocr_lstm.charset import Charset
 from ocr_lstm.model.config import CRNNConfig
-from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from ocr_lstm.model.crnn import CRNN
 
 BUNDLED_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "default"
@@ -35,21 +43,25 @@ FORMAT_VERSION = 1
 FORMAT_SINCE = "0.1.0"  # the first ocr-lstm that reads FORMAT_VERSION
 
 
-ModelT = TypeVar("ModelT", bound=nn.Module)
-
-
 @dataclass(frozen=True)
-class Architecture(Generic[ModelT]):
+class Architecture:
     """How a checkpoint's ``architecture`` name becomes a model: its config, read from the JSON's
-    ``model`` object (the config's ``to_dict`` writes it), and the module built from that config."""
+    ``model`` object (the config's ``to_dict`` writes it), and the module built from that config,
+    named as ``package.module:Class`` and imported (with torch) only when a model is built."""
 
     config_from_dict: Callable[[dict[str, Any]], Any]
-    module: type[ModelT]
+    module_path: str
+
+    @property
+    def module(self) -> type[nn.Module]:
+        module_name, _, class_name = self.module_path.partition(":")
+        module: type[nn.Module] = getattr(importlib.import_module(module_name), class_name)
+        return module
 
 
 # Each architecture a checkpoint can hold, by the name its JSON gives it.
-ARCHITECTURES: Mapping[str, Architecture[Any]] = MappingProxyType({
-    "crnn": Architecture(CRNNConfig.from_dict, CRNN),
+ARCHITECTURES: Mapping[str, Architecture] = MappingProxyType({
+    "crnn": Architecture(CRNNConfig.from_dict, "ocr_lstm.model.crnn:CRNN"),
 })
 
 
@@ -63,11 +75,40 @@ class Checkpoint:
     metadata: dict[str, Any] = field(default_factory=dict)
     name: str = "model"
 
+    def info(self) -> CheckpointInfo:
+        """What this in-memory checkpoint holds, as :func:`read_checkpoint_info` tells it of a file."""
+        return CheckpointInfo(
+            name=self.name,
+            architecture=architecture_name(self.model),
+            model_config=self.model.config,
+            charset=self.charset,
+            preprocess=self.preprocess,
+            metadata=self.metadata,
+            parameters=sum(p.numel() for p in self.model.parameters()),
+        )
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint holds, read from its JSON and the safetensors header without building the
+    model: enough to read crops with an exported copy (:mod:`ocr_lstm.runtime.onnx_cache`).
+    ``weights_path`` is None for a checkpoint that lives only in memory."""
+
+    name: str
+    architecture: str
+    model_config: CRNNConfig
+    charset: Charset
+    preprocess: PreprocessConfig
+    metadata: dict[str, Any]
+    parameters: int
+    weights_path: Path | None = None
+
 
 def resolve(path_or_name: str | Path) -> Path:
-    """The weights file for a path (with or without suffix) or a bundled model's name."""
+    """The weights file for a path (with or without suffix), a training run's folder (its ``best``
+    checkpoint) or a bundled model's name."""
     path = Path(path_or_name)
-    candidates = [path, path.with_suffix(".safetensors"), path / "model.safetensors"]
+    candidates = [path, path.with_suffix(".safetensors"), path / "model.safetensors", path / "best.safetensors"]
     if path.suffix == ".json":
         candidates.insert(0, path.with_suffix(".safetensors"))
     if not path.suffix and "/" not in str(path_or_name):
@@ -88,6 +129,8 @@ def save_checkpoint(
     half: bool = False,
 ) -> Path:
     """Write ``path``.safetensors and ``path``.json; ``half`` stores fp16 weights."""
+    from safetensors.torch import save_file
+
     weights_path = Path(path).with_suffix(".safetensors")
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -179,33 +222,58 @@ def check_checkpoint(path_or_name: str | Path) -> Path:
     must fail early with one line, such as ``ocr-lstm serve`` before uvicorn starts
     (inside the server's start-up the same error would be a traceback).
     """
+    weights_path = read_checkpoint_info(path_or_name).weights_path
+    assert weights_path is not None  # read from a file
+    return weights_path
+
+
+def read_checkpoint_info(path_or_name: str | Path = DEFAULT_MODEL, **model_overrides: Any) -> CheckpointInfo:
+    """What the checkpoint at ``path_or_name`` holds, from its config and weights header; one
+    ``ValueError`` (or ``FileNotFoundError``) line for any flaw."""
     weights_path = resolve(path_or_name)
-    parse_config(read_config(weights_path), weights_path.with_suffix(".json"))
+    config = read_config(weights_path)
+    model_config, charset, preprocess = parse_config(config, weights_path.with_suffix(".json"), **model_overrides)
     try:
-        with safe_open(str(weights_path), framework="pt") as weights:
-            weights.keys()
+        with safe_open(str(weights_path), framework="numpy") as weights:
+            parameters = sum(
+                math.prod(weights.get_slice(key).get_shape()) for key in weights.keys() if not _is_statistic(key)  # noqa: SIM118
+            )
     except (SafetensorError, OSError) as exc:
         raise ValueError(f"{weights_path} is not a readable safetensors file ({exc})") from None
-    return weights_path
+    return CheckpointInfo(
+        name=weights_path.stem,
+        weights_path=weights_path,
+        architecture=config["architecture"],
+        model_config=model_config,
+        charset=charset,
+        preprocess=preprocess,
+        metadata=config.get("metadata", {}),
+        parameters=parameters,
+    )
+
+
+def _is_statistic(key: str) -> bool:
+    """Whether a state key is a normalisation layer's running statistic, stored but not trained."""
+    return key.rsplit(".", 1)[-1] in ("running_mean", "running_var", "num_batches_tracked")
 
 
 def load_checkpoint(
     path_or_name: str | Path = DEFAULT_MODEL, device: str | torch.device = "cpu", **model_overrides: Any
 ) -> Checkpoint:
     """Rebuild the model from a checkpoint, weights upcast to fp32 on ``device``."""
-    weights_path = resolve(path_or_name)
-    config = read_config(weights_path)
-    model_config, charset, preprocess = parse_config(config, weights_path.with_suffix(".json"), **model_overrides)
-    model = ARCHITECTURES[config["architecture"]].module(model_config)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(weights_path)).items()}
+    from safetensors.torch import load_file
+
+    info = read_checkpoint_info(path_or_name, **model_overrides)
+    model = ARCHITECTURES[info.architecture].module(info.model_config)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(info.weights_path)).items()}
     model.load_state_dict(state)
     model.to(device).eval()
     return Checkpoint(
-        model=model,
-        charset=charset,
-        preprocess=preprocess,
-        metadata=config.get("metadata", {}),
-        name=weights_path.stem,
+        model=model,  # type: ignore[arg-type]  # the registry's module for a "crnn" checkpoint
+        charset=info.charset,
+        preprocess=info.preprocess,
+        metadata=info.metadata,
+        name=info.name,
     )
 
 
@@ -216,6 +284,8 @@ def transfer_weights(source: CRNN, source_charset: Charset, target: CRNN, target
     output rows of shared symbols; only rows of new symbols start fresh.
     Returns the number of head rows carried over.
     """
+    import torch
+
     state = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
     target.load_state_dict(state, strict=False)
     old_rows = {c: i + 1 for i, c in enumerate(source_charset.symbols)}
@@ -234,6 +304,8 @@ def transfer_weights(source: CRNN, source_charset: Charset, target: CRNN, target
 def with_charset(checkpoint: Checkpoint, charset: Charset) -> Checkpoint:
     """``checkpoint`` reading ``charset`` (a fine-tune's start): a fresh head of its size, every other
     weight and the rows of shared symbols carried over; the preprocessing and the name are kept."""
+    from ocr_lstm.model.crnn import CRNN
+
     model_config = {**checkpoint.model.config.to_dict(), "num_classes": charset.num_classes}
     model = CRNN(CRNNConfig.from_dict(model_config))
     transfer_weights(checkpoint.model, checkpoint.charset, model, charset)

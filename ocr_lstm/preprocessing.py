@@ -12,14 +12,16 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocr_lstm.model.config import WIDTH_STRIDE
+
+if TYPE_CHECKING:
+    import torch
 
 ImageInput = str | Path | bytes | bytearray | Image.Image | np.ndarray
 
@@ -184,21 +186,28 @@ class ImagePreparation:
         return PreparedImage((resize_to_height(gray, self.config),))
 
 
-def to_tensor(crops: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack resized crops into a (B, 1, H, W_max) float tensor in [-1, 1], zero padded.
+def pad_batch(crops: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Stack resized crops into a (B, 1, H, W_max) float32 array in [-1, 1], zero padded.
 
-    Returns the batch and each crop's width, which the model turns into
+    Returns the batch and each crop's width (int64), which the model turns into
     sequence lengths so that padding never leaks into the prediction.
     """
     if not crops:
         raise ValueError("cannot batch zero crops")
     height = crops[0].shape[0]
-    widths = torch.tensor([c.shape[1] for c in crops], dtype=torch.long)
-    batch = torch.zeros((len(crops), 1, height, int(widths.max())), dtype=torch.float32)
+    widths = np.array([c.shape[1] for c in crops], dtype=np.int64)
+    batch = np.zeros((len(crops), 1, height, int(widths.max())), dtype=np.float32)
     for i, crop in enumerate(crops):
-        # astype copies: crops may be read-only views of a memory-mapped pool.
-        batch[i, 0, :, : crop.shape[1]] = torch.from_numpy(crop.astype(np.float32)).div_(127.5).sub_(1.0)
+        batch[i, 0, :, : crop.shape[1]] = crop.astype(np.float32) / 127.5 - 1.0
     return batch, widths
+
+
+def to_tensor(crops: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`pad_batch` as torch tensors, for training and the PyTorch runner."""
+    import torch  # only here: the ONNX Runtime path prepares crops without torch
+
+    batch, widths = pad_batch(crops)
+    return torch.from_numpy(batch), torch.from_numpy(widths)
 
 
 def width_sorted_batches(widths: Sequence[int], batch_size: int) -> list[list[int]]:

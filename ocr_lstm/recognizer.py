@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
-import torch
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, load_checkpoint
+from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, CheckpointInfo, load_checkpoint, read_checkpoint_info
 from ocr_lstm.decoding import CTCDecoder, Decoded, most_confident_turn
-from ocr_lstm.device import configure_threads, select_device
+from ocr_lstm.device import device_name
 from ocr_lstm.elements import CharConfidence, Recognition
-from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.model.config import output_frames
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.preprocessing import (
     ImageInput,
     ImagePreparation,
     PreparedImage,
     PreprocessConfig,
-    to_tensor,
+    pad_batch,
     width_sorted_batches,
 )
 from ocr_lstm.runtime.backend import Runner, build_runner
 from ocr_lstm.word_prior import WordPriorConfig
+
+if TYPE_CHECKING:
+    from ocr_lstm.model.crnn import CRNN
 
 
 class Recognizer:
@@ -40,6 +43,10 @@ class Recognizer:
     runtime) without touching the rest. Images are batched by width, ``batch_size`` per forward
     pass; a tall crop is read as given and turned both ways in one pass, and the most confident
     reading wins.
+
+    On the CPU with ONNX Runtime (the default there) the model is the checkpoint's cached
+    export and torch is never imported; :attr:`checkpoint` and :attr:`model`, the PyTorch
+    model, load on first use (``explain`` needs them).
     """
 
     def __init__(
@@ -64,18 +71,14 @@ class Recognizer:
             device=device, batch_size=batch_size, threads=threads, decoding=decoding, beam_width=beam_width,
             allowlist=allowlist, word_prior=word_prior, backend=backend, channels_last=channels_last,
         )
-        configure_threads(threads)
-        self.device = select_device(device)
-        self.checkpoint = model if isinstance(model, Checkpoint) else load_checkpoint(model, self.device)
-        self.model: CRNN = self.checkpoint.model.to(self.device).eval()
-        if channels_last:
-            # +10-30% batched CPU inference measured for this CNN (docs/performance.md).
-            self.model = self.model.to(memory_format=torch.channels_last)
-        self.preparation = preparation or ImagePreparation(self.checkpoint.preprocess)
+        self.device = device_name(device)
+        self._checkpoint = model if isinstance(model, Checkpoint) else None
+        self.info: CheckpointInfo = model.info() if isinstance(model, Checkpoint) else read_checkpoint_info(model)
+        self.preparation = preparation or ImagePreparation(self.info.preprocess)
         # An attribute, not a property: the photo pipeline's LineReader protocol asks for one.
         self.preprocess: PreprocessConfig = self.preparation.config
-        self.runner = runner or build_runner(self.model, self.device, self.options)
-        self.decoder = decoder or CTCDecoder.from_options(self.checkpoint.charset, self.options, lexicon)
+        self.runner = runner or build_runner(self.info, self.device, self.options, lambda: self.model)
+        self.decoder = decoder or CTCDecoder.from_options(self.info.charset, self.options, lexicon)
 
     @classmethod
     def from_options(
@@ -89,12 +92,30 @@ class Recognizer:
         return cls(model, lexicon=lexicon, **(options or RecognizerOptions()).as_kwargs())
 
     @property
+    def checkpoint(self) -> Checkpoint:
+        """The PyTorch checkpoint, loaded on first use when the recognizer was given a path or a name."""
+        if self._checkpoint is None:
+            self._checkpoint = load_checkpoint(cast(Path, self.info.weights_path), self.device)
+        return self._checkpoint
+
+    @cached_property
+    def model(self) -> CRNN:
+        """The checkpoint's CRNN on :attr:`device`, in eval mode and the memory layout the options ask for."""
+        model = self.checkpoint.model.to(self.device).eval()
+        if self.options.channels_last:
+            import torch
+
+            # +10-30% batched CPU inference measured for this CNN (docs/performance.md).
+            model = model.to(memory_format=torch.channels_last)
+        return model
+
+    @property
     def name(self) -> str:
-        return self.checkpoint.name
+        return self.info.name
 
     @property
     def charset(self) -> Charset:
-        return self.checkpoint.charset
+        return self.info.charset
 
     @property
     def backend(self) -> str:
@@ -133,9 +154,9 @@ class Recognizer:
         widest = [max(crop.shape[1] for crop in crops) for crops in images]
         for batch in width_sorted_batches(widest, self.options.batch_size):
             owners = [i for i in batch for _ in images[i]]
-            tensors, widths = to_tensor([crop for i in batch for crop in images[i]])
-            log_probs = self.runner(tensors, widths)
-            for position, (owner, length) in enumerate(zip(owners, CRNN.output_lengths(widths).tolist())):
+            padded, widths = pad_batch([crop for i in batch for crop in images[i]])
+            log_probs = self.runner(padded, widths)
+            for position, (owner, length) in enumerate(zip(owners, output_frames(widths).tolist())):
                 out[owner].append(log_probs[:length, position])
         return out
 
@@ -145,10 +166,10 @@ class Recognizer:
             "name": self.name,
             "charset": self.charset.symbols,
             "input_height": self.preprocess.height,
-            "parameters": sum(p.numel() for p in self.model.parameters()),
-            "architecture": self.model.config.to_dict(),
-            "device": str(self.device),
-            "metadata": self.checkpoint.metadata,
+            "parameters": self.info.parameters,
+            "architecture": self.info.model_config.to_dict(),
+            "device": self.device,
+            "metadata": self.info.metadata,
         }
 
 

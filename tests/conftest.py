@@ -6,10 +6,16 @@ user's fresh checkout.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The session's own cache folder (ONNX exports, the word prior's vocabulary), inherited by the
+# commands and servers the tests start: a run neither reads nor fills the user's cache.
+os.environ["OCR_LSTM_CACHE_DIR"] = tempfile.mkdtemp(prefix="ocr-lstm-test-cache-")
 
 import pytest
 import torch
@@ -21,6 +27,7 @@ from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 
+atexit.register(shutil.rmtree, os.environ["OCR_LSTM_CACHE_DIR"], True)
 torch.set_num_threads(1)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

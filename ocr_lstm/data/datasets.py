@@ -2,7 +2,9 @@
 
 Every dataset yields ``(image, text)`` where ``image`` is what
 :func:`ocr_lstm.preprocessing.load_image` accepts (a path or encoded bytes),
-so decoding and resizing stay in one place.
+so decoding and resizing stay in one place. They are plain sequences (``len`` and
+indexing), which torch's ``DataLoader`` takes as map-style datasets, so evaluating a
+model with ONNX Runtime reads them without torch.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import lmdb
-from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from ocr_lstm.data.labels import LABEL_FILE, read_label_file
 from ocr_lstm.preprocessing import ImageInput
 
 
-class LabelledFolder(Dataset):
+class LabelledFolder:
     """``folder/labels.tsv`` with ``relpath<TAB>text`` lines (the layout of ``shared/data``)."""
 
     def __init__(self, folder: str | Path, label_file: str = LABEL_FILE) -> None:
@@ -44,7 +45,7 @@ class PaddleLabelFile(LabelledFolder):
         self.name = label_file.stem
 
 
-class LmdbDataset(Dataset):
+class LmdbDataset:
     """LMDB in the deep-text-recognition-benchmark layout: ``num-samples``, ``image-%09d``, ``label-%09d`` (1-based)."""
 
     def __init__(self, path: str | Path) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
+
+import numpy as np
 
 # The CNN halves the width twice: one output frame per 4 input columns. Crop widths are
 # rounded to a multiple of it (ocr_lstm.preprocessing), frame counts divide by it.
@@ -65,3 +68,9 @@ def preset(name: str, num_classes: int, **overrides: Any) -> CRNNConfig:
     return CRNNConfig(num_classes=num_classes, **values)
 
 
+
+
+def output_frames(widths: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Valid output frames of crops of these widths, one per ``WIDTH_STRIDE`` columns and at
+    least one: ``CRNN.output_lengths`` in numpy, for runtimes without torch."""
+    return np.maximum(np.asarray(widths, dtype=np.int64) // WIDTH_STRIDE, 1)

@@ -3,39 +3,56 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Literal, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
-import torch
 
-from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.checkpoint import CheckpointInfo
 from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.runtime.onnx_runner import OnnxRunner
-from ocr_lstm.runtime.torch_runner import TorchRunner
+
+if TYPE_CHECKING:
+    from ocr_lstm.model.crnn import CRNN
 
 
 class Runner(Protocol):
-    """Padded crops to per-frame log-probabilities: images (B, 1, H, W) in [-1, 1] and their widths
-    (B,) in, a (T, B, C) array out (frames beyond a crop's width are the caller's to ignore)."""
+    """Padded crops to per-frame log-probabilities: images (B, 1, H, W) float32 in [-1, 1] and their
+    widths (B,) in, a (T, B, C) array out (frames beyond a crop's width are the caller's to ignore)."""
 
     backend: str  # what runs the model, for reports: "torch", "onnx"
 
-    def __call__(self, images: torch.Tensor, widths: torch.Tensor, /) -> np.ndarray: ...
+    def __call__(self, images: np.ndarray, widths: np.ndarray, /) -> np.ndarray: ...
 
 
-def resolve_backend(backend: str, device: torch.device) -> Literal["torch", "onnx"]:
+def resolve_backend(backend: str, device: str) -> Literal["torch", "onnx"]:
     """``auto`` is ONNX Runtime on the CPU, which reads like PyTorch at 1.25x its batched
     speed and half its batch-1 latency (docs/performance.md), and PyTorch on a GPU."""
     if backend == "auto":
-        return "onnx" if device.type == "cpu" and importlib.util.find_spec("onnxruntime") else "torch"
+        return "onnx" if device == "cpu" and importlib.util.find_spec("onnxruntime") else "torch"
     if backend not in ("torch", "onnx"):
         raise ValueError(f"unknown backend {backend!r}; choose auto, torch or onnx")
     return backend  # type: ignore[return-value]
 
 
-def build_runner(model: CRNN, device: torch.device, options: RecognizerOptions) -> Runner:
-    """The runner ``options.backend`` chooses for ``model``, which is on ``device`` and in the memory
-    layout ``options.channels_last`` asks for; ONNX Runtime runs an in-memory export of it."""
+def build_runner(
+    info: CheckpointInfo, device: str, options: RecognizerOptions, model: Callable[[], CRNN]
+) -> Runner:
+    """The runner ``options.backend`` chooses for the checkpoint ``info`` describes, on ``device``.
+
+    ONNX Runtime runs the checkpoint's cached export (:mod:`.onnx_cache`), or for a checkpoint
+    held only in memory an export made now; ``model`` gives the PyTorch model, loaded only when
+    one is needed: for PyTorch, or to export.
+    """
     if resolve_backend(options.backend, device) == "onnx":
-        return OnnxRunner.from_model(model, options.threads)
-    return TorchRunner(model, device, options.channels_last)
+        from ocr_lstm.runtime.onnx_runner import OnnxRunner
+
+        if info.weights_path is not None:
+            from ocr_lstm.runtime.onnx_cache import cached_onnx
+
+            return OnnxRunner(cached_onnx(info), options.threads)
+        return OnnxRunner.from_model(model(), options.threads)
+    from ocr_lstm.device import configure_threads, select_device
+    from ocr_lstm.runtime.torch_runner import TorchRunner
+
+    configure_threads(options.threads)
+    return TorchRunner(model(), select_device(device), options.channels_last)

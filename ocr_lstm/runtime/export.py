@@ -25,11 +25,7 @@ from ocr_lstm.checkpoint import Checkpoint
 from ocr_lstm.errors import require
 from ocr_lstm.model.config import WIDTH_STRIDE
 from ocr_lstm.model.crnn import CRNN
-
-OPSET = 17
-INPUT_IMAGES = "images"
-INPUT_WIDTHS = "widths"
-OUTPUT = "log_probs"
+from ocr_lstm.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS, OPSET, OUTPUT
 
 
 class _Unpacked(nn.Module):

@@ -1,17 +1,24 @@
-"""The CRNN exported to ONNX (:mod:`ocr_lstm.runtime.export`), run by ONNX Runtime on the CPU."""
+"""The CRNN exported to ONNX (:mod:`ocr_lstm.runtime.export`), run by ONNX Runtime on the CPU.
+
+Running needs onnxruntime and numpy only; exporting (``from_model``) and the parity check
+import torch when called.
+"""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from ocr_lstm.checkpoint import Checkpoint
 from ocr_lstm.errors import require
-from ocr_lstm.model.crnn import CRNN
-from ocr_lstm.runtime.export import INPUT_IMAGES, INPUT_WIDTHS, OUTPUT, cpu_copy, export_onnx
+from ocr_lstm.model.config import output_frames
+from ocr_lstm.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS, OUTPUT
+
+if TYPE_CHECKING:
+    from ocr_lstm.checkpoint import Checkpoint
+    from ocr_lstm.model.crnn import CRNN
 
 
 class OnnxRunner:
@@ -36,11 +43,13 @@ class OnnxRunner:
     @classmethod
     def from_model(cls, checkpoint: Checkpoint | CRNN, threads: int | None = None) -> OnnxRunner:
         """Export ``checkpoint`` in memory and run that."""
+        from ocr_lstm.runtime.export import export_onnx
+
         buffer = io.BytesIO()
         export_onnx(checkpoint, buffer)
         return cls(buffer.getvalue(), threads)
 
-    def __call__(self, images: torch.Tensor | np.ndarray, widths: torch.Tensor | np.ndarray) -> np.ndarray:
+    def __call__(self, images: np.ndarray, widths: np.ndarray) -> np.ndarray:
         feeds = {
             INPUT_IMAGES: np.ascontiguousarray(np.asarray(images, dtype=np.float32)),
             INPUT_WIDTHS: np.asarray(widths, dtype=np.int64),
@@ -52,6 +61,10 @@ def max_difference(model: CRNN, onnx_model: str | Path | bytes, widths: tuple[in
                    seed: int = 0) -> float:
     """Largest difference between ONNX Runtime's and the eager model's log-probs on a random
     ragged batch, over each crop's valid frames."""
+    import torch
+
+    from ocr_lstm.runtime.export import cpu_copy
+
     generator = torch.Generator().manual_seed(seed)
     images = torch.zeros(len(widths), 1, model.config.input_height, max(widths))
     for i, width in enumerate(widths):
@@ -60,5 +73,5 @@ def max_difference(model: CRNN, onnx_model: str | Path | bytes, widths: tuple[in
     with torch.inference_mode():
         expected = cpu_copy(model)(images, lengths).numpy()
     actual = OnnxRunner(onnx_model, threads=1)(images.numpy(), lengths.numpy())
-    frames = CRNN.output_lengths(lengths).tolist()
+    frames = output_frames(widths).tolist()
     return float(max(np.abs(expected[:t, i] - actual[:t, i]).max() for i, t in enumerate(frames)))

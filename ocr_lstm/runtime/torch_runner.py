@@ -23,8 +23,8 @@ class TorchRunner:
         self.channels_last = channels_last
 
     @torch.inference_mode()
-    def __call__(self, images: torch.Tensor, widths: torch.Tensor) -> np.ndarray:
-        images = images.to(self.device)
+    def __call__(self, images: np.ndarray, widths: np.ndarray) -> np.ndarray:
+        batch = torch.from_numpy(images).to(self.device)
         if self.channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
-        return self.model(images, widths.to(self.device)).cpu().numpy()
+            batch = batch.contiguous(memory_format=torch.channels_last)
+        return self.model(batch, torch.from_numpy(widths).to(self.device)).cpu().numpy()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from ocr_lstm.checkpoint import (
     Checkpoint,
     architecture_name,
     load_checkpoint,
+    read_checkpoint_info,
     read_config,
     resolve,
     save_checkpoint,
@@ -124,6 +127,41 @@ def test_resolve_accepts_paths_with_or_without_suffix(tmp_path: Path) -> None:
     folder = tmp_path / "run"
     inner = save_checkpoint(folder / "model", random_model(charset), charset, PreprocessConfig())
     assert resolve(folder) == inner
+
+
+def test_a_training_runs_folder_resolves_to_its_best_checkpoint(tmp_path: Path) -> None:
+    charset = Charset()
+    for name in ("last", "best"):
+        save_checkpoint(tmp_path / "runs" / "mine" / name, random_model(charset), charset, PreprocessConfig())
+    assert resolve(tmp_path / "runs" / "mine") == tmp_path / "runs" / "mine" / "best.safetensors"
+
+
+def test_checkpoint_info_reads_what_a_checkpoint_holds_without_building_it(tmp_path: Path) -> None:
+    charset = Charset("0123456789", unknown="error")
+    model = random_model(charset)
+    preprocess = PreprocessConfig(max_width=256)
+    path = save_checkpoint(tmp_path / "digits", model, charset, preprocess, {"steps": 3}, half=True)
+    info = read_checkpoint_info(path)
+    assert (info.name, info.weights_path, info.architecture) == ("digits", path, "crnn")
+    assert info.charset == charset and info.preprocess.max_width == 256 and info.metadata == {"steps": 3}
+    assert info.model_config == model.config
+    # The trained weights, not BatchNorm's running statistics stored beside them.
+    stored = sum(t.numel() for t in model.state_dict().values())
+    assert info.parameters == sum(p.numel() for p in model.parameters()) < stored
+    in_memory = load_checkpoint(path).info()
+    assert in_memory.weights_path is None
+    assert (in_memory.parameters, in_memory.charset, in_memory.model_config) == (info.parameters, charset, model.config)
+
+
+def test_reading_a_checkpoints_info_never_imports_torch(tmp_path: Path) -> None:
+    charset = Charset()
+    path = save_checkpoint(tmp_path / "model", random_model(charset), charset, PreprocessConfig())
+    code = (
+        "import sys; sys.modules['torch'] = None\n"  # any import of torch now fails
+        "from ocr_lstm.checkpoint import read_checkpoint_info\n"
+        f"print(read_checkpoint_info({str(path)!r}).name)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "model\n"
 
 
 def test_resolve_reports_a_missing_model_clearly(tmp_path: Path) -> None:

@@ -69,6 +69,25 @@ def test_ctc_log_likelihoods_scores_several_labellings_at_once() -> None:
     assert batched[0] > batched[1] > batched[2]
 
 
+def test_ctc_log_likelihoods_match_torchs_ctc_loss_on_long_ragged_labellings() -> None:
+    """The numpy forward pass against torch's ``ctc_loss`` (what it replaced on the ONNX path):
+    100 frames, labellings of 0 to 40 labels with repeats, the too-long one impossible."""
+    rng = np.random.default_rng(7)
+    log_probs = torch.randn(100, 12, dtype=torch.float64).mul(3).log_softmax(-1)
+    labellings = [[], [4], [4, 4, 4], *(rng.integers(1, 12, size=n).tolist() for n in (5, 17, 40)), [1] * 101]
+    targets = torch.zeros(len(labellings), 101, dtype=torch.long)
+    for i, labels in enumerate(labellings):
+        targets[i, : len(labels)] = torch.tensor(labels, dtype=torch.long)
+    expected = -torch.nn.functional.ctc_loss(
+        log_probs.unsqueeze(1).expand(-1, len(labellings), -1), targets,
+        torch.full((len(labellings),), 100), torch.tensor([len(x) for x in labellings]),
+        blank=BLANK, reduction="none",
+    )
+    actual = ctc_log_likelihoods(log_probs.numpy(), labellings)
+    assert actual[:-1] == pytest.approx(expected[:-1].numpy(), rel=1e-9)
+    assert actual[-1] == -math.inf and expected[-1] == -math.inf
+
+
 def test_ctc_log_likelihood_of_an_impossible_labelling_is_minus_infinity() -> None:
     log_probs = frames("a", "a")
     assert ctc_log_likelihood(log_probs, CHARSET.encode("aaa")) == -math.inf

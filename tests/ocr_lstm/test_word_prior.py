@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.decoding import CTCDecoder
-from ocr_lstm.word_prior import WordPrior, WordPriorConfig, case_variants, max_edits, split_edges
+from ocr_lstm.word_prior import (
+    WordPrior,
+    WordPriorConfig,
+    case_variants,
+    english_vocabulary,
+    max_edits,
+    split_edges,
+)
 
 VOCABULARY = ["hotel", "hello", "would", "today"]
 ZIPF = [4.7, 4.9, 6.5, 5.9]
@@ -90,3 +100,20 @@ def test_fewer_letters_per_edit_reach_further() -> None:
     assert max_edits(6) == 1 and max_edits(6, letters_per_edit=3) == 2
     loose = WordPrior(CHARSET, WordPriorConfig(letters_per_edit=2), VOCABULARY, ZIPF)
     assert "hotel" not in prior().candidates("hobeb") and "hotel" in loose.candidates("hobeb")
+
+
+def test_the_english_vocabulary_is_read_back_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCR_LSTM_CACHE_DIR", str(tmp_path))
+    english_vocabulary.cache_clear()
+    try:
+        words, zipf = english_vocabulary(300)
+        assert len(words) == len(zipf) == 300 and "the" in words
+        [cached] = (tmp_path / "word_prior").iterdir()
+        cached.write_text(json.dumps({"words": ["hotel"], "zipf": [4.7]}))  # what a later start finds
+        english_vocabulary.cache_clear()
+        assert english_vocabulary(300) == (("hotel",), (4.7,))
+        cached.write_text("{torn")
+        english_vocabulary.cache_clear()
+        assert english_vocabulary(300) == (words, zipf)  # an unreadable entry is made again
+    finally:
+        english_vocabulary.cache_clear()

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from ocr_lstm.checkpoint import load_checkpoint
+from ocr_lstm.checkpoint import load_checkpoint, read_checkpoint_info
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.runtime import backend as backend_module
@@ -16,13 +15,13 @@ from ocr_lstm.runtime.backend import build_runner, resolve_backend
 from ocr_lstm.runtime.onnx_runner import OnnxRunner
 from ocr_lstm.runtime.torch_runner import TorchRunner
 
-CPU = torch.device("cpu")
+CPU = "cpu"
 
 
 def test_auto_backend_is_onnx_runtime_on_the_cpu_and_torch_on_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("onnxruntime")
     assert resolve_backend("auto", CPU) == "onnx"
-    assert resolve_backend("auto", torch.device("cuda", 0)) == "torch"
+    assert resolve_backend("auto", "cuda:0") == "torch"
     assert resolve_backend("torch", CPU) == "torch"
     monkeypatch.setattr(backend_module.importlib.util, "find_spec", lambda name: None)
     assert resolve_backend("auto", CPU) == "torch"  # without onnxruntime
@@ -32,11 +31,21 @@ def test_auto_backend_is_onnx_runtime_on_the_cpu_and_torch_on_a_gpu(monkeypatch:
 
 def test_build_runner_gives_the_runner_the_options_choose(tiny_model_path: Path) -> None:
     pytest.importorskip("onnxruntime")
-    model = load_checkpoint(tiny_model_path).model
-    assert isinstance(build_runner(model, CPU, RecognizerOptions(threads=1)), OnnxRunner)
-    torch_runner = build_runner(model, CPU, RecognizerOptions(backend="torch", channels_last=False))
+    info = read_checkpoint_info(tiny_model_path)
+    loads: list[int] = []
+
+    def model():  # type: ignore[no-untyped-def]
+        loads.append(1)
+        return load_checkpoint(tiny_model_path).model
+
+    assert isinstance(build_runner(info, CPU, RecognizerOptions(threads=1), model), OnnxRunner)
+    assert not loads  # a file's checkpoint runs its cached export: no PyTorch model built
+    torch_runner = build_runner(info, CPU, RecognizerOptions(backend="torch", channels_last=False), model)
     assert isinstance(torch_runner, TorchRunner) and torch_runner.backend == "torch"
-    assert not torch_runner.channels_last
+    assert not torch_runner.channels_last and loads == [1]
+    in_memory = load_checkpoint(tiny_model_path).info()
+    assert isinstance(build_runner(in_memory, CPU, RecognizerOptions(threads=1), model), OnnxRunner)
+    assert loads == [1, 1]  # a checkpoint only in memory is exported from its model
 
 
 def test_the_onnx_backend_reads_like_the_torch_backend(tiny_model_path: Path) -> None:

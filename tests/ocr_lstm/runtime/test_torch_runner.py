@@ -11,19 +11,20 @@ from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.runtime.torch_runner import TorchRunner
 
 
-def ragged_batch() -> tuple[torch.Tensor, torch.Tensor]:
-    generator = torch.Generator().manual_seed(0)
-    images = torch.zeros(2, 1, 32, 96)
-    images[0, :, :, :40] = torch.rand(1, 32, 40, generator=generator) * 2 - 1
-    images[1] = torch.rand(1, 32, 96, generator=generator) * 2 - 1
-    return images, torch.tensor([40, 96])
+def ragged_batch() -> tuple[np.ndarray, np.ndarray]:
+    """Two crops padded as ``pad_batch`` pads them: the runner's numpy input."""
+    rng = np.random.default_rng(0)
+    images = np.zeros((2, 1, 32, 96), dtype=np.float32)
+    images[0, :, :, :40] = rng.uniform(-1, 1, size=(1, 32, 40))
+    images[1] = rng.uniform(-1, 1, size=(1, 32, 96))
+    return images, np.array([40, 96])
 
 
 def test_the_torch_runner_returns_the_models_log_probabilities_as_an_array(tiny_model_path: Path) -> None:
     model = load_checkpoint(tiny_model_path).model
     images, widths = ragged_batch()
     with torch.inference_mode():
-        expected = model(images, widths).numpy()
+        expected = model(torch.from_numpy(images), torch.from_numpy(widths)).numpy()
     actual = TorchRunner(model, torch.device("cpu"))(images, widths)
     assert isinstance(actual, np.ndarray) and actual.shape == (24, 2, model.config.num_classes)
     np.testing.assert_array_equal(actual, expected)
