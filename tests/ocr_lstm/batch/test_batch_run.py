@@ -1,0 +1,66 @@
+"""Running a plan: chunks read by worker threads at once, rows written in the planned order."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, BatchPlan, run_batch
+from ocr_lstm.batch.rows import Row
+
+
+class SlowReader:
+    """A stand-in chunk reader: a row per path after a delay that makes later chunks finish first,
+    counting how many chunks it reads at once."""
+
+    def __init__(self, interrupt_at: int | None = None) -> None:
+        self.lock = threading.Lock()
+        self.running = self.most_at_once = self.calls = 0
+        self.interrupt_at = interrupt_at
+
+    def __call__(self, folder: Path, paths: list[Path]) -> Iterator[Row]:
+        with self.lock:
+            call = self.calls
+            self.calls += 1
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            if call == self.interrupt_at:
+                raise KeyboardInterrupt
+            time.sleep(0.05 if call % 2 == 0 else 0.005)  # even chunks are slow
+            yield from ({"path": p.name, "text": p.stem, "confidence": 1.0} for p in paths)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def plan(tmp_path: Path, count: int, chunk: int) -> BatchPlan:
+    images = [tmp_path / f"img{i:03d}.png" for i in range(count)]
+    return BatchPlan(BatchJob(tmp_path, tmp_path / "rows.jsonl", chunk=chunk), images, skipped=0)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_rows_come_out_in_the_planned_order_whatever_chunk_finishes_first(tmp_path: Path, workers: int) -> None:
+    reader = SlowReader()
+    summary = run_batch(plan(tmp_path, 23, chunk=2), reader, workers=workers)
+    rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert [r["path"] for r in rows] == [f"img{i:03d}.png" for i in range(23)]
+    assert (summary.read, summary.unreadable, reader.calls) == (23, 0, 12)
+    assert reader.most_at_once == workers  # as many chunks at once as workers, never more
+
+
+def test_ctrl_c_in_a_chunk_keeps_the_rows_of_the_chunks_before_it(tmp_path: Path) -> None:
+    with pytest.raises(BatchInterrupted) as stop:
+        run_batch(plan(tmp_path, 20, chunk=4), SlowReader(interrupt_at=2), workers=2)
+    rows = (tmp_path / "rows.jsonl").read_text().splitlines()
+    assert stop.value.written == len(rows) == 8 and stop.value.total == 20  # chunks 0 and 1, whole
+
+
+def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        run_batch(plan(tmp_path, 2, chunk=1), SlowReader(), workers=0)
