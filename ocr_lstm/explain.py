@@ -7,9 +7,11 @@ that shares the recognizer's LSTM weights, recording the four gates of the last 
 for both directions. The gate LSTM is proven equal to torch's
 (tests/ocr_lstm/model/test_gate_lstm.py), so the gates are the ones behind the reading.
 
-Output frame ``t`` of the CRNN covers input columns ``4t .. 4t+3`` (the CNN halves the
-width twice). This module only traces; :mod:`ocr_lstm.viz.explain_picture` draws the
-picture (matplotlib, the ``viz`` extra), when :attr:`Explanation.png` is first read.
+Output frame ``t`` of the CRNN covers crop columns ``4t .. 4t+3`` (the CNN halves the
+width twice); the crop is the user's image resized to 32 pixels high, so frame ``t``
+covers :meth:`Explanation.frame_edges` ``[t] .. [t + 1]`` of the user's image. This module
+only traces; :mod:`ocr_lstm.viz.explain_picture` draws the picture (matplotlib, the ``viz``
+extra), when :attr:`Explanation.png` is first read.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ocr_lstm.charset import BLANK, Charset
 from ocr_lstm.decoding import most_confident_turn
 from ocr_lstm.model.config import WIDTH_STRIDE
 from ocr_lstm.model.gate_lstm import GateLSTM
-from ocr_lstm.preprocessing import ImageInput, PreparedImage, to_tensor
+from ocr_lstm.preprocessing import ImageInput, PreparedImage, load_image, to_tensor
 
 if TYPE_CHECKING:
     from ocr_lstm.recognizer import Recognizer
@@ -35,6 +37,11 @@ GATES = ("forget", "ignore", "use", "long_term")
 # to_dict() includes every hidden unit when there are at most this many numbers
 # per gate and direction (a 256-pixel-wide crop with 128 hidden units).
 FULL_ARRAY_LIMIT = 64 * 128
+# How many of the most varying units the picture draws and to_dict() names ("top_units").
+TOP_UNITS = 8
+# The turn, in degrees counter-clockwise, of each crop of a tall image, in the order of
+# ImagePreparation.prepare: as given, a quarter left (np.rot90 k=1), a quarter right (k=-1).
+TURNS = (0, 90, -90)
 
 
 @dataclass(frozen=True)
@@ -47,21 +54,45 @@ class ColumnReading:
 
 @dataclass(frozen=True, eq=False)
 class DirectionGates:
-    """One direction of the last LSTM layer; each array is (T, hidden units)."""
+    """One direction of the last LSTM layer; each array is (T, hidden units), in image order.
+
+    In the article's words: ``ignore`` (i_t) and ``candidate`` (N_t) make the learn gate,
+    ``forget`` (f_t) the forget gate, ``long_term`` (LTM_t) is what the remember gate
+    keeps, ``use`` (V_t) the use gate and ``short_term`` (STM_t) its output.
+    """
 
     direction: str
     forget: np.ndarray
     ignore: np.ndarray
     use: np.ndarray
     long_term: np.ndarray
+    candidate: np.ndarray
+    short_term: np.ndarray
 
-    def summary(self) -> dict[str, list[float]]:
-        """Per column, the mean over hidden units (of ``|LTM|`` for the signed memory)."""
+    def varying_units(self) -> np.ndarray:
+        """Every unit's index, the units whose gates vary most along the word first.
+
+        A unit's score is the sum of the standard deviations over frames of its i_t, f_t and V_t
+        and of tanh(LTM_t), the memory as the use gate shows it: the long-term memory itself is
+        unbounded, and a few units holding large constant memories would otherwise come first.
+        """
+        score = (
+            self.ignore.std(axis=0) + self.forget.std(axis=0) + self.use.std(axis=0)
+            + np.tanh(self.long_term).std(axis=0)
+        )
+        return np.argsort(-score, kind="stable")
+
+    def summary(self) -> dict[str, Any]:
+        """Per frame, the mean over hidden units (of absolute values for the signed memories), and
+        the :data:`TOP_UNITS` most varying units."""
         return {
             "forget_mean": _rounded(self.forget.mean(axis=1)),
             "ignore_mean": _rounded(self.ignore.mean(axis=1)),
             "use_mean": _rounded(self.use.mean(axis=1)),
             "long_term_abs_mean": _rounded(np.abs(self.long_term).mean(axis=1)),
+            "learned_abs_mean": _rounded(np.abs(self.candidate * self.ignore).mean(axis=1)),
+            "short_term_abs_mean": _rounded(np.abs(self.short_term).mean(axis=1)),
+            "top_units": self.varying_units()[:TOP_UNITS].tolist(),
         }
 
 
@@ -76,10 +107,14 @@ class Explanation:
     gates: tuple[DirectionGates, ...]
     layer: int  # index of the last LSTM layer, whose gates these are
     model: str = "model"
+    # The user's image as the model read it (turned by ``turned``), RGB or grayscale; None when
+    # only the crop is known, which then stands for it.
+    image: np.ndarray | None = None
+    turned: int = 0  # degrees counter-clockwise the user's image was turned to be read
 
     @cached_property
     def png(self) -> bytes:
-        """The picture: crop, best character and probability per column, gate heat maps.
+        """The picture: the image, best character and probability per frame, gate heat maps.
 
         Rendered once, by :func:`explain_image` unless told not to, else on first access;
         it needs matplotlib (``pip install 'ocr-lstm[viz]'``).
@@ -92,6 +127,21 @@ class Explanation:
     def hidden_size(self) -> int:
         return int(self.gates[0].forget.shape[1])
 
+    @property
+    def read_image(self) -> np.ndarray:
+        """The image whose columns the frames cover: the user's image as read, else the crop."""
+        return self.crop if self.image is None else self.image
+
+    def frame_edges(self) -> np.ndarray:
+        """The T + 1 x positions, in pixels of :attr:`read_image`, between which each frame lies.
+
+        The crop is the image resized to the model's height with its whole width stretched onto
+        a multiple of 4 columns, so the frames split the image's width evenly.
+        """
+        steps = len(self.columns)
+        pixels_per_crop_column = self.read_image.shape[1] / self.crop.shape[1]
+        return np.arange(steps + 1) * WIDTH_STRIDE * pixels_per_crop_column
+
     def to_dict(self, units: bool | None = None) -> dict[str, Any]:
         """JSON-ready numbers. ``units`` adds every hidden unit's value (default: when small)."""
         steps = len(self.columns)
@@ -103,13 +153,21 @@ class Explanation:
             if units:
                 entry["units"] = {name: _rounded(getattr(gates, name)) for name in GATES}
             directions[gates.direction] = entry
+        height, width = self.read_image.shape[:2]
+        if self.turned:  # the size of the image as the user gave it
+            height, width = width, height
+        edges = np.round(self.frame_edges(), 2).tolist()
         return {
             "text": self.text,
             "confidence": round(self.confidence, 4),
             "model": self.model,
+            "image": {"width": int(width), "height": int(height), "turned": self.turned},
             "input": {"height": int(self.crop.shape[0]), "width": int(self.crop.shape[1])},
             "pixels_per_column": WIDTH_STRIDE,
-            "columns": [{"char": c.char, "probability": round(c.probability, 4)} for c in self.columns],
+            "columns": [
+                {"char": c.char, "probability": round(c.probability, 4), "x0": edges[t], "x1": edges[t + 1]}
+                for t, c in enumerate(self.columns)
+            ],
             "lstm": {"layer": self.layer, "hidden_size": self.hidden_size, "units_included": units},
             "directions": directions,
         }
@@ -126,14 +184,19 @@ def explain_image(recognizer: Recognizer, image: ImageInput, render: bool = True
     server does it in the worker thread that called this; pass False when only
     ``to_dict()`` is wanted.
     """
-    return explain_prepared(recognizer, recognizer.prepare(image), render)
+    rgb = load_image(image, recognizer.preprocess.max_pixels)  # decoded once, kept for the picture
+    return explain_prepared(recognizer, recognizer.prepare(rgb), render, image=rgb)
 
 
-def explain_prepared(recognizer: Recognizer, prepared: PreparedImage, render: bool = True) -> Explanation:
-    """:func:`explain_image` for an image already through :meth:`Recognizer.prepare`."""
+def explain_prepared(
+    recognizer: Recognizer, prepared: PreparedImage, render: bool = True, image: np.ndarray | None = None
+) -> Explanation:
+    """:func:`explain_image` for an image already through :meth:`Recognizer.prepare`; ``image`` is
+    that image as decoded (before any turn), for the picture and the frames' positions in it."""
     frames = recognizer.frame_log_probs(prepared.crops)
     readings = [recognizer.decoder.decode(log_probs) for log_probs in frames]
     kept = most_confident_turn(readings)
+    turned = TURNS[kept] if len(prepared.crops) > 1 else 0
     explanation = Explanation(
         text=readings[kept].text,
         confidence=readings[kept].confidence,
@@ -142,6 +205,8 @@ def explain_prepared(recognizer: Recognizer, prepared: PreparedImage, render: bo
         gates=_last_layer_gates(recognizer, prepared.crops[kept]),
         layer=recognizer.model.config.lstm_layers - 1,
         model=recognizer.name,
+        image=None if image is None else np.rot90(image, turned // 90),
+        turned=turned,
     )
     if render:
         explanation.png  # noqa: B018 (cached_property: renders and keeps the picture)
@@ -167,6 +232,8 @@ def _last_layer_gates(recognizer: Recognizer, crop: np.ndarray) -> tuple[Directi
             ignore=_numpy(record.ignore),
             use=_numpy(record.use),
             long_term=_numpy(record.long_term),
+            candidate=_numpy(record.candidate),
+            short_term=_numpy(record.short_term),
         )
         for name, record in zip(DIRECTIONS, records)
     )

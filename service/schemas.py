@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CharOut(BaseModel):
@@ -77,3 +77,72 @@ class PageOut(BaseModel):
     blocks: list[BlockOut] = Field(description="top to bottom, left to right")
     model: str = Field(description="name of the recognition model")
     elapsed_ms: float = Field(description="server time for the request")
+
+
+class _Strict(BaseModel):
+    # Every key of the explanation is documented here; the tests validate real answers against these.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExplainImageOut(_Strict):
+    width: int = Field(description="the uploaded image's width, in pixels")
+    height: int = Field(description="the uploaded image's height, in pixels")
+    turned: Literal[0, 90, -90] = Field(
+        description="degrees counter-clockwise the image was turned to be read (a tall crop is read turned "
+        "both ways); the columns' x0 and x1 are along the width of the image so turned"
+    )
+
+
+class ExplainInputOut(_Strict):
+    height: int = Field(description="the crop the model read: the image resized to the model's input height")
+    width: int
+
+
+class ExplainColumnOut(_Strict):
+    char: str | None = Field(description="the frame's most probable character; null for the CTC blank (no character)")
+    probability: float = Field(ge=0, le=1, description="that class's probability")
+    x0: float = Field(description="where the frame starts, in pixels of the image (x, or along the width when turned)")
+    x1: float = Field(description="where it ends; the frames tile the image's width")
+
+
+class ExplainLSTMOut(_Strict):
+    layer: int = Field(description="index of the LSTM layer whose gates these are (the last)")
+    hidden_size: int = Field(description="hidden units per direction")
+    units_included: bool = Field(description="whether each direction has its `units` arrays")
+
+
+class ExplainUnitsOut(_Strict):
+    forget: list[list[float]] = Field(description="f_t of every unit, (frames x units)")
+    ignore: list[list[float]] = Field(description="i_t of every unit")
+    use: list[list[float]] = Field(description="V_t of every unit")
+    long_term: list[list[float]] = Field(description="LTM_t of every unit (signed)")
+
+
+class ExplainDirectionOut(_Strict):
+    """Per frame, in image order, the mean over the hidden units of one direction of the last layer."""
+
+    ignore_mean: list[float] = Field(description="learn gate: ignore factor i_t (1 = the candidate is learned)")
+    learned_abs_mean: list[float] = Field(description="learn gate: |N_t · i_t|, how much new memory is learned")
+    forget_mean: list[float] = Field(description="forget gate: forget factor f_t (1 = the memory is kept)")
+    long_term_abs_mean: list[float] = Field(description="remember gate: |LTM_t|, the new long-term memory")
+    use_mean: list[float] = Field(description="use gate: V_t (1 = the memory is shown as the output)")
+    short_term_abs_mean: list[float] = Field(description="use gate: |STM_t|, the output")
+    top_units: list[int] = Field(description="the units whose gates vary most along the word, most first")
+    units: ExplainUnitsOut | None = Field(None, description="every unit's values, when `units_included`")
+
+
+class ExplainDirectionsOut(_Strict):
+    forward: ExplainDirectionOut = Field(description="the direction that reads left to right")
+    reverse: ExplainDirectionOut = Field(description="the direction that reads right to left")
+
+
+class ExplainOut(_Strict):
+    text: str = Field(description="the text read, as /v1/recognize reads it")
+    confidence: float = Field(ge=0, le=1)
+    model: str
+    image: ExplainImageOut
+    input: ExplainInputOut
+    pixels_per_column: int = Field(description="crop columns per output frame")
+    columns: list[ExplainColumnOut] = Field(description="one per output frame, left to right")
+    lstm: ExplainLSTMOut
+    directions: ExplainDirectionsOut

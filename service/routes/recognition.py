@@ -10,22 +10,26 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
+import numpy as np
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from ocr_lstm.elements import Page, Recognition
-from ocr_lstm.explain import Explanation, explain_prepared
+from ocr_lstm.preprocessing import load_image
 from ocr_lstm.recognizer import PreparedImage
 from service.admission import Ticket
 from service.errors import ServiceError
-from service.images import ImageLimits, count_pixels, prepare_upload
+from service.images import ImageLimits, count_pixels, open_image, prepare_upload
 from service.photo import decode_photo
 from service.routes.responses import NOT_READY, upload_errors
-from service.schemas import ModelInfo, PageOut, RecognitionOut
+from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
+
+if TYPE_CHECKING:
+    from ocr_lstm.explain import Explanation
 
 T = TypeVar("T")
 
@@ -146,12 +150,14 @@ async def ocr(
 
 @router.post(
     EXPLAIN,
+    response_model=ExplainOut,
     summary="what the LSTM's gates do over an image",
-    description="A picture (`format=png`) or the numbers (`format=json`) behind one reading. At most "
-    "OCR_LSTM_MAX_EXPLAINS of these run at once.",
-    response_class=Response,
+    description="A picture (`format=png`) or the numbers (`format=json`) behind one reading: per output frame "
+    "the character read there (or the blank), where the frame lies in the image, and the article's four gates "
+    "(learn, forget, remember, use) of the last LSTM layer in both directions. At most OCR_LSTM_MAX_EXPLAINS of "
+    "these run at once.",
     responses={
-        200: {"content": {"image/png": {}, "application/json": {}}},
+        200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
         **upload_errors(
             "no file, or an empty, truncated, corrupt, zero-sized or absurdly shaped image",
             busy=", or OCR_LSTM_MAX_EXPLAINS explain requests are running",
@@ -164,24 +170,49 @@ async def explain(
     ticket: Admitted,
     file: Annotated[UploadFile, File(description="one image")],
     format: Annotated[Literal["png", "json"], Query(description="png picture or json numbers")] = "png",
+    units: Annotated[
+        bool | None, Query(description="json: every hidden unit's values (default: for crops up to 256 px wide)")
+    ] = None,
 ) -> Response:
     data = await file.read()
     assert state.batcher is not None and state.recognizer is not None
     batcher, recognizer = state.batcher, state.recognizer
 
     async def run() -> Explanation:
+        from ocr_lstm.explain import explain_prepared  # torch: loaded by the first explanation, not at start
+
         await _admit(state, ticket, [data], state.crop_limits, several=False)
-        prepared = await _prepare(state, data, None)  # checks and decodes: 4xx on bad input
+        prepared, image = await _prepare_keeping_image(state, data)  # checks and decodes: 4xx on bad input
         # Only the forward pass holds the model thread; the picture is drawn beside it.
-        explanation = await batcher.run_exclusive(lambda: explain_prepared(recognizer, prepared, render=False))
+        explanation = await batcher.run_exclusive(
+            lambda: explain_prepared(recognizer, prepared, render=False, image=image)
+        )
         if format == "png":
             await anyio.to_thread.run_sync(lambda: explanation.png, limiter=state.render_limiter)
         return explanation
 
     explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
     if format == "json":
-        return JSONResponse({**explanation.to_dict(), "model": recognizer.name})
+        return JSONResponse({**explanation.to_dict(units), "model": recognizer.name})
     return Response(explanation.png, media_type="image/png")
+
+
+async def _prepare_keeping_image(state: ServiceState, data: bytes) -> tuple[PreparedImage, np.ndarray]:
+    """``prepare_upload`` that also returns the decoded image, which the explanation shows and maps its
+    frames onto."""
+    assert state.recognizer is not None
+    recognizer = state.recognizer
+
+    def decode() -> tuple[PreparedImage, np.ndarray]:
+        image = open_image(data, state.crop_limits)
+        try:
+            with image:
+                rgb = load_image(image, recognizer.preprocess.max_pixels)
+                return recognizer.prepare(rgb), rgb
+        except Exception as exc:  # truncated or corrupt pixel data, as in prepare_upload
+            raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
+
+    return await anyio.to_thread.run_sync(decode, limiter=state.decode_limiter)
 
 
 def _uploads(file: UploadFile | None, files: list[UploadFile] | None, max_files: int) -> list[UploadFile]:

@@ -3,6 +3,7 @@ tests/ocr_lstm/viz/test_explain_picture.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -16,9 +17,9 @@ from torch import nn
 from word_images import render_word
 
 from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.explain import Explanation, explain_image
+from ocr_lstm.explain import TOP_UNITS, TURNS, Explanation, explain_image, explain_prepared
 from ocr_lstm.model.gate_lstm import GateLSTM
-from ocr_lstm.preprocessing import ImageDecodeError, to_tensor
+from ocr_lstm.preprocessing import ImageDecodeError, load_image, resize_to_height, to_grayscale, to_tensor
 from ocr_lstm.recognizer import Recognizer
 
 
@@ -65,6 +66,8 @@ def test_gates_are_the_last_layers_of_the_gate_model(tiny_model_path: Path, expl
         np.testing.assert_allclose(gates.ignore, record.ignore[:, 0].numpy(), atol=1e-5)
         np.testing.assert_allclose(gates.use, record.use[:, 0].numpy(), atol=1e-5)
         np.testing.assert_allclose(gates.long_term, record.long_term[:, 0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(gates.candidate, record.candidate[:, 0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(gates.short_term, record.short_term[:, 0].numpy(), atol=1e-5)
 
 
 def test_to_dict_is_json_and_consistent(recognizer: Recognizer, explanation: Explanation) -> None:
@@ -88,9 +91,58 @@ def test_to_dict_is_json_and_consistent(recognizer: Recognizer, explanation: Exp
         np.testing.assert_allclose(entry["forget_mean"], gates.forget.mean(axis=1), atol=1e-4)
         memory = np.abs(gates.long_term).mean(axis=1)
         np.testing.assert_allclose(entry["long_term_abs_mean"], memory, atol=1e-4)
+        learned = np.abs(gates.candidate * gates.ignore).mean(axis=1)
+        np.testing.assert_allclose(entry["learned_abs_mean"], learned, atol=1e-4)
+        np.testing.assert_allclose(entry["short_term_abs_mean"], np.abs(gates.short_term).mean(axis=1), atol=1e-4)
+        assert entry["top_units"] == gates.varying_units()[:TOP_UNITS].tolist()
         units = np.array(entry["units"]["ignore"])
         assert units.shape == (steps, 96)
         np.testing.assert_allclose(units, gates.ignore, atol=1e-4)
+
+
+def test_the_frames_tile_the_users_image_not_the_resized_crop(explanation: Explanation, word_png: Path) -> None:
+    given = load_image(word_png)
+    assert given.shape[1] != explanation.crop.shape[1]  # else pixels of the crop and the image would agree
+    np.testing.assert_array_equal(explanation.read_image, given)
+    assert explanation.turned == 0
+    edges = explanation.frame_edges()
+    assert len(edges) == len(explanation.columns) + 1
+    assert edges[0] == 0 and edges[-1] == pytest.approx(given.shape[1])
+    np.testing.assert_allclose(np.diff(edges), 4 * given.shape[1] / explanation.crop.shape[1])
+    data = explanation.to_dict()
+    assert data["image"] == {"width": given.shape[1], "height": given.shape[0], "turned": 0}
+    columns = data["columns"]
+    assert columns[0]["x0"] == 0 and columns[-1]["x1"] == pytest.approx(given.shape[1], abs=0.01)
+    assert all(a["x1"] == b["x0"] for a, b in itertools.pairwise(columns))
+
+
+def test_units_are_ranked_by_how_much_their_gates_vary_along_the_word(explanation: Explanation) -> None:
+    for gates in explanation.gates:
+        order = gates.varying_units()
+        assert sorted(order.tolist()) == list(range(explanation.hidden_size))
+        score = sum(getattr(gates, name).std(axis=0) for name in ("ignore", "forget", "use"))
+        score = score + np.tanh(gates.long_term).std(axis=0)
+        assert np.all(np.diff(score[order]) <= 1e-7)
+        assert score[order[0]] > score[order[-1]]
+
+
+def test_without_the_image_the_crop_stands_for_it(recognizer: Recognizer, word_png: Path) -> None:
+    explanation = explain_prepared(recognizer, recognizer.prepare(word_png), render=False)
+    assert explanation.image is None
+    assert explanation.frame_edges()[-1] == explanation.crop.shape[1]
+    assert explanation.to_dict()["image"]["width"] == explanation.crop.shape[1]
+
+
+def test_turns_name_the_crops_of_a_tall_image_in_the_preparations_order(
+    recognizer: Recognizer, word_png: Path
+) -> None:
+    """The explanation says which way the image was turned from the index of the crop kept."""
+    tall = np.ascontiguousarray(np.rot90(load_image(word_png)))
+    crops = recognizer.prepare(tall).crops
+    assert len(crops) == len(TURNS)
+    for crop, turned in zip(crops, TURNS):
+        turned_image = np.ascontiguousarray(np.rot90(to_grayscale(tall), turned // 90))
+        np.testing.assert_array_equal(crop, resize_to_height(turned_image, recognizer.preprocess))
 
 
 def test_to_dict_can_leave_the_units_out(explanation: Explanation) -> None:
@@ -140,6 +192,14 @@ def test_a_tall_crop_is_read_turned(recognizer: Recognizer, word_png: Path) -> N
     assert result.crop.shape[0] == 32
     assert result.crop.shape[1] > 32
     assert result.text == recognizer.recognize(tall)[0].text
+    # The image shown and mapped is the one the model read: the given one turned as the crop was.
+    assert result.turned in TURNS
+    np.testing.assert_array_equal(result.read_image, np.rot90(tall, result.turned // 90))
+    read = resize_to_height(to_grayscale(np.ascontiguousarray(result.read_image)), recognizer.preprocess)
+    np.testing.assert_array_equal(read, result.crop)
+    data = result.to_dict()
+    assert (data["image"]["width"], data["image"]["height"]) == (tall.shape[1], tall.shape[0])
+    assert data["columns"][-1]["x1"] == pytest.approx(result.read_image.shape[1], abs=0.01)
 
 
 def test_an_unreadable_image_is_refused(recognizer: Recognizer) -> None:

@@ -81,3 +81,19 @@ def test_photos_are_read_and_a_folder_batched_without_torch(exported: Path, tmp_
     assert out.split() == ["1"]
     [row] = [json.loads(line) for line in (tmp_path / "pages.jsonl").read_text().splitlines()]
     assert row["path"] == "shop.png" and row["page"]["blocks"]  # the detector found the word
+
+
+def test_the_service_starts_and_reads_without_torch(exported: Path, tmp_path: Path) -> None:
+    """Only ``/v1/explain`` (the gate LSTM) loads torch, at its first request, not at start."""
+    render_word("hello").save(tmp_path / "word.png")
+    out = run_without_torch(
+        "from fastapi.testclient import TestClient\n"
+        "from service.app import create_app\n"
+        "from service.settings import ServiceSettings\n"
+        f"settings = ServiceSettings(_env_file=None, model={str(exported)!r}, threads=1)\n"
+        "with TestClient(create_app(settings)) as client:\n"
+        "    ready = client.get('/readyz').status_code\n"
+        f"    read = client.post('/v1/recognize', files={{'files': open({str(tmp_path / 'word.png')!r}, 'rb')}})\n"
+        "print(ready, read.status_code, len(read.json()))"
+    )
+    assert out.split() == ["200", "200", "1"]

@@ -13,7 +13,9 @@ from PIL import Image
 from word_images import render_photo, render_word
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402 (after importorskip, which skips without selenium)
 from selenium.webdriver.common.by import By  # noqa: E402 (after importorskip, which skips without selenium)
+from selenium.webdriver.common.keys import Keys  # noqa: E402 (after importorskip, which skips without selenium)
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402 (after importorskip, which skips without selenium)
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402 (after importorskip, which skips without selenium)
 
@@ -178,3 +180,67 @@ def test_page_draws_the_words_of_an_uploaded_photo(driver: WebDriver, live_serve
     assert tuple(drawn[:3]) != original
     driver.save_screenshot(str(tmp_path / "photo_mode.png"))
     shutil.copy(tmp_path / "photo_mode.png", Path(tempfile.gettempdir()) / "ocr_lstm_photo_mode.png")
+
+
+def test_explain_view_walks_the_word_column_by_column(driver: WebDriver, live_server: str, tmp_path: Path) -> None:
+    """Word mode, then "explain": the pointer and the arrow keys move along the word, and the panel says
+    per column what the model read there and what each of the four gates did.
+
+    Saves a screenshot beside the test's files (``explain_view.png``) for a person to look at."""
+    image = tmp_path / "word.png"
+    render_word("hello", height=64).save(image)
+    expected = httpx.post(
+        f"{live_server}/v1/explain", params={"format": "json", "units": "false"},
+        files={"file": ("w.png", image.read_bytes())},
+    ).json()
+    columns, forward = expected["columns"], expected["directions"]["forward"]
+
+    driver.set_window_size(1000, 1300)
+    driver.get(f"{live_server}/")
+    assert not driver.find_element(By.ID, "explain-open").is_displayed()
+    driver.find_element(By.ID, "mode-word").click()
+    driver.find_element(By.ID, "file").send_keys(str(image))
+    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "explain-open").is_displayed())
+    driver.find_element(By.ID, "explain-open").click()
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_element(By.ID, "explain-column").text.startswith("column ")
+        or d.find_element(By.ID, "explain-error").text
+    )
+    assert driver.find_element(By.ID, "explain-error").text == ""
+    canvas = driver.find_element(By.ID, "explain-canvas")
+    width = canvas.size["width"]
+    shown: dict[int, str] = {}
+    for t in sorted({0, 1, len(columns) // 2, len(columns) - 1}):
+        # The pointer over the middle of frame t, placed on the image by its x0 and x1 (Selenium's offsets
+        # are from the element's centre).
+        x = (columns[t]["x0"] + columns[t]["x1"]) / 2 * width / expected["image"]["width"]
+        ActionChains(driver).move_to_element_with_offset(canvas, round(x - width / 2), 0).perform()
+        WebDriverWait(driver, 5).until(
+            lambda d, t=t: d.find_element(By.ID, "explain-column").text.startswith(f"column {t + 1} of ")
+        )
+        panel = driver.find_element(By.ID, "explain-panel").text
+        char = columns[t]["char"]
+        assert (f"reads “{char}” here" if char is not None else "reads the blank: no character here") in panel
+        for gate in ("learn", "forget", "remember", "use"):
+            assert driver.find_element(By.ID, f"gate-{gate}").text.startswith(gate)
+        learn = driver.find_element(By.CSS_SELECTOR, "#gate-learn td").text
+        assert f"ignore factor i_t {forward['ignore_mean'][t]:.2f}" in learn
+        forget = driver.find_element(By.CSS_SELECTOR, "#gate-forget td").text
+        assert f"keeps {round(100 * forward['forget_mean'][t])}% of the long-term memory" in forget
+        shown[t] = panel
+    assert len(set(shown.values())) == len(shown)  # the panel follows the pointer
+    strip = driver.find_element(By.ID, "explain-strip")
+    strip.send_keys(Keys.ARROW_LEFT)
+    last = len(columns) - 1
+    WebDriverWait(driver, 5).until(
+        lambda d: d.find_element(By.ID, "explain-column").text.startswith(f"column {last} of ")
+    )
+    assert strip.get_attribute("aria-valuenow") == str(last)
+    strip.send_keys(Keys.ARROW_RIGHT)
+    assert driver.find_element(By.ID, "explain-column").text.startswith(f"column {last + 1} of ")
+    ActionChains(driver).move_to_element_with_offset(canvas, round(-width / 2 + 2), 0).perform()  # back to the start
+    strip.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "explain-column").text.startswith("column 2 of "))
+    assert csp_violations(driver) == []
+    driver.save_screenshot(str(tmp_path / "explain_view.png"))
+    shutil.copy(tmp_path / "explain_view.png", Path(tempfile.gettempdir()) / "ocr_lstm_explain_view.png")
