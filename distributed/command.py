@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from typing import TYPE_CHECKING
 
-from distributed.stages import ReaderSpec
-from ocr_lstm.batch.engine import CROP_CHUNK, PHOTO_CHUNK
+from ocr_lstm.batch import CROP_CHUNK, PHOTO_CHUNK
 from ocr_lstm.commands import Command
 from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, options_from_args
+
+if TYPE_CHECKING:
+    from distributed.stages import ReaderSpec
 
 DESCRIPTION = textwrap.dedent("""\
     Read every image under FOLDER on a Ray cluster into shards in the folder DIR: the rows of
@@ -58,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def reader_spec(args: argparse.Namespace) -> ReaderSpec:
     """What each actor builds, from the model options that every reading command takes."""
+    from distributed.stages import ReaderSpec
+
     return ReaderSpec(args.model, options_from_args(args), args.photos)
 
 

@@ -25,7 +25,7 @@ import ray.data
 from distributed.shards import ShardFormat, ShardWriter, written_paths
 from distributed.sources import Source, list_images, open_source
 from distributed.stages import Decoded, ReaderSpec, decode_file, pack, unpack
-from ocr_lstm.batch.engine import CROP_CHUNK, PHOTO_CHUNK  # the local engine's chunks, declared once
+from ocr_lstm.batch import CROP_CHUNK, PHOTO_CHUNK  # the local engine's chunks, declared once
 
 # Decoding waits on reads, so two tasks share a CPU; and resources unlike the actors' keep Ray
 # from fusing the decoding into the actors, where it would run beside the model one file at a time.

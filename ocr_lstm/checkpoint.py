@@ -29,13 +29,13 @@ from safetensors import SafetensorError, safe_open
 from ocr_lstm import __version__
 from ocr_lstm.charset import Charset
 from ocr_lstm.model.config import CRNNConfig
-from ocr_lstm.preprocessing import PreprocessConfig
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
     from ocr_lstm.model.crnn import CRNN
+    from ocr_lstm.preprocessing import PreprocessConfig
 
 BUNDLED_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "default"
@@ -182,6 +182,8 @@ def parse_config(
     config: dict, config_path: Path, **model_overrides: Any
 ) -> tuple[CRNNConfig, Charset, PreprocessConfig]:
     """Architecture, charset and preprocessing of a checkpoint config; one ``ValueError`` for any flaw."""
+    from ocr_lstm.preprocessing import PreprocessConfig  # with OpenCV: not for a command's --help
+
     check_format(config, config_path)
     name = config.get("architecture")
     architecture = ARCHITECTURES.get(name) if isinstance(name, str) else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NoReturn
 
 from ocr_lstm.commands import batch, evaluate, explain, export, ocr, recognize, registered_commands, synth, tools
 from ocr_lstm.errors import report_errors
@@ -31,8 +32,40 @@ def all_commands() -> dict[str, CommandSpec]:
     return COMMANDS | {name: c for name, c in registered_commands().items() if name not in COMMANDS}
 
 
+class CommandParser(argparse.ArgumentParser):
+    """The parser of ``ocr-lstm`` and of each sub-command (argparse makes sub-parsers of their parent's class).
+
+    A usage error is one line that names the option and where to read more: argparse's own
+    error prints the whole usage first, 5 to 7 lines for a command with the model options,
+    above the one line that matters. A sub-command adds its arguments only when it is used
+    (parsed or asked for its help): their defaults live beside heavy modules (torch, cv2),
+    which ``ocr-lstm --help`` and one command's usage error should not wait for.
+    """
+
+    def __init__(self, *args: Any, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._add_arguments = add_arguments
+
+    def _complete(self) -> None:
+        add_arguments, self._add_arguments = self._add_arguments, None
+        if add_arguments is not None:
+            add_arguments(self)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        self._complete()
+        return super().parse_known_args(*args, **kwargs)
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(commands: Mapping[str, CommandSpec] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="ocr-lstm",
         description="Scene-text recognition with a CRNN (CNN + bidirectional LSTM + CTC).",
         epilog="Run 'ocr-lstm COMMAND --help' for a command's options. "
@@ -41,7 +74,7 @@ def build_parser(commands: Mapping[str, CommandSpec] | None = None) -> argparse.
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (summary, add_arguments, _) in (all_commands() if commands is None else commands).items():
-        add_arguments(sub.add_parser(name, help=summary, description=summary))
+        sub.add_parser(name, help=summary, description=summary, add_arguments=add_arguments)
     return parser
 
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
+import os
 import shutil
+import signal
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -65,6 +69,18 @@ class CropPool:
         data = np.concatenate(arrays) if arrays else np.zeros(0, np.uint8)
         return cls(data, offsets, widths, labels, height)
 
+    @classmethod
+    def concatenate(cls, pools: Sequence[CropPool], height: int) -> CropPool:
+        """One pool holding the crops of ``pools``, in order."""
+        starts = np.cumsum([0, *(pool.data.size for pool in pools[:-1])])
+        return cls(
+            np.concatenate([pool.data for pool in pools]),
+            np.concatenate([pool.offsets + start for pool, start in zip(pools, starts)]),
+            np.concatenate([pool.widths for pool in pools]),
+            [label for pool in pools for label in pool.labels],
+            height,
+        )
+
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         np.save(path / "data.npy", self.data)
@@ -84,17 +100,31 @@ class CropPool:
         )
 
 
-def _render_chunk(args: tuple[int, int, SynthConfig, PreprocessConfig, str]) -> list[tuple[np.ndarray, str]]:
+RenderJob = tuple[int, int, SynthConfig, PreprocessConfig, str]  # seed, crops, style, preprocessing, charset
+
+SHARD = 2000  # crops rendered by one job, and kept as one shard of a pool being rendered
+RENDER_RATE = 300  # crops/s of one render process (597 and 645 with 2 in MODEL_CARD.md's runs), for the estimate
+
+
+def _render_chunk(args: RenderJob) -> list[tuple[np.ndarray, str]]:
     seed, count, synth, preprocess, symbols = args
     generator = SynthGenerator(seed=seed, config=synth)
     charset = Charset(symbols)
-    out = []
+    out: list[tuple[np.ndarray, str]] = []
     while len(out) < count:
         image, text = generator.render()
         text = charset.clean(text)
         if text:
             out.append((resize_to_height(to_grayscale(image), preprocess), text))
     return out
+
+
+def _render_jobs(count: int, seed: int, synth: SynthConfig, preprocess: PreprocessConfig, charset: Charset,
+                 chunk: int = SHARD) -> list[RenderJob]:
+    """Job ``i`` renders crops ``i * chunk`` on, from a seed of its own: the crops of a pool
+    never depend on how many processes render it, nor on ``count`` beyond the last job's length."""
+    return [(seed * 100_003 + i, min(chunk, count - i * chunk), synth, preprocess, charset.symbols)
+            for i in range(-(-count // chunk))]
 
 
 def render_synthetic_pool(
@@ -104,29 +134,34 @@ def render_synthetic_pool(
     preprocess: PreprocessConfig,
     charset: Charset,
     workers: int = 2,
-    chunk: int = 2000,
+    chunk: int = SHARD,
 ) -> CropPool:
     """Render ``count`` synthetic crops with ``workers`` processes; deterministic for a seed."""
-    jobs = [
-        (seed * 100_003 + i, min(chunk, count - i * chunk), synth, preprocess, charset.symbols)
-        for i in range(-(-count // chunk))
-    ]
     crops: list[tuple[np.ndarray, str]] = []
     with mp.get_context("spawn").Pool(workers) as pool, tqdm(total=count, desc="render synth", unit="img") as bar:
-        for part in pool.imap(_render_chunk, jobs):
+        for part in pool.imap(_render_chunk, _render_jobs(count, seed, synth, preprocess, charset, chunk)):
             crops.extend(part)
             bar.update(len(part))
     return CropPool.from_crops(crops, preprocess.height)
 
 
 def load_or_render_synthetic(
-    cache: Path, count: int, seed: int, synth: SynthConfig, preprocess: PreprocessConfig, charset: Charset, workers: int
+    cache: Path,
+    count: int,
+    seed: int,
+    synth: SynthConfig,
+    preprocess: PreprocessConfig,
+    charset: Charset,
+    workers: int,
+    chunk: int = SHARD,
 ) -> CropPool:
-    """The pool cached at ``cache`` if it matches the request, else a freshly rendered one.
+    """The pool cached at ``cache`` if it matches the request, else one rendered into it.
 
-    A new pool is written beside the cache and renamed into place, key last: an
-    interrupted save leaves no key that matches half-written arrays, and a run
-    still reading the old pool (memory-mapped) keeps its files.
+    It is rendered in shards of ``chunk`` crops into ``<cache>.parts/``, each renamed into place once written:
+    Ctrl-C keeps the shards done, and the same request (or one that differs only in
+    ``count``) continues from them. The whole pool is then joined beside the cache and
+    renamed into place, key last: an interrupted save leaves no key that matches
+    half-written arrays, and a run still reading the old pool (memory-mapped) keeps its files.
     """
     styles = {k: v for k, v in asdict(synth).items() if k != "background_dirs"}
     key = {"count": count, "seed": seed, "synth": styles, "generator": GENERATOR_VERSION,
@@ -135,14 +170,70 @@ def load_or_render_synthetic(
     key_file = cache / "key.json"
     if key_file.is_file() and json.loads(key_file.read_text()) == key:
         return CropPool.load(cache)
-    pool = render_synthetic_pool(count, seed, synth, preprocess, charset, workers)
+    parts = cache.with_name(cache.name + ".parts")
+    jobs = _render_jobs(count, seed, synth, preprocess, charset, chunk)
+    shards = _render_shards(parts, jobs, preprocess.height, workers, {k: v for k, v in key.items() if k != "count"})
     fresh = cache.with_name(cache.name + ".new")
     shutil.rmtree(fresh, ignore_errors=True)
-    pool.save(fresh)
+    CropPool.concatenate([CropPool.load(shard) for shard in shards], preprocess.height).save(fresh)
     shutil.rmtree(cache, ignore_errors=True)
     fresh.rename(cache)
     key_file.write_text(json.dumps(key))
+    shutil.rmtree(parts)
     return CropPool.load(cache)
+
+
+def _render_shards(parts: Path, jobs: list[RenderJob], height: int, workers: int, key: dict[str, Any]) -> list[Path]:
+    """The folder of each job's crops in ``parts``, rendering those not there yet; says first how
+    many, where and for about how long. A shard is named for its job and length, so a pool of
+    another ``count`` (same ``key``) reuses every shard of the same length."""
+    key_file = parts / "key.json"
+    if not key_file.is_file() or json.loads(key_file.read_text()) != key:
+        shutil.rmtree(parts, ignore_errors=True)
+        parts.mkdir(parents=True)
+        key_file.write_text(json.dumps(key))
+    shards = [parts / f"{i:05d}-{job[1]}" for i, job in enumerate(jobs)]
+    todo = [(shard, job) for shard, job in zip(shards, jobs) if not shard.is_dir()]
+    total, left = sum(job[1] for job in jobs), sum(job[1] for _, job in todo)
+    if todo:
+        kept = f" of {total:,} ({total - left:,} kept from an earlier start)" if left < total else ""
+        seconds = left / (RENDER_RATE * min(workers, os.cpu_count() or 1))
+        processes = f"{workers} process{'es' if workers > 1 else ''}"
+        print(f"rendering {left:,}{kept} synthetic crops into {parts} with {processes}, about {_duration(seconds)}; "
+              "Ctrl-C keeps what is rendered and the same command continues from it", file=sys.stderr)
+        _render_into(parts, todo, height, workers, total)
+    return shards
+
+
+def _render_into(parts: Path, todo: list[tuple[Path, RenderJob]], height: int, workers: int, total: int) -> None:
+    done = total - sum(job[1] for _, job in todo)
+    with (mp.get_context("spawn").Pool(workers, initializer=_ignore_interrupts) as pool,
+          tqdm(total=total, initial=done, desc="render synth", unit="img") as bar):
+        try:
+            for shard, crops in pool.imap_unordered(_render_shard, todo):
+                fresh = shard.with_name(shard.name + ".new")
+                shutil.rmtree(fresh, ignore_errors=True)
+                CropPool.from_crops(crops, height).save(fresh)
+                fresh.rename(shard)
+                bar.update(len(crops))
+        except KeyboardInterrupt:
+            tqdm.write(f"stopped: {bar.n:,} of {total:,} crops are kept in {parts}; the same command "
+                       "continues from them", file=sys.stderr)
+            raise
+
+
+def _render_shard(task: tuple[Path, RenderJob]) -> tuple[Path, list[tuple[np.ndarray, str]]]:
+    return task[0], _render_chunk(task[1])
+
+
+def _ignore_interrupts() -> None:
+    """In a render process: Ctrl-C reaches the whole process group, and the main process
+    alone should answer it (it keeps the finished shards and stops the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _duration(seconds: float) -> str:
+    return f"{max(1, round(seconds))} s" if seconds < 90 else f"{round(seconds / 60)} min"
 
 
 def load_labelled_pool(

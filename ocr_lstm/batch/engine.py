@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
+from ocr_lstm.batch import CROP_CHUNK
 from ocr_lstm.batch.rows import Row, RowFormat, RowWriter, done_paths, drop_partial_line, written_format
 from ocr_lstm.preprocessing import ImageDecodeError, load_image
 from ocr_lstm.recognizer import PreparedImage, Recognizer
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 ChunkReader = Callable[[Path, list[Path]], Iterator[Row]]
 """Reads one chunk of paths under a folder into one row per path, in order."""
 
-CROP_CHUNK = 256  # word images read per chunk, and rows flushed together
-PHOTO_CHUNK = 8  # photos hold dozens of lines each: a chunk's lines fill the recognizer's batches
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pbm", ".pgm", ".ppm"}
 
 
@@ -48,7 +47,7 @@ class BatchJob:
     output: Path
     fmt: RowFormat = "jsonl"
     resume: bool = False  # skip images already in the output and append
-    chunk: int = 256  # images read per chunk, and rows flushed together
+    chunk: int = CROP_CHUNK  # images read per chunk, and rows flushed together
     overwrite: bool = False  # replace an output that already holds rows (else planning refuses it)
 
     def __post_init__(self) -> None:

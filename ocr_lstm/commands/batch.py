@@ -3,36 +3,48 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
-from ocr_lstm.batch.engine import (
-    CROP_CHUNK,
-    PHOTO_CHUNK,
-    BatchInterrupted,
-    BatchJob,
-    ChunkReader,
-    plan_batch,
-    read_chunk,
-    read_photo_chunk,
-    run_batch,
-)
-from ocr_lstm.batch.rows import output_format
+from ocr_lstm.batch import CROP_CHUNK, PHOTO_CHUNK
 from ocr_lstm.commands.argtypes import positive_int
-from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
+from ocr_lstm.commands.common import add_model_arguments, options_from_args
+
+if TYPE_CHECKING:
+    from ocr_lstm.batch.engine import ChunkReader
+
+
+def workers(args: argparse.Namespace) -> int:
+    """Chunks read at once: one per thread asked for (``--threads``, default one per core), each
+    running the model on one thread, where ONNX Runtime runs it on the CPU. Whole chunks side by
+    side kept both cores busier than one chunk on two intra-op threads, since a chunk also
+    decodes files and CTC output (docs/performance.md). PyTorch reads one chunk at a time."""
+    from ocr_lstm.device import device_name
+    from ocr_lstm.runtime.backend import resolve_backend
+
+    if resolve_backend(args.backend, device_name(args.device)) != "onnx":
+        return 1
+    return args.threads or os.cpu_count() or 1
 
 
 def _reader(args: argparse.Namespace) -> ChunkReader:
-    recognizer = recognizer_from_args(args)
+    from ocr_lstm.batch.engine import read_chunk, read_photo_chunk
+    from ocr_lstm.recognizer import Recognizer
+
+    options = options_from_args(args)
+    if workers(args) > 1:
+        options = dataclasses.replace(options, threads=1)
+    recognizer = Recognizer.from_options(args.model, options)
     if not args.photos:
         return partial(read_chunk, recognizer)
     from ocr_lstm.detection import DBDetector
     from ocr_lstm.photo.pipeline import OCR
 
-    return partial(read_photo_chunk, OCR(DBDetector(threads=args.threads), recognizer))
+    return partial(read_photo_chunk, OCR(DBDetector(threads=options.threads), recognizer))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, plan_batch, run_batch
+    from ocr_lstm.batch.rows import output_format
+
     fmt = args.format or output_format(args.output)
     if args.photos and fmt != "jsonl":
         raise ValueError("--photos writes a page per row, which only JSONL holds: use --output NAME.jsonl")
@@ -61,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     job = BatchJob(args.folder, args.output, fmt, args.resume, chunk, args.overwrite)
     plan = plan_batch(job)  # a wrong folder or output fails at once, before the model loads
     try:
-        summary = run_batch(plan, _reader(args))
+        summary = run_batch(plan, _reader(args), workers(args))
     except BatchInterrupted as stop:
         again = "instead of --overwrite " if args.overwrite else ""
         print(f"{stop}; run the same command with --resume {again}to continue", file=sys.stderr)

@@ -1,20 +1,28 @@
 """Options shared by the commands that load a model: ``--model`` and one option per field of
-:class:`~ocr_lstm.options.RecognizerOptions`, whose defaults and help they show."""
+:class:`~ocr_lstm.options.RecognizerOptions`, whose defaults and help they show.
+
+The library is imported inside the functions: the ``ray-batch`` command imports this module
+when ``ocr-lstm`` lists its commands, and that listing loads no model code.
+"""
 
 from __future__ import annotations
 
 import argparse
 import types
 from dataclasses import Field, fields
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from ocr_lstm.checkpoint import DEFAULT_MODEL
 from ocr_lstm.commands.argtypes import positive_int
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.recognizer import Recognizer
+
+if TYPE_CHECKING:
+    from ocr_lstm.options import RecognizerOptions
+    from ocr_lstm.recognizer import Recognizer
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    from ocr_lstm.checkpoint import DEFAULT_MODEL
+    from ocr_lstm.options import RecognizerOptions
+
     group = parser.add_argument_group("model")
     group.add_argument("--model", default=DEFAULT_MODEL,
                        help="checkpoint (.safetensors with its .json) or bundled model name (default: %(default)s)")
@@ -40,8 +48,12 @@ def _argument(option: Field[Any], hint: Any) -> dict[str, Any]:
 
 
 def options_from_args(args: argparse.Namespace) -> RecognizerOptions:
+    from ocr_lstm.options import RecognizerOptions
+
     return RecognizerOptions(**{option.name: getattr(args, option.name) for option in fields(RecognizerOptions)})
 
 
 def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
+    from ocr_lstm.recognizer import Recognizer
+
     return Recognizer.from_options(args.model, options_from_args(args))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
-from ocr_lstm.evaluation.crops import evaluate_dataset
 
 if TYPE_CHECKING:
-    from ocr_lstm.evaluation.scenes import Counts
+    from ocr_lstm.evaluation.scenes import Counts, ScenePhoto
     from ocr_lstm.recognizer import Recognizer
 
 
@@ -27,10 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ocr_lstm.evaluation.scenes import is_scene_folder
+    from ocr_lstm.data.datasets import open_dataset
+    from ocr_lstm.evaluation.scenes import is_scene_folder, load_photo_set
 
-    photo_sets = [path for path in args.datasets if is_scene_folder(path)]
+    # Every set is opened before the model loads and the first table line prints, so a
+    # wrong path in the list fails at once, not after the sets before it were read.
+    photo_sets = {path: load_photo_set(path) for path in args.datasets if is_scene_folder(path)}
     crop_sets = [path for path in args.datasets if path not in photo_sets]
+    for path in crop_sets:
+        open_dataset(Path(path) / args.labels if args.labels else path)
     recognizer = recognizer_from_args(args)
     if crop_sets:
         _evaluate_crops(recognizer, crop_sets, args)
@@ -39,17 +44,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate_photos(recognizer: Recognizer, paths: list[str], args: argparse.Namespace) -> None:
+def _evaluate_photos(recognizer: Recognizer, sets: dict[str, list[ScenePhoto]], args: argparse.Namespace) -> None:
     from ocr_lstm.detection import DBDetector
     from ocr_lstm.evaluation.photos import evaluate_photos
-    from ocr_lstm.evaluation.scenes import load_photo_set
     from ocr_lstm.photo.pipeline import OCR
 
     ocr = OCR(DBDetector(threads=args.threads), recognizer)
     if not args.json:
         print(f"{'photo set':<40} {'photos':>6} {'det P/R/F':>17} {'e2e P/R/F':>17} {'lex e2e R':>9} {'s/photo':>7}")
-    for path in paths:
-        report = evaluate_photos(ocr, load_photo_set(path))
+    for path, photos in sets.items():
+        report = evaluate_photos(ocr, photos)
         detection, e2e, lexicon = report.scores.detection, report.scores.end_to_end, report.with_lexicon
         row = {
             "dataset": path, "photos": report.photos, "ground_truth_words": detection.ground_truth,
@@ -75,6 +79,8 @@ def _triple(counts: Counts) -> str:
 
 
 def _evaluate_crops(recognizer: Recognizer, paths: list[str], args: argparse.Namespace) -> None:
+    from ocr_lstm.evaluation.crops import evaluate_dataset
+
     if not args.json:
         print(f"model: {recognizer.name}")
         print(f"{'dataset':<40} {'n':>6} {'word acc':>9} {'case-sens':>9} {'CER':>7} {'crops/s':>8}")

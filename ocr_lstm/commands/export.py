@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ocr_lstm.checkpoint import DEFAULT_MODEL
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ocr_lstm.checkpoint import DEFAULT_MODEL
+
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="checkpoint (.safetensors with its .json) or bundled model name "
                         "(default: %(default)s)")

@@ -6,18 +6,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from ocr_lstm.commands.argtypes import image_path
 from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
-from ocr_lstm.elements import Page
-from ocr_lstm.preprocessing import ImageDecodeError, load_image
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ocr_lstm.elements import Page
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ocr_lstm.detection.config import DetectorConfig
 
-    parser.add_argument("photos", nargs="+", metavar="PHOTO", help="photos, screenshots or scans (any text layout)")
+    parser.add_argument("photos", nargs="+", metavar="PHOTO", type=image_path("--photos --output pages.jsonl"),
+                        help="photos, screenshots or scans (any text layout)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true",
                         help="a JSON list of pages: blocks, lines and words with polygons in the photo's pixels")
@@ -40,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ocr_lstm.detection import DBDetector, DetectorConfig
     from ocr_lstm.photo.pipeline import OCR
+    from ocr_lstm.preprocessing import ImageDecodeError, load_image
 
     config = DetectorConfig(max_side=args.max_side, box_threshold=args.box_threshold)
     detector = DBDetector(config, threads=args.threads)

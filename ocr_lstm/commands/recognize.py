@@ -6,17 +6,20 @@ import argparse
 import json
 import sys
 
+from ocr_lstm.commands.argtypes import image_path
 from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
-from ocr_lstm.preprocessing import ImageDecodeError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files of cropped words")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", type=image_path("--output results.jsonl"),
+                        help="image files of cropped words")
     parser.add_argument("--json", action="store_true", help="one JSON object per image, with per-character confidences")
     add_model_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ocr_lstm.preprocessing import ImageDecodeError
+
     recognizer = recognizer_from_args(args)
     failures = 0
     for path in args.images:

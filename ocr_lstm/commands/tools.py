@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ocr_lstm.data.datasets import folder_to_lmdb
-
 
 def add_lmdb_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", type=Path, help="folder with labels.tsv, or a label file")
@@ -14,6 +12,8 @@ def add_lmdb_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_lmdb(args: argparse.Namespace) -> int:
+    from ocr_lstm.data.datasets import folder_to_lmdb
+
     count = folder_to_lmdb(args.source, args.output)
     print(f"{count} samples -> {args.output}")
     return 0

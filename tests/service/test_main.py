@@ -13,9 +13,17 @@ from pydantic import ValidationError
 
 from ocr_lstm.cli import build_parser
 from ocr_lstm.cli import main as cli_main
+from service import command as serve_command
 from service import main as service_main
 from service.protocol import GuardedH11Protocol
 from service.settings import first_error
+
+
+@pytest.fixture(autouse=True)
+def any_port_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn never binds here, so the busy-port check (tests/service/test_serve_command.py) is
+    left out: these tests use the default port, which something else on the machine may hold."""
+    monkeypatch.setattr(serve_command, "check_port", lambda host, port: None)
 
 
 def test_serve_runs_uvicorn_with_the_model_given(

@@ -89,22 +89,99 @@ def test_labelled_pool_reads_only_the_given_items(tmp_path: Path, monkeypatch: p
     assert pool.labels == ["three", "one"] and len(decoded) == 2
 
 
+RenderTasks = list[tuple[Path, crop_pool.RenderJob]]
+
+
+def fake_renderer(rendered: list[str], stop_after: int | None = None):
+    """Stands in for the render processes: shard ``NNNNN-n`` gets ``n`` crops labelled by its job's
+    seed; ``stop_after`` shards in, Ctrl-C."""
+
+    def render_into(parts: Path, todo: RenderTasks, height: int, workers: int, total: int) -> None:
+        for shard, (seed, count, *_) in todo:
+            if stop_after is not None and len(rendered) == stop_after:
+                raise KeyboardInterrupt
+            rendered.append(shard.name)
+            crops = [(np.full((height, 8 * (i + 1)), i, np.uint8), f"{seed}-{i}") for i in range(count)]
+            CropPool.from_crops(crops, height).save(shard)
+
+    return render_into
+
+
 def test_synthetic_pool_is_rendered_once_per_seed_and_style(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rendered: list[tuple[int, SynthConfig]] = []
-
-    def fake_render(count: int, seed: int, synth: SynthConfig, *args: object) -> CropPool:
-        rendered.append((seed, synth))
-        return CropPool.from_crops([(np.full((32, 8 * (i + 1)), i, np.uint8), f"w{i}") for i in range(count)], 32)
-
-    monkeypatch.setattr(crop_pool, "render_synthetic_pool", fake_render)
+    rendered: list[str] = []
+    monkeypatch.setattr(crop_pool, "_render_into", fake_renderer(rendered))
     cache, preprocess, charset = tmp_path / "pool", PreprocessConfig(), Charset()
 
     def load(seed: int, synth: SynthConfig) -> CropPool:
         return load_or_render_synthetic(cache, 3, seed, synth, preprocess, charset, workers=1)
 
     first = load(0, SynthConfig())
-    assert load(0, SynthConfig()).labels == first.labels == ["w0", "w1", "w2"]
+    assert load(0, SynthConfig()).labels == first.labels == ["0-0", "0-1", "0-2"]
     assert len(rendered) == 1  # the second call read the cache
-    load(0, SynthConfig(neighbours=0.5))
-    load(1, SynthConfig(neighbours=0.5))
-    assert [seed for seed, _ in rendered] == [0, 0, 1]  # a new style or seed renders anew
+    assert load(0, SynthConfig(neighbours=0.5)).labels == first.labels
+    assert load(1, SynthConfig(neighbours=0.5)).labels == ["100003-0", "100003-1", "100003-2"]
+    assert len(rendered) == 3  # a new style or seed renders anew
+    assert not (tmp_path / "pool.parts").exists()  # the shards are gone once the pool is whole
+
+
+def test_rendering_says_how_many_crops_where_and_about_how_long(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(crop_pool, "_render_into", fake_renderer([]))
+    monkeypatch.setattr(crop_pool.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(crop_pool, "RENDER_RATE", 0.05)  # crops/s per process: 12 crops take 2 min on 2
+    load_or_render_synthetic(tmp_path / "pool", 12, 0, SynthConfig(), PreprocessConfig(), Charset(), workers=2)
+    assert capsys.readouterr().err.splitlines() == [
+        f"rendering 12 synthetic crops into {tmp_path / 'pool.parts'} with 2 processes, about 2 min; "
+        "Ctrl-C keeps what is rendered and the same command continues from it"
+    ]
+
+
+def test_an_interrupted_render_keeps_its_shards_and_the_next_start_renders_only_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache, preprocess, charset = tmp_path / "pool", PreprocessConfig(), Charset()
+    rendered: list[str] = []
+    monkeypatch.setattr(crop_pool, "_render_into", fake_renderer(rendered, stop_after=2))
+    with pytest.raises(KeyboardInterrupt):
+        load_or_render_synthetic(cache, 7, 0, SynthConfig(), preprocess, charset, workers=1, chunk=3)
+    assert sorted(path.name for path in (tmp_path / "pool.parts").iterdir()) == ["00000-3", "00001-3", "key.json"]
+    assert not cache.exists()
+    capsys.readouterr()
+
+    # The next start asks for 8 crops, not 7: the two full shards still fit.
+    rendered.clear()
+    monkeypatch.setattr(crop_pool, "_render_into", fake_renderer(rendered))
+    pool = load_or_render_synthetic(cache, 8, 0, SynthConfig(), preprocess, charset, workers=1, chunk=3)
+    assert rendered == ["00002-2"]
+    assert "rendering 2 of 8 (6 kept from an earlier start) synthetic crops" in capsys.readouterr().err
+    assert pool.labels == [f"{seed}-{i}" for seed, n in ((0, 3), (1, 3), (2, 2)) for i in range(n)]
+    np.testing.assert_array_equal(pool.crop(4), np.full((32, 16), 1, np.uint8))
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_real_render_keeps_the_shards_and_the_rerun_gives_the_same_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Render processes (spawned) and all: the pool continued after Ctrl-C is the one an uninterrupted render gives."""
+    synth, preprocess, charset = SynthConfig(background_dirs=()), PreprocessConfig(), Charset()
+    real_save, saves = CropPool.save, []
+
+    def save_then_interrupt(pool: CropPool, path: Path) -> None:
+        saves.append(path)
+        if len(saves) == 3:
+            raise KeyboardInterrupt
+        real_save(pool, path)
+
+    cache = tmp_path / "pool"
+    with monkeypatch.context() as patch:
+        patch.setattr(CropPool, "save", save_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            load_or_render_synthetic(cache, 6, 5, synth, preprocess, charset, workers=1, chunk=2)
+    assert f"stopped: 4 of 6 crops are kept in {tmp_path / 'pool.parts'}" in capsys.readouterr().err
+    pool = load_or_render_synthetic(cache, 6, 5, synth, preprocess, charset, workers=1, chunk=2)
+    assert "rendering 2 of 6 (4 kept from an earlier start)" in capsys.readouterr().err
+    whole = crop_pool.render_synthetic_pool(6, 5, synth, preprocess, charset, workers=1, chunk=2)
+    assert pool.labels == whole.labels
+    for i in range(6):
+        np.testing.assert_array_equal(pool.crop(i), whole.crop(i))

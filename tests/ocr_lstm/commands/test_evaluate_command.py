@@ -76,3 +76,15 @@ def test_eval_on_a_missing_folder_exits_with_one_error_line(
     assert [line for line in err.splitlines() if line.strip()] == [
         f"error: {tmp_path / 'absent'}: not a dataset (expected a folder with labels.tsv or data.mdb, or a label file)"
     ]
+
+
+def test_a_missing_set_is_reported_before_anything_is_read_or_printed(
+    labelled: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Every set is checked first: not after the table header and the sets before it, nor after the
+    model loads (a model that does not exist is not what this run is told about)."""
+    assert main(["eval", str(labelled), str(tmp_path / "absent"), "--model", str(tmp_path / "no-model")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"error: {tmp_path / 'absent'}: not a dataset (expected a folder with "
+                                         "labels.tsv or data.mdb, or a label file)"]

@@ -48,3 +48,12 @@ def test_explain_without_the_viz_extra_says_how_to_install_it_in_one_line(
     assert main(["explain", str(word_png), "--output", str(output), "--model", str(tiny_model_path)]) == 1
     assert not output.exists()
     assert capsys.readouterr().err == "error: matplotlib is not installed: pip install 'ocr-lstm[viz]'\n"
+
+
+def test_explain_on_a_folder_points_to_the_batch_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["explain", str(tmp_path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument IMAGE: {tmp_path} is a folder" in err and f"ocr-lstm batch {tmp_path} --output" in err
+    assert err.count("\n") == 1

@@ -100,3 +100,10 @@ def test_eval_scores_a_photo_folder_end_to_end(
     assert row["photos"] == 1 and row["ground_truth_words"] == 5
     assert set(row["end_to_end"]) == {"precision", "recall", "f_score"}
     assert row["lexicon_end_to_end"] is None and row["seconds_per_photo"] > 0
+
+
+def test_a_folder_of_photos_points_to_batch_photos(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ocr", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert f"ocr-lstm batch {tmp_path} --photos --output pages.jsonl" in capsys.readouterr().err

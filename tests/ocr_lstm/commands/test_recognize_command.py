@@ -51,3 +51,15 @@ def test_a_missing_model_exits_with_one_error_line(
     assert main(["recognize", str(word_png), "--model", str(tmp_path / "nope")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no checkpoint at")
+
+
+def test_a_folder_is_refused_with_the_batch_command_that_reads_it(
+    word_png: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["recognize", str(word_png), str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        f"ocr-lstm recognize: error: argument IMAGE: {tmp_path} is a folder: to read every image under it, run "
+        f"ocr-lstm batch {tmp_path} --output results.jsonl (see ocr-lstm recognize --help)\n"
+    )

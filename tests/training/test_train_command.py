@@ -1,0 +1,22 @@
+"""``ocr-lstm train``: the training package's command, as the ``ocr-lstm`` parser shows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocr_lstm.cli import main
+
+
+def test_help_shows_each_default_and_what_init_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--steps STEPS total optimiser steps (default: 20000; with --init: 2000)" in text
+    assert "--lr LR (default: 0.001; with --init: 0.0001)" in text
+    assert "--batch-size BATCH_SIZE (default: 64)" in text
+    assert "--output OUTPUT run folder: checkpoints, logs, curves; an existing run there is resumed " \
+        "(default: runs/default; with --init: runs/finetune)" in text
+    assert "(default: 200000; with --init: the run's synthetic draws (steps x batch size x synthetic share), " \
+        "2000 to 200000)" in text
+    assert "--device DEVICE auto, cpu, cuda or cuda:N (default: auto)" in text
