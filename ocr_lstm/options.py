@@ -24,6 +24,11 @@ class RecognizerOptions:
         "help": "images per forward pass (a tall crop and its two turns count as one); 16-32 ran faster than 64 "
         "on a 2-core CPU, docs/performance.md",
     })
+    batch_columns: int = field(default=1024, metadata={
+        "help": "at most this many columns of padded crops per forward pass (crops x the widest): wide crops "
+        "come fewer to a batch, which on a 2-core CPU cut batch's memory from 411 to 177 MB and ran faster "
+        "(docs/performance.md); on a GPU, raise it",
+    })
     threads: int | None = field(default=None, metadata={
         "help": "CPU threads for torch and ONNX Runtime (default: their own choice)",
     })

@@ -41,8 +41,8 @@ class Recognizer:
     a ``lexicon`` to read only its words. ``preparation``, ``runner`` and ``decoder`` replace the
     part the options would build, to measure or serve an alternative (a quantized model, another
     runtime) without touching the rest. Images are batched by width, ``batch_size`` per forward
-    pass; a tall crop is read as given and turned both ways in one pass, and the most confident
-    reading wins.
+    pass and at most ``batch_columns`` padded columns; a tall crop is read as given and turned
+    both ways in one pass, and the most confident reading wins.
 
     On the CPU with ONNX Runtime (the default there) the model is the checkpoint's cached
     export and torch is never imported; :attr:`checkpoint` and :attr:`model`, the PyTorch
@@ -54,6 +54,7 @@ class Recognizer:
         model: str | Path | Checkpoint = DEFAULT_MODEL,
         device: str = RecognizerOptions.device,
         batch_size: int = RecognizerOptions.batch_size,
+        batch_columns: int = RecognizerOptions.batch_columns,
         threads: int | None = RecognizerOptions.threads,
         decoding: Literal["greedy", "beam"] = RecognizerOptions.decoding,
         beam_width: int = RecognizerOptions.beam_width,
@@ -68,8 +69,9 @@ class Recognizer:
         decoder: CTCDecoder | None = None,
     ) -> None:
         self.options = RecognizerOptions(
-            device=device, batch_size=batch_size, threads=threads, decoding=decoding, beam_width=beam_width,
-            allowlist=allowlist, word_prior=word_prior, backend=backend, channels_last=channels_last,
+            device=device, batch_size=batch_size, batch_columns=batch_columns, threads=threads, decoding=decoding,
+            beam_width=beam_width, allowlist=allowlist, word_prior=word_prior, backend=backend,
+            channels_last=channels_last,
         )
         self.device = device_name(device)
         self._checkpoint = model if isinstance(model, Checkpoint) else None
@@ -152,7 +154,7 @@ class Recognizer:
         and run ``batch_size`` at a time, all crops of an image in one pass padded to its widest."""
         out: list[list[np.ndarray]] = [[] for _ in images]
         widest = [max(crop.shape[1] for crop in crops) for crops in images]
-        for batch in width_sorted_batches(widest, self.options.batch_size):
+        for batch in width_sorted_batches(widest, self.options.batch_size, self.options.batch_columns):
             owners = [i for i in batch for _ in images[i]]
             padded, widths = pad_batch([crop for i in batch for crop in images[i]])
             log_probs = self.runner(padded, widths)

@@ -286,3 +286,10 @@ def test_image_preparation_reads_a_wide_crop_once_and_a_tall_one_as_given_and_tu
     assert given.shape == (32, 16) and left.shape == right.shape == (32, 144)
     assert left[:, :20].mean() < 100 < left[:, -20:].mean()
     assert right[:, -20:].mean() < 100 < right[:, :20].mean()
+
+
+def test_a_column_cap_puts_fewer_wide_crops_in_a_batch() -> None:
+    widths = [512, 16, 16, 256, 16, 128, 128, 600]
+    batches = width_sorted_batches(widths, batch_size=3, max_columns=512)
+    assert [[widths[i] for i in b] for b in batches] == [[16, 16, 16], [128, 128], [256], [512], [600]]
+    assert all(len(b) * max(widths[i] for i in b) <= 512 or len(b) == 1 for b in batches)

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from service_testing import make_settings, serving, word_bytes
 
-import service.routes.recognition as recognition_module
 from ocr_lstm.explain import explain_prepared
 from ocr_lstm.recognizer import Recognizer
 from service.app import create_app
@@ -207,6 +206,7 @@ async def test_explain_draws_its_picture_off_the_model_thread(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ~1 s matplotlib render must not hold the thread that reads every batch."""
+    from ocr_lstm import explain as explain_module
     from ocr_lstm.explain import Explanation
 
     threads: dict[str, str] = {}
@@ -220,7 +220,7 @@ async def test_explain_draws_its_picture_off_the_model_thread(
         threads["render"] = threading.current_thread().name
         return real_render(self)
 
-    monkeypatch.setattr(recognition_module, "explain_prepared", traced_explain)
+    monkeypatch.setattr(explain_module, "explain_prepared", traced_explain)  # the route imports it when called
     monkeypatch.setattr(Explanation, "png", functools.cached_property(traced_render))
     Explanation.png.__set_name__(Explanation, "png")
     response = await client.post("/v1/explain", files={"file": ("w.png", word_bytes())})
