@@ -3,7 +3,8 @@
 For each mode it starts ``ocr-lstm serve`` on a free loopback port (never
 another interface), sends the same word image from ``--clients`` concurrent
 clients for ``--duration`` seconds (at most ``--max-requests`` requests), and
-prints requests/s, p50/p99 latency and the error count.
+prints requests/s, p50/p99 latency, the error count and the server's resident memory
+after the load (``VmRSS``, with its peak ``VmHWM``).
 
     python benchmarks/load.py --model runs/bundled/best --clients 16 --duration 10
     python benchmarks/load.py --random-preset tiny      # no weights needed: same speed, random text
@@ -125,9 +126,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def memory_mb(self) -> tuple[float, float]:
+        """The process's resident memory now and at its peak, in MB (Linux ``/proc``)."""
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines())
+        return float(status["VmRSS"].split()[0]) / 1024, float(status["VmHWM"].split()[0]) / 1024
+
+
 @contextmanager
-def server(model: str, max_batch_size: int, max_wait_ms: float, threads: int | None) -> Iterator[str]:
-    """``ocr-lstm serve`` on a free loopback port; yields its base URL."""
+def server(model: str, max_batch_size: int, max_wait_ms: float, threads: int | None) -> Iterator[Server]:
+    """``ocr-lstm serve`` on a free loopback port."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCR_LSTM_")}
     env.update(
@@ -169,7 +181,7 @@ def server(model: str, max_batch_size: int, max_wait_ms: float, threads: int | N
             if time.monotonic() > deadline:
                 raise TimeoutError("server not ready after 120 s")
             time.sleep(0.2)
-        yield base_url
+        yield Server(base_url, process.pid)
     finally:
         process.terminate()
         try:
@@ -226,18 +238,21 @@ def main(argv: list[str] | None = None) -> int:
             f"model={model} clients={args.clients} duration={args.duration:g}s image={len(image)} bytes "
             f"cpus={os.cpu_count()}"
         )
-        print(f"{'mode':<28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+        print(f"{'mode':<28} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+              f"{'RSS MB':>7} {'peak MB':>7}")
         modes = [
             (f"batching on (max {args.max_batch_size})", args.max_batch_size),
             ("batching off (max 1)", 1),
         ]
         results: dict[str, list[LoadResult]] = {label: [] for label, _ in modes}
+        memory: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in modes}
         for _ in range(args.rounds):
             for label, batch_size in modes:
-                with server(model, batch_size, args.max_wait_ms, args.threads) as base_url:
+                with server(model, batch_size, args.max_wait_ms, args.threads) as serving:
                     result = asyncio.run(
-                        measure(base_url, image, args.clients, args.duration, args.max_requests)
+                        measure(serving.url, image, args.clients, args.duration, args.max_requests)
                     )
+                    memory[label].append(serving.memory_mb())
                 results[label].append(result)
                 print(
                     _row(
@@ -247,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                         result.percentile_ms(50),
                         result.percentile_ms(99),
                         result.errors,
+                        memory[label][-1],
                     ),
                     flush=True,
                 )
@@ -260,13 +276,17 @@ def main(argv: list[str] | None = None) -> int:
                         statistics.median(r.percentile_ms(50) for r in runs),
                         statistics.median(r.percentile_ms(99) for r in runs),
                         sum(r.errors for r in runs),
+                        (statistics.median(m[0] for m in memory[label]), max(m[1] for m in memory[label])),
                     )
                 )
     return 0
 
 
-def _row(label: str, requests: int, per_second: float, p50: float, p99: float, errors: int) -> str:
-    return f"{label:<28} {requests:>8} {per_second:>8.1f} {p50:>8.1f} {p99:>8.1f} {errors:>6}"
+def _row(
+    label: str, requests: int, per_second: float, p50: float, p99: float, errors: int, memory: tuple[float, float]
+) -> str:
+    return (f"{label:<28} {requests:>8} {per_second:>8.1f} {p50:>8.1f} {p99:>8.1f} {errors:>6} "
+            f"{memory[0]:>7.0f} {memory[1]:>7.0f}")
 
 
 if __name__ == "__main__":

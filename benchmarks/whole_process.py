@@ -87,16 +87,18 @@ def worker_env(threads: int) -> dict[str, str]:
     return env
 
 
-def command(system: str, source: Path, output: Path, threads: int, photos: bool, batch: int) -> list[str]:
+def command(system: str, source: Path, output: Path, args: argparse.Namespace, photos: bool) -> list[str]:
     """The process that reads ``source`` (a folder, or one image) with ``system``."""
+    threads = str(args.threads)
     if system == "ocr-lstm":
         cli = [sys.executable, "-m", "ocr_lstm.cli"]
         if source.is_file():
-            return [*cli, "ocr" if photos else "recognize", str(source), "--threads", str(threads)]
+            return [*cli, "ocr" if photos else "recognize", str(source), "--threads", threads, "--model", args.model]
         extra = ["--photos"] if photos else []
-        return [*cli, "batch", str(source), "--output", str(output), "--overwrite", "--threads", str(threads), *extra]
+        return [*cli, "batch", str(source), "--output", str(output), "--overwrite", "--threads", threads,
+                "--model", args.model, *extra]
     worker = [sys.executable, str(Path(__file__).resolve()), "--worker", system, str(source), str(output),
-              "--threads", str(threads), "--peer-batch", str(batch)]
+              "--threads", threads, "--peer-batch", str(args.peer_batch)]
     return [*worker, "--photos"] if photos else worker
 
 
@@ -127,14 +129,14 @@ def installed(system: str, photos: bool) -> str | None:
 def measure(system: str, folder: Path, args: argparse.Namespace, photos: bool) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "rows.jsonl"
-        run = command(system, folder, output, args.threads, photos, args.peer_batch)
+        run = command(system, folder, output, args, photos)
         if system == "ocr-lstm":
             timed(run, args.threads)  # warm-up: the machine's first start exports the model once
         runs = [timed(run, args.threads) for _ in range(args.repeats)]
         rows = sum(1 for _ in output.open(encoding="utf-8"))
         first = image_paths(folder)[0]
-        to_first = min(timed(command(system, first, Path(scratch) / "one.jsonl", args.threads, photos,
-                                     args.peer_batch), args.threads)[0] for _ in range(args.repeats))
+        one = command(system, first, Path(scratch) / "one.jsonl", args, photos)
+        to_first = min(timed(one, args.threads)[0] for _ in range(args.repeats))
     seconds, rss = min(runs)
     return {"system": system, "images": rows, "best_s": seconds, "all_s": [round(s, 2) for s, _ in runs],
             "peak_rss_mb": rss, "images_per_s": rows / seconds, "first_reading_s": to_first}
@@ -160,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per system; the best counts")
     parser.add_argument("--threads", type=int, default=2, help="threads for every system")
     parser.add_argument("--peer-batch", type=int, default=6, help="RapidOCR's and EasyOCR's recognition batch")
+    parser.add_argument("--model", default="default", help="ocr-lstm's checkpoint")
     parser.add_argument("--systems", nargs="+", default=list(CROP_SYSTEMS), choices=CROP_SYSTEMS)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--worker", choices=CROP_SYSTEMS, help=argparse.SUPPRESS)

@@ -66,5 +66,7 @@ def test_script_measures_batching_on_and_off_against_a_loopback_server() -> None
     rows = [line.split() for line in completed.stdout.splitlines() if line.startswith("batching")]
     assert [row[1] for row in rows] == ["on", "off"]
     for row in rows:
-        requests, per_second, errors = int(row[-5]), float(row[-4]), int(row[-1])
+        requests, per_second, errors = int(row[-7]), float(row[-6]), int(row[-3])
+        rss, peak = float(row[-2]), float(row[-1])
         assert requests > 0 and per_second > 0 and errors == 0
+        assert 20 < rss <= peak  # a live server's resident memory, read from /proc
