@@ -335,3 +335,15 @@ def test_photo_mode_follows_links_refuses_to_overwrite_and_resumes_after_ctrl_c_
     rows = read_jsonl(output)
     assert sorted(row["path"] for row in rows) == ["a.png", "shared/b.png", "shared/c.png"]
     assert all(row["page"]["source"] == row["path"] for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"), [(["--threads", "3"], 3), (["--threads", "3", "--backend", "torch"], 1)]
+)
+def test_batch_reads_a_chunk_per_thread_with_onnx_runtime_and_one_at_a_time_with_pytorch(
+    tmp_path: Path, extra: list[str], expected: int
+) -> None:
+    from ocr_lstm.cli import build_parser
+
+    args = build_parser().parse_args(["batch", str(tmp_path), "--output", str(tmp_path / "r.jsonl"), *extra])
+    assert batch_command.workers(args) == expected
