@@ -2,6 +2,8 @@
 
     python benchmarks/speed_options.py ../shared/data/svt ../shared/data/ic13 --limit 300 [--model default]
     python benchmarks/speed_options.py ... --options default,onnx,int8   # a subset
+    python benchmarks/speed_options.py ../shared/data/svt ../shared/data/ic13 ../shared/data/ic15_train \
+        --options default,onnx-int8-static --calibration ../shared/data/iiit5k_train   # static int8
 
 Crops are decoded and resized once; each option is then timed from resized
 crops to text (model and CTC decoding) with width-sorted batches, in
@@ -51,9 +53,9 @@ class BucketedRunner:
         self.runner = runner
         self.backend = f"{runner.backend}+buckets{BUCKET}"
 
-    def __call__(self, images: torch.Tensor, widths: torch.Tensor) -> np.ndarray:
+    def __call__(self, images: np.ndarray, widths: np.ndarray) -> np.ndarray:
         padded = -(-images.shape[-1] // BUCKET) * BUCKET
-        return self.runner(torch.nn.functional.pad(images, (0, padded - images.shape[-1])), widths)
+        return self.runner(np.pad(images, ((0, 0), (0, 0), (0, 0), (0, padded - images.shape[-1]))), widths)
 
 
 def _torch_variant(model: str, settings: dict, variant: Callable[[nn.Module], nn.Module]) -> Recognizer:
@@ -96,11 +98,51 @@ def _onnx_int8(model: str, settings: dict) -> Recognizer:
 def _bucketed(model: str, settings: dict) -> Recognizer:
     """The default runner (ONNX Runtime on the CPU) behind BucketedRunner."""
     checkpoint = load_checkpoint(model)
-    runner = build_runner(checkpoint.model, CPU, RecognizerOptions(**settings))
+    runner = build_runner(checkpoint.info(), "cpu", RecognizerOptions(**settings), lambda: checkpoint.model)
     return Recognizer(checkpoint, runner=BucketedRunner(runner), **settings)
 
 
-def build_options(model: str, threads: int, batch: int) -> dict[str, Callable[[], Recognizer]]:
+def _onnx_int8_static(model: str, settings: dict, calibration: str | None) -> Recognizer:
+    """ONNX Runtime's static int8 quantization (QDQ, per-channel weights) of the convolutions and
+    MatMuls, its activation ranges calibrated on 512 crops of ``calibration``: a training set,
+    never one of the measured sets."""
+    import tempfile
+    from pathlib import Path
+
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from ocr_lstm.preprocessing import pad_batch
+    from ocr_lstm.runtime.export import export_onnx
+
+    if calibration is None:
+        raise ValueError("onnx-int8-static needs --calibration DATASET (a training set)")
+    logging.getLogger().setLevel(logging.ERROR)
+    checkpoint = load_checkpoint(model)
+    plain = Recognizer(checkpoint, **settings)
+    data = open_dataset(calibration)
+    crops = sorted((plain.prepare(data[i][0]).crops[0] for i in range(min(512, len(data)))), key=lambda c: c.shape[1])
+    batches = iter([pad_batch(crops[i : i + 32]) for i in range(0, len(crops), 32)])
+
+    class Batches(CalibrationDataReader):
+        def get_next(self) -> dict | None:
+            batch = next(batches, None)
+            return None if batch is None else {"images": batch[0], "widths": batch[1]}
+
+    with tempfile.TemporaryDirectory() as folder:
+        fp32, ready, int8 = (Path(folder) / name for name in ("fp32.onnx", "ready.onnx", "int8.onnx"))
+        export_onnx(checkpoint, fp32)
+        quant_pre_process(str(fp32), str(ready), skip_symbolic_shape=True)
+        quantize_static(str(ready), str(int8), Batches(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=["Conv", "MatMul", "Gemm"])
+        runner = OnnxRunner(int8.read_bytes(), settings["threads"])
+    return Recognizer(checkpoint, runner=runner, **settings)
+
+
+def build_options(
+    model: str, threads: int, batch: int, calibration: str | None = None
+) -> dict[str, Callable[[], Recognizer]]:
     """Each option builds its own Recognizer from the checkpoint through its public parts."""
     settings = {"device": "cpu", "threads": threads, "batch_size": batch}
 
@@ -119,6 +161,7 @@ def build_options(model: str, threads: int, batch: int) -> dict[str, Callable[[]
         "buckets64": lambda: _bucketed(model, settings),
         "int8-dynamic": lambda: _torch_variant(model, settings, _quantized),
         "onnx-int8": lambda: _onnx_int8(model, settings),
+        "onnx-int8-static": lambda: _onnx_int8_static(model, settings, calibration),
         "compile": lambda: _torch_variant(model, settings, _compiled),
     }
 
@@ -157,9 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--latency-crops", type=int, default=100)
     parser.add_argument("--options", default=None, help="comma-separated subset (default: all)")
+    parser.add_argument("--calibration", default=None, help="a training set calibrating onnx-int8-static")
     args = parser.parse_args(argv)
 
-    options = build_options(args.model, args.threads, args.batch_size)
+    options = build_options(args.model, args.threads, args.batch_size, args.calibration)
     chosen = args.options.split(",") if args.options else list(options)
     probe = Recognizer(load_checkpoint(args.model), device="cpu", threads=args.threads)
     crops, labels, owners = [], [], []

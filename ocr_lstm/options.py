@@ -25,9 +25,10 @@ class RecognizerOptions:
         "on a 2-core CPU, docs/performance.md",
     })
     batch_columns: int = field(default=1024, metadata={
-        "help": "at most this many columns of padded crops per forward pass (crops x the widest): wide crops "
-        "come fewer to a batch, which on a 2-core CPU cut batch's memory from 411 to 177 MB and ran faster "
-        "(docs/performance.md); on a GPU, raise it",
+        "help": "ONNX Runtime only: at most this many columns of padded crops per forward pass (crops x the "
+        "widest), so wide crops come fewer to a batch; ONNX Runtime keeps the largest batch's memory, and "
+        "the cap cut batch's from 493 to 243 MB and ran faster (docs/performance.md). PyTorch, slower with "
+        "small batches, takes batch_size alone",
     })
     threads: int | None = field(default=None, metadata={
         "help": "CPU threads for torch and ONNX Runtime (default: their own choice)",

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 from word_images import random_rgb, render_word
 
+from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.decoding import CTCDecoder
 from ocr_lstm.options import RecognizerOptions
@@ -226,3 +227,24 @@ def test_from_options_builds_the_recognizer_the_keywords_would(tiny_model_path: 
     assert recognizer.options == options
     assert recognizer.backend == "torch" and recognizer.decoder.word_prior is None
     assert recognizer.decoder.allowlist == "abc"
+
+
+class RecordingRunner:
+    """Uniform log-probabilities for any batch, remembering each batch's shape."""
+
+    def __init__(self, backend: str, classes: int) -> None:
+        self.backend, self.classes, self.shapes = backend, classes, []
+
+    def __call__(self, images: np.ndarray, widths: np.ndarray) -> np.ndarray:
+        self.shapes.append(images.shape)
+        return np.full((images.shape[-1] // 4, images.shape[0], self.classes), -np.log(self.classes))
+
+
+@pytest.mark.parametrize(("backend", "batches"), [("onnx", [2, 2]), ("torch", [4])])
+def test_onnx_runtime_batches_hold_at_most_the_column_cap_and_pytorch_ones_the_batch_size(
+    tiny_model_path: Path, backend: str, batches: list[int]
+) -> None:
+    runner = RecordingRunner(backend, Charset().num_classes)
+    recognizer = Recognizer(tiny_model_path, device="cpu", batch_size=8, batch_columns=1024, runner=runner)
+    recognizer.recognize([np.full((32, 512), 200, np.uint8)] * 4)
+    assert [shape[0] for shape in runner.shapes] == batches

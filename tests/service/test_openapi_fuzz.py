@@ -6,6 +6,7 @@ operation's strategy is driven by Hypothesis directly.)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from service_testing import make_settings
 
 from service.app import create_app
 
-EXAMPLES_PER_OPERATION = 12
+# A longer fuzz run: OCR_LSTM_FUZZ_EXAMPLES=500 pytest tests/service/test_openapi_fuzz.py
+EXAMPLES_PER_OPERATION = int(os.environ.get("OCR_LSTM_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.fixture(scope="module")
