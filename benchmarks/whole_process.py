@@ -190,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             print(f"{name}: {system} ...", file=sys.stderr, flush=True)
             results.append(measure(system, folder, args, photos))
+            print(f"  {json.dumps(results[-1])}", file=sys.stderr, flush=True)  # kept if a later one fails
         report[name] = results
         print_table(f"{name}: {folder} ({args.threads} threads, best of {args.repeats})", results)
     if args.json:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -214,14 +215,31 @@ def width_sorted_batches(widths: Sequence[int], batch_size: int, max_columns: in
     """Indices grouped into batches of similar width (narrowest first): at most ``batch_size`` each,
     and at most ``max_columns`` columns once padded (the count times the widest), a crop wider
     than that alone. The model's activations grow with the padded columns, so the cap bounds
-    memory; without it a batch of 32 of the widest crops held ~400 MB in ONNX Runtime's arena."""
+    memory; without it a batch of 32 of the widest crops held ~400 MB in ONNX Runtime's arena.
+
+    Crops of one width fill batches of their own first: such a batch has no padding, which ONNX
+    Runtime runs 12-21 % faster (:class:`~ocr_lstm.runtime.onnx_runner.OnnxRunner`), and resized
+    crops come in few widths (multiples of 4 px; 82 over 8,210 real crops). What is left of
+    each width is pooled with its neighbours."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
+
+    def capacity(width: int) -> int:
+        return batch_size if max_columns is None else max(1, min(batch_size, max_columns // max(width, 1)))
+
     batches: list[list[int]] = []
-    for index in sorted(range(len(widths)), key=lambda i: widths[i]):
-        batch = batches[-1] if batches else []
-        full = len(batch) == batch_size or (max_columns is not None and (len(batch) + 1) * widths[index] > max_columns)
-        if not batch or full:
-            batches.append(batch := [])
+    leftovers: list[int] = []
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    for width, same in groupby(order, key=lambda i: widths[i]):
+        group, size = list(same), capacity(width)
+        full = len(group) - len(group) % size
+        batches.extend(group[start : start + size] for start in range(0, full, size))
+        leftovers.extend(group[full:])
+    pooled: list[list[int]] = []
+    for index in leftovers:
+        batch = pooled[-1] if pooled else []
+        if not batch or len(batch) >= capacity(widths[index]):
+            pooled.append(batch := [])
         batch.append(index)
-    return batches
+    # Narrowest first, as before; sorted() is stable, so equal widths keep their order.
+    return sorted(batches + pooled, key=lambda batch: widths[batch[-1]])

@@ -3,5 +3,17 @@
 The chunk sizes live here, free of the engine's imports, for the commands' help and the Ray layer.
 """
 
-CROP_CHUNK = 256  # word images read per chunk, and rows flushed together
+CROP_CHUNK = 1024  # at most this many word images read per chunk, and rows flushed together
+MIN_CROP_CHUNK = 128
+CHUNKS_PER_WORKER = 4
 PHOTO_CHUNK = 8  # photos hold dozens of lines each: a chunk's lines fill the recognizer's batches
+
+
+def crop_chunk(images: int, workers: int) -> int:
+    """Word images per chunk when none is asked for.
+
+    Large, since a chunk's crops of one width fill batches without padding, which ONNX Runtime
+    runs faster (with chunks of 3,000 crops 71 % of them ran so, with 256 only 20 %); yet small
+    enough that each worker gets :data:`CHUNKS_PER_WORKER` chunks and the workers finish together.
+    """
+    return max(MIN_CROP_CHUNK, min(CROP_CHUNK, -(-images // (max(workers, 1) * CHUNKS_PER_WORKER))))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from ocr_lstm.batch import CROP_CHUNK
+from ocr_lstm.batch import crop_chunk
 from ocr_lstm.batch.rows import Row, RowFormat, RowWriter, done_paths, drop_partial_line, written_format
 from ocr_lstm.preprocessing import ImageDecodeError, load_image
 from ocr_lstm.recognizer import PreparedImage, Recognizer
@@ -47,7 +47,7 @@ class BatchJob:
     output: Path
     fmt: RowFormat = "jsonl"
     resume: bool = False  # skip images already in the output and append
-    chunk: int = CROP_CHUNK  # images read per chunk, and rows flushed together
+    chunk: int | None = None  # images read per chunk, and rows flushed together; None: crop_chunk's choice
     overwrite: bool = False  # replace an output that already holds rows (else planning refuses it)
 
     def __post_init__(self) -> None:
@@ -211,7 +211,8 @@ def run_batch(plan: BatchPlan, read: ChunkReader, workers: int = 1) -> BatchSumm
     job = plan.job
     job.output.parent.mkdir(parents=True, exist_ok=True)
     appending = job.resume and _holds_rows(job.output)
-    chunks = [plan.images[start : start + job.chunk] for start in range(0, len(plan.images), job.chunk)]
+    size = job.chunk or crop_chunk(len(plan.images), workers)
+    chunks = [plan.images[start : start + size] for start in range(0, len(plan.images), size)]
     written = unreadable = 0
     pool = ThreadPoolExecutor(workers, thread_name_prefix="batch")
     try:

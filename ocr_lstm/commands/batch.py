@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ocr_lstm.batch import CROP_CHUNK, PHOTO_CHUNK
+from ocr_lstm.batch import CROP_CHUNK, MIN_CROP_CHUNK, PHOTO_CHUNK
 from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, options_from_args
 
@@ -61,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the images are whole photos: detect their text and write one page per row (JSONL: "
                         "path, text, page with blocks, lines and words with polygons)")
     parser.add_argument("--chunk", type=positive_int, default=None,
-                        help=f"images read per chunk (default: {CROP_CHUNK}, or {PHOTO_CHUNK} with --photos)")
+                        help=f"images read per chunk, and rows written together (default: a quarter of a "
+                        f"worker's share, {MIN_CROP_CHUNK} to {CROP_CHUNK}, or {PHOTO_CHUNK} with --photos)")
     add_model_arguments(parser)
 
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or output_format(args.output)
     if args.photos and fmt != "jsonl":
         raise ValueError("--photos writes a page per row, which only JSONL holds: use --output NAME.jsonl")
-    chunk = args.chunk or (PHOTO_CHUNK if args.photos else CROP_CHUNK)
+    chunk = args.chunk or (PHOTO_CHUNK if args.photos else None)
     job = BatchJob(args.folder, args.output, fmt, args.resume, chunk, args.overwrite)
     plan = plan_batch(job)  # a wrong folder or output fails at once, before the model loads
     try:

@@ -49,7 +49,8 @@ def build_runner(
         if info.weights_path is not None:
             from ocr_lstm.runtime.onnx_cache import cached_onnx
 
-            return OnnxRunner(cached_onnx(info), options.threads)
+            ragged, uniform = cached_onnx(info)
+            return OnnxRunner(ragged, options.threads, uniform)
         return OnnxRunner.from_model(model(), options.threads)
     from ocr_lstm.device import configure_threads, select_device
     from ocr_lstm.runtime.torch_runner import TorchRunner

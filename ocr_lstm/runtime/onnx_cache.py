@@ -4,7 +4,8 @@ Tracing the CRNN to ONNX takes most of a second and needs torch, so doing it at 
 start made every command pay for both (issue 19). The export is kept under
 :func:`ocr_lstm.cache.cache_dir`, named by the SHA-256 of the checkpoint's two files and of what shapes
 the export (:data:`EXPORT_REVISION`, the opset), so a retrained checkpoint gets an export of
-its own, and a start that finds one loads it with ONNX Runtime alone.
+its own, and a start that finds one loads it with ONNX Runtime alone. Each checkpoint has two
+graphs: the general one, and the faster one for batches of a single width.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ from __future__ import annotations
 import hashlib
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 from ocr_lstm.cache import CACHE_ENV, cache_dir, write_atomically
 from ocr_lstm.checkpoint import CheckpointInfo
 from ocr_lstm.runtime.graph import OPSET
 
 # Raise when export_onnx writes a different graph for the same weights: old exports are then ignored.
-EXPORT_REVISION = 1
+EXPORT_REVISION = 2  # 2: the uniform graph beside the ragged one
+
+
+class OnnxExports(NamedTuple):
+    """A checkpoint's two graphs (:func:`ocr_lstm.runtime.export.export_onnx`): files, or bytes."""
+
+    ragged: Path | bytes
+    uniform: Path | bytes
 
 
 def export_key(weights_path: Path) -> str:
@@ -29,32 +38,39 @@ def export_key(weights_path: Path) -> str:
     return digest.hexdigest()
 
 
-def cached_onnx(info: CheckpointInfo, directory: Path | None = None) -> Path | bytes:
-    """The ONNX model of the checkpoint ``info`` describes: the cached file, exported first if absent.
+def cached_onnx(info: CheckpointInfo, directory: Path | None = None) -> OnnxExports:
+    """The ONNX graphs of the checkpoint ``info`` describes: the cached files, exported first if absent.
 
-    An unwritable cache is no error: the export is then returned as bytes, made again next time.
+    An unwritable cache is no error: the exports are then returned as bytes, made again next time.
     """
     if info.weights_path is None:
         raise ValueError("only a checkpoint read from a file has a cached export")
-    path = (directory or cache_dir()) / "onnx" / f"{info.name}-{export_key(info.weights_path)[:32]}.onnx"
-    if path.is_file():
-        return path
-    data = _export(info.weights_path)
+    stem = f"{info.name}-{export_key(info.weights_path)[:32]}"
+    folder = (directory or cache_dir()) / "onnx"
+    paths = (folder / f"{stem}.onnx", folder / f"{stem}-uniform.onnx")
+    if all(path.is_file() for path in paths):
+        return OnnxExports(*paths)
+    exports = _export(info.weights_path)
     try:
-        write_atomically(path, data)
+        for path, data in zip(paths, exports):
+            write_atomically(path, data)
     except OSError as exc:
-        warnings.warn(f"cannot keep the ONNX export in {path.parent} ({exc}); set {CACHE_ENV}", stacklevel=2)
-        return data
-    return path
+        warnings.warn(f"cannot keep the ONNX export in {folder} ({exc}); set {CACHE_ENV}", stacklevel=2)
+        return OnnxExports(*exports)
+    return OnnxExports(*paths)
 
 
-def _export(weights_path: Path) -> bytes:
-    """The checkpoint exported in memory; the one step here that needs torch."""
+def _export(weights_path: Path) -> tuple[bytes, bytes]:
+    """The checkpoint's ragged and uniform graphs, exported in memory; the one step here that needs torch."""
     import io
 
     from ocr_lstm.checkpoint import load_checkpoint
     from ocr_lstm.runtime.export import export_onnx
 
-    buffer = io.BytesIO()
-    export_onnx(load_checkpoint(weights_path), buffer)
-    return buffer.getvalue()
+    checkpoint = load_checkpoint(weights_path)
+    graphs = []
+    for ragged in (True, False):
+        buffer = io.BytesIO()
+        export_onnx(checkpoint, buffer, ragged=ragged)
+        graphs.append(buffer.getvalue())
+    return graphs[0], graphs[1]

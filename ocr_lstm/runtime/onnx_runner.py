@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,39 +22,55 @@ if TYPE_CHECKING:
 
 
 class OnnxRunner:
-    """Runs an exported CRNN with ONNX Runtime on the CPU: ``(images, widths) -> log_probs``."""
+    """Runs an exported CRNN with ONNX Runtime on the CPU: ``(images, widths) -> log_probs``.
+
+    ``source`` is the general (ragged) graph; ``uniform``, when given, the faster graph without
+    padding masks (:func:`ocr_lstm.runtime.export.export_onnx`, ``ragged=False``), run for
+    batches whose crops all fill the batch's width.
+    """
 
     backend = "onnx"
 
-    def __init__(self, source: str | Path | bytes, threads: int | None = None) -> None:
-        ort = require("onnxruntime")  # loaded only when used
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.inter_op_num_threads = 1
-        if threads:
-            options.intra_op_num_threads = threads
-        # Idle pool threads would spin between batches on a shared machine (cf. OMP_WAIT_POLICY).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        model = source if isinstance(source, bytes) else str(source)
-        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    def __init__(
+        self, source: str | Path | bytes, threads: int | None = None, uniform: str | Path | bytes | None = None
+    ) -> None:
+        self.session = _session(source, threads)
+        self.uniform_session = None if uniform is None else _session(uniform, threads)
 
     @classmethod
     def from_model(cls, checkpoint: Checkpoint | CRNN, threads: int | None = None) -> OnnxRunner:
-        """Export ``checkpoint`` in memory and run that."""
+        """Export ``checkpoint`` (both graphs) in memory and run that."""
         from ocr_lstm.runtime.export import export_onnx
 
-        buffer = io.BytesIO()
-        export_onnx(checkpoint, buffer)
-        return cls(buffer.getvalue(), threads)
+        ragged, uniform = io.BytesIO(), io.BytesIO()
+        export_onnx(checkpoint, ragged)
+        export_onnx(checkpoint, uniform, ragged=False)
+        return cls(ragged.getvalue(), threads, uniform.getvalue())
 
     def __call__(self, images: np.ndarray, widths: np.ndarray) -> np.ndarray:
         feeds = {
             INPUT_IMAGES: np.ascontiguousarray(np.asarray(images, dtype=np.float32)),
             INPUT_WIDTHS: np.asarray(widths, dtype=np.int64),
         }
-        return self.session.run([OUTPUT], feeds)[0]
+        session = self.session
+        if self.uniform_session is not None and bool((feeds[INPUT_WIDTHS] == images.shape[-1]).all()):
+            session = self.uniform_session
+        return session.run([OUTPUT], feeds)[0]
+
+
+def _session(source: str | Path | bytes, threads: int | None) -> Any:
+    ort = require("onnxruntime")  # loaded only when used
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    if threads:
+        options.intra_op_num_threads = threads
+    # Idle pool threads would spin between batches on a shared machine (cf. OMP_WAIT_POLICY).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    model = source if isinstance(source, bytes) else str(source)
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def max_difference(model: CRNN, onnx_model: str | Path | bytes, widths: tuple[int, ...] = (16, 60, 128, 512),

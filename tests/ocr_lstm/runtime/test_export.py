@@ -28,9 +28,8 @@ def checkpoint(tiny_model_path: Path):
 
 @pytest.fixture(scope="module")
 def runner(checkpoint) -> OnnxRunner:
-    buffer = io.BytesIO()
-    export_onnx(checkpoint, buffer)
-    return OnnxRunner(buffer.getvalue(), threads=1)
+    """Both graphs: the uniform batches below run the uniform one, the ragged ones the other."""
+    return OnnxRunner.from_model(checkpoint, threads=1)
 
 
 def _ragged_batch(widths: list[int], seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,6 +60,45 @@ def test_crop_reads_the_same_alone_and_in_a_padded_batch(runner: OnnxRunner) -> 
     alone = runner(images[:1, :, :, :48].numpy(), lengths[:1].numpy())
     batched = runner(images.numpy(), lengths.numpy())
     np.testing.assert_allclose(batched[:12, 0], alone[:, 0], atol=TOLERANCE, rtol=0)
+
+
+class _Recording:
+    """Stands for an ONNX Runtime session: records that it ran, and runs the real one."""
+
+    def __init__(self, session, calls: list[str], name: str) -> None:
+        self.session, self.calls, self.name = session, calls, name
+
+    def run(self, *args, **kwargs):
+        self.calls.append(self.name)
+        return self.session.run(*args, **kwargs)
+
+
+def test_batches_of_one_width_run_the_graph_without_masks_and_read_the_same(checkpoint) -> None:
+    """The uniform graph is only faster: on a batch without padding it gives the ragged graph's output."""
+    both = OnnxRunner.from_model(checkpoint, threads=1)
+    ragged_only = io.BytesIO()
+    export_onnx(checkpoint, ragged_only)
+    masked = OnnxRunner(ragged_only.getvalue(), threads=1)
+    calls: list[str] = []
+    both.session = _Recording(both.session, calls, "ragged")
+    both.uniform_session = _Recording(both.uniform_session, calls, "uniform")
+    images, lengths = _ragged_batch([96] * 5, seed=5)
+    np.testing.assert_allclose(both(images.numpy(), lengths.numpy()), masked(images.numpy(), lengths.numpy()),
+                               atol=1e-5, rtol=0)
+    images, lengths = _ragged_batch([96, 60], seed=6)
+    both(images.numpy(), lengths.numpy())
+    assert calls == ["uniform", "ragged"]
+
+
+def test_the_uniform_graph_has_no_padding_masks(checkpoint) -> None:
+    import onnx
+
+    def multiplications(ragged: bool) -> int:
+        buffer = io.BytesIO()
+        export_onnx(checkpoint, buffer, ragged=ragged)
+        return sum(node.op_type == "Mul" for node in onnx.load_from_string(buffer.getvalue()).graph.node)
+
+    assert multiplications(ragged=False) < multiplications(ragged=True)
 
 
 def test_export_carries_charset_and_preprocessing(checkpoint, tmp_path: Path) -> None:
