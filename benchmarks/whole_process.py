@@ -99,7 +99,7 @@ def command(system: str, source: Path, output: Path, args: argparse.Namespace, p
                 "--model", args.model, *extra]
     worker = [sys.executable, str(Path(__file__).resolve()), "--worker", system, str(source), str(output),
               "--threads", threads, "--peer-batch", str(args.peer_batch)]
-    return [*worker, "--photos"] if photos else worker
+    return [*worker, "--photo-worker"] if photos else worker
 
 
 def timed(argv: list[str], threads: int) -> tuple[float, float]:
@@ -166,11 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--systems", nargs="+", default=list(CROP_SYSTEMS), choices=CROP_SYSTEMS)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--worker", choices=CROP_SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--photo-worker", action="store_true", help=argparse.SUPPRESS)  # its folder holds photos
     parser.add_argument("output", type=Path, nargs="?", help=argparse.SUPPRESS)  # a worker's rows
     args = parser.parse_args(argv)
 
     if args.worker:
-        if args.worker == "rapidocr" and args.photos:
+        if args.worker == "rapidocr" and args.photo_worker:
             rapidocr_photos(args.folder, args.output, args.threads)
         else:
             peer_crops(args.worker, args.folder, args.output, args.threads, args.peer_batch)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -111,7 +112,8 @@ def letter_counts(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     codes = np.frombuffer("".join(words).encode("latin-1", "replace"), dtype=np.uint8).astype(np.int64) - ord("a")
     owners = np.repeat(np.arange(len(words)), [len(w) for w in words])
     letters = (codes >= 0) & (codes < 26)
-    np.add.at(counts, (owners[letters], codes[letters]), 1)
+    cells = np.bincount(owners[letters] * 26 + codes[letters], minlength=len(words) * 26)
+    counts[:] = cells.reshape(len(words), 26)
     masks = ((counts > 0).astype(np.uint32) << np.arange(26, dtype=np.uint32)).sum(axis=1, dtype=np.uint32)
     return masks, counts
 
@@ -125,8 +127,23 @@ def split_edges(reading: str) -> tuple[str, str, str]:
     return reading[:start], core, reading[start + len(core) :]
 
 
+@dataclass(frozen=True)
+class _Index:
+    """The vocabulary, ready to search: see :meth:`WordPrior.candidates`."""
+
+    zipf: dict[str, float]  # lower-case word -> zipf frequency
+    words: list[str]  # sorted by length
+    masks: np.ndarray  # (N,) each word's letters a-z as bits
+    counts: np.ndarray  # (N, 26) each word's letter counts
+    starts: np.ndarray  # words of length n sit at [starts[n], starts[n + 1])
+
+
 class WordPrior:
-    """Rescores a reading against the vocabulary words close to it (see the module doc)."""
+    """Rescores a reading against the vocabulary words close to it (see the module doc).
+
+    The vocabulary is read and indexed at the first reading that needs it (a confident reading
+    needs none), once, whichever thread asks first: a start that reads one word pays nothing.
+    """
 
     def __init__(
         self,
@@ -137,44 +154,59 @@ class WordPrior:
     ) -> None:
         self.charset = charset
         self.config = config or WordPriorConfig()
+        if vocabulary is not None and zipf is not None and len(vocabulary) != len(zipf):
+            raise ValueError("vocabulary and zipf need one entry per word")
+        self._vocabulary, self._vocabulary_zipf = vocabulary, zipf
+        self._built: _Index | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def _index(self) -> _Index:
+        if self._built is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+        return self._built
+
+    def _build(self) -> _Index:
+        vocabulary, zipf = self._vocabulary, self._vocabulary_zipf
         if vocabulary is None:
             vocabulary, zipf = english_vocabulary(self.config.vocabulary_size)
         elif zipf is None:
             from wordfreq import zipf_frequency
 
             zipf = [zipf_frequency(w, "en") for w in vocabulary]
-        if len(vocabulary) != len(zipf):
-            raise ValueError("vocabulary and zipf need one entry per word")
-        self._zipf = {w.lower(): float(z) for w, z in zip(vocabulary, zipf) if all(c in charset for c in w)}
+        symbols = frozenset(self.charset.symbols)
+        frequencies = {w.lower(): float(z) for w, z in zip(vocabulary, zipf) if symbols.issuperset(w)}
         # Sorted by length, with letter sets and counts: k edits change a word's length
         # by at most k, its set of letters by at most 2k letters and its letter counts by
         # at most 2k, so numpy rules out nearly every word (a popcount, then a sum over
         # the few left) before rapidfuzz computes a single edit distance: ~0.15 ms a
         # reading instead of ~2 ms for rapidfuzz over every word of a near length.
-        self._words = sorted(self._zipf, key=len)
-        self._masks, self._counts = letter_counts(self._words)
-        lengths = np.array([len(w) for w in self._words])
-        # Words of length n sit at [self._starts[n], self._starts[n + 1]).
-        self._starts = np.searchsorted(lengths, np.arange(lengths.max(initial=0) + 2))
+        words = sorted(frequencies, key=len)
+        masks, counts = letter_counts(words)
+        lengths = np.array([len(w) for w in words])
+        starts = np.searchsorted(lengths, np.arange(lengths.max(initial=0) + 2))
+        return _Index(frequencies, words, masks, counts, starts)
 
     def __len__(self) -> int:
-        return len(self._zipf)
+        return len(self._index.zipf)
 
     def prior(self, word: str) -> float:
         """The log prior (natural log) of a word in any case."""
-        return LN10 * self._zipf.get(word.lower(), self.config.oov_zipf)
+        return LN10 * self._index.zipf.get(word.lower(), self.config.oov_zipf)
 
     def candidates(self, word: str) -> list[str]:
         """Vocabulary words within :func:`max_edits` of ``word`` (case ignored), closest first."""
-        query = word.lower()
+        index, query = self._index, word.lower()
         edits = max_edits(len(query), self.config.letters_per_edit)
         masks, counts = letter_counts([query])
-        last = len(self._starts) - 1
-        start = self._starts[min(max(len(query) - edits, 0), last)]
-        stop = self._starts[min(len(query) + edits + 1, last)]
-        close = start + np.flatnonzero(np.bitwise_count(self._masks[start:stop] ^ masks[0]) <= 2 * edits)
-        close = close[np.abs(self._counts[close] - counts[0]).sum(axis=1) <= 2 * edits]
-        pool = [self._words[i] for i in close]
+        last = len(index.starts) - 1
+        start = index.starts[min(max(len(query) - edits, 0), last)]
+        stop = index.starts[min(len(query) + edits + 1, last)]
+        close = start + np.flatnonzero(np.bitwise_count(index.masks[start:stop] ^ masks[0]) <= 2 * edits)
+        close = close[np.abs(index.counts[close] - counts[0]).sum(axis=1) <= 2 * edits]
+        pool = [index.words[i] for i in close]
         matches = process.extract(
             query, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=self.config.candidates
         )

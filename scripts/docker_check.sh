@@ -198,6 +198,10 @@ case $versions in
     *" $TORCH_VERSION"*" $TORCHVISION_VERSION"*) ;;
     *) fail "the image's torch/torchvision are not $TORCH_VERSION/$TORCHVISION_VERSION" ;;
 esac
+# The Dockerfile exports the bundled model at build time, so the server starts on ONNX Runtime alone.
+cached=$(docker run --rm --network none "$IMAGE" sh -c 'ls "$HOME/.cache/ocr-lstm/onnx" 2>/dev/null | grep -c "\.onnx$"' || true)
+[ "${cached:-0}" -ge 2 ] || fail "the bundled model's ONNX graphs are not in the image's cache (~/.cache/ocr-lstm/onnx)"
+ok "the bundled model's ONNX graphs are in the image: $cached files in ~/.cache/ocr-lstm/onnx"
 case $versions in *+cpu*) ok "CPU build of torch" ;; *) echo "   note: not torch's CPU build ($versions)" ;; esac
 [ "$(docker image inspect --format '{{.Config.User}}' "$IMAGE")" = ocr ] || fail "the image does not run as user ocr"
 ok "runs as user ocr; healthcheck: $(docker image inspect --format '{{json .Config.Healthcheck.Test}}' "$IMAGE" | cut -c1-60)..."

@@ -56,5 +56,8 @@ def test_image_builds_serves_and_runs_under_compose() -> None:
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     assert "docker check: all passed" in result.stdout
-    for checked in ("/readyz 200", "recognized 'hello'", "healthcheck: healthy", "compose api container healthy"):
+    for checked in (
+        "/readyz 200", "ONNX graphs are in the image", "recognized 'hello'", "healthcheck: healthy",
+        "compose api container healthy",
+    ):
         assert checked in result.stdout

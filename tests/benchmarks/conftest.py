@@ -38,6 +38,7 @@ word_prior = _script_fixture("word_prior")
 compare = _script_fixture("compare")
 lines = _script_fixture("lines")
 scenes = _script_fixture("scenes")
+whole_process = _script_fixture("whole_process")
 
 
 @pytest.fixture()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from word_images import render_word
@@ -30,3 +32,16 @@ def test_the_script_times_ocr_lstm_batch_as_a_process(tmp_path: Path, tiny_model
     assert row["first_reading_s"] > 0 and row["best_s"] == pytest.approx(min(row["all_s"]), abs=0.01)
     assert 20 < row["peak_rss_mb"] < 4000  # a real process's peak, read with wait4
     assert "| ocr-lstm | 3 |" in completed.stdout
+
+
+def test_a_peer_photo_worker_is_started_in_photo_mode(
+    whole_process: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The driver's command for RapidOCR's photo pipeline reaches the worker as photo mode."""
+    args = argparse.Namespace(threads=2, peer_batch=6, model="default")
+    argv = whole_process.command("rapidocr", tmp_path, tmp_path / "rows.jsonl", args, photos=True)
+    ran: list[tuple[str, Path]] = []
+    monkeypatch.setattr(whole_process, "rapidocr_photos", lambda folder, *_: ran.append(("photos", folder)))
+    monkeypatch.setattr(whole_process, "peer_crops", lambda _system, folder, *_: ran.append(("crops", folder)))
+    assert whole_process.main(argv[2:]) == 0  # what follows the interpreter and the script's path
+    assert ran == [("photos", tmp_path)]

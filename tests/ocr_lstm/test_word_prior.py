@@ -117,3 +117,29 @@ def test_the_english_vocabulary_is_read_back_from_the_cache(tmp_path: Path, monk
         assert english_vocabulary(300) == (words, zipf)  # an unreadable entry is made again
     finally:
         english_vocabulary.cache_clear()
+
+
+def test_the_vocabulary_is_indexed_at_the_first_reading_that_needs_it_and_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from ocr_lstm import word_prior
+
+    reads: list[int] = []
+
+    def counted(size: int) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        reads.append(size)
+        return tuple(VOCABULARY), tuple(ZIPF)
+
+    monkeypatch.setattr(word_prior, "english_vocabulary", counted)
+    lazy = WordPrior(CHARSET, WordPriorConfig())
+    assert lazy.rescore(HOTEB, "hoteb", confidence=0.99) == "hoteb"  # sure of itself: no vocabulary needed
+    assert reads == []
+    threads = [threading.Thread(target=lazy.rescore, args=(HOTEB, "hoteb", 0.5)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert lazy.rescore(HOTEB, "hoteb", confidence=0.5) == "hotel"
+    assert reads == [WordPriorConfig().vocabulary_size]
