@@ -9,7 +9,7 @@ from types import FrameType
 import uvicorn
 
 from ocr_lstm.checkpoint import check_checkpoint
-from ocr_lstm.device import select_device
+from ocr_lstm.device import device_name
 from ocr_lstm.errors import UnavailableError
 from service.app import create_app
 from service.protocol import guarded_h11
@@ -75,6 +75,6 @@ def check_startup(settings: ServiceSettings) -> None:
     """
     check_checkpoint(settings.model)
     try:
-        select_device(settings.device)
+        device_name(settings.device)
     except (ValueError, UnavailableError) as exc:
         raise type(exc)(f"OCR_LSTM_DEVICE={settings.device!r}: {exc}") from None

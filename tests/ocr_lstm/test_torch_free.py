@@ -89,8 +89,10 @@ def test_the_service_starts_and_reads_without_torch(exported: Path, tmp_path: Pa
     out = run_without_torch(
         "from fastapi.testclient import TestClient\n"
         "from service.app import create_app\n"
+        "from service.main import check_startup\n"
         "from service.settings import ServiceSettings\n"
         f"settings = ServiceSettings(_env_file=None, model={str(exported)!r}, threads=1)\n"
+        "check_startup(settings)  # what `ocr-lstm serve` checks before uvicorn starts\n"
         "with TestClient(create_app(settings)) as client:\n"
         "    ready = client.get('/readyz').status_code\n"
         f"    read = client.post('/v1/recognize', files={{'files': open({str(tmp_path / 'word.png')!r}, 'rb')}})\n"
