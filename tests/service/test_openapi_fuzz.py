@@ -34,7 +34,9 @@ def api_schema(tiny_model_path: Path) -> Iterator[schemathesis.BaseSchema]:
 def test_generated_requests_cause_no_server_error(api_schema: schemathesis.BaseSchema) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/v1/recognize", "/v1/explain", "/v1/model", "/metrics"}
+    sent: dict[str, int] = {}
     for operation in operations:
+        label = f"{operation.method.upper()} {operation.path}"
 
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,
@@ -45,6 +47,8 @@ def test_generated_requests_cause_no_server_error(api_schema: schemathesis.BaseS
         )
         @given(case=operation.as_strategy())
         def check(case: schemathesis.Case) -> None:
+            sent[label] = sent.get(label, 0) + 1
             case.call_and_validate(checks=[not_a_server_error])
 
         check()
+    print(f"schema fuzz: {sum(sent.values())} requests, no server error: {sent}")
