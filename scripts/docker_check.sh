@@ -60,6 +60,17 @@ ok() { printf '   ok: %s\n' "$*"; }
 fail() { printf '   FAIL: %s\n' "$*" >&2; exit 1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# Prints a container's health once Docker has decided it (healthy or unhealthy), or what it is when
+# HEALTH_TIMEOUT_S have passed since $2.
+wait_for_health() {
+    local health=starting
+    while [ "$(awk -v s="$(since "$2")" -v t="$HEALTH_TIMEOUT_S" 'BEGIN { print (s < t) }')" = 1 ]; do
+        health=$(docker inspect --format '{{.State.Health.Status}}' "$1")
+        [ "$health" = healthy ] || [ "$health" = unhealthy ] && break
+        sleep 1
+    done
+    echo "$health"
+}
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- cleanup, whatever happens -------------------------------------------------------------------
@@ -238,12 +249,7 @@ echo "   POST /v1/recognize (a rendered 'hello'): $recognized"
 case $recognized in *'"text":"hello"'*) ok "recognized 'hello'" ;; *) fail "recognition" ;; esac
 
 start=$(now)
-health=starting
-while [ "$(awk -v s="$(since "$start")" -v t="$HEALTH_TIMEOUT_S" 'BEGIN { print (s < t) }')" = 1 ]; do
-    health=$(docker inspect --format '{{.State.Health.Status}}' "$NAME")
-    [ "$health" = healthy ] || [ "$health" = unhealthy ] && break
-    sleep 1
-done
+health=$(wait_for_health "$NAME" "$start")
 [ "$health" = healthy ] || { docker inspect --format '{{json .State.Health}}' "$NAME" >&2; fail "Docker's healthcheck says $health"; }
 ok "Docker's healthcheck: healthy, $(since "$start") s after the first recognition; probes' exit codes: $(docker inspect --format '{{range .State.Health.Log}}{{.ExitCode}} {{end}}' "$NAME")"
 [ "$(docker exec "$NAME" id -u)" = 1000 ] || fail "the server does not run as uid 1000"
@@ -304,12 +310,7 @@ compose_up=1
     > "$tmp/compose.log" 2>&1 || { cat "$tmp/compose.log" >&2; fail "compose up"; }
 container=$("${compose[@]}" -p "$PROJECT" -f "$tmp/compose.host.yml" ps -q api)
 [ -n "$container" ] || fail "compose started no api container"
-health=starting
-while [ "$(awk -v s="$(since "$start")" -v t="$HEALTH_TIMEOUT_S" 'BEGIN { print (s < t) }')" = 1 ]; do
-    health=$(docker inspect --format '{{.State.Health.Status}}' "$container")
-    [ "$health" = healthy ] || [ "$health" = unhealthy ] && break
-    sleep 1
-done
+health=$(wait_for_health "$container" "$start")
 [ "$health" = healthy ] || { docker logs "$container" 2>&1 | tail -20 >&2; fail "compose api: $health"; }
 ok "compose api container healthy after $(since "$start") s (restart policy $(docker inspect --format '{{.HostConfig.RestartPolicy.Name}}' "$container"))"
 code=$(curl -s -o "$tmp/readyz.json" -w '%{http_code}' "http://127.0.0.1:$port/readyz")
