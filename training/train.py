@@ -15,13 +15,15 @@ import argparse
 import json
 import sys
 
+from ocr_lstm.cli import CommandParser
 from ocr_lstm.errors import report_errors
 from training.config import RealSet, TrainConfig
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = parser or argparse.ArgumentParser(prog="ocr-lstm train", description=__doc__,
-                                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    # CommandParser: a usage error is one line, under torchrun as under `ocr-lstm train`.
+    parser = parser or CommandParser(prog="ocr-lstm train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", help="TOML config file, or the name of one in training/configs (e.g. bundled)")
     parser.add_argument("--output", help="run folder: checkpoints, logs, curves; an existing run there is resumed")
     parser.add_argument("--data", nargs="+", default=None, metavar="PATH",

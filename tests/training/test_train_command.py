@@ -20,3 +20,17 @@ def test_help_shows_each_default_and_what_init_changes(capsys: pytest.CaptureFix
     assert "(default: 200000; with --init: the run's synthetic draws (steps x batch size x synthetic share), " \
         "2000 to 200000)" in text
     assert "--device DEVICE auto, cpu, cuda or cuda:N (default: auto)" in text
+
+
+@pytest.mark.parametrize("argv", [["--steps", "x"], ["--no-such-option"]], ids=["bad value", "unknown option"])
+def test_the_torchrun_entry_point_answers_a_usage_error_in_one_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``torchrun -m training.train`` parses as ``ocr-lstm train`` does."""
+    from training.train import main as train_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        train_main(argv)
+    assert exit_info.value.code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("ocr-lstm train: error: ") and line.endswith("(see ocr-lstm train --help)")
