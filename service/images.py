@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ocr_lstm.preprocessing import load_image
 from ocr_lstm.recognizer import PreparedImage, Recognizer
 from service.errors import ServiceError
 
@@ -86,11 +88,16 @@ def count_pixels(data: bytes, limits: ImageLimits) -> int:
         return image.width * image.height
 
 
-def prepare_upload(recognizer: Recognizer, data: bytes, limits: ImageLimits) -> PreparedImage:
-    """Check, decode and resize one upload (blocking: call it from a worker thread)."""
+def decode_upload(data: bytes, limits: ImageLimits) -> np.ndarray:
+    """Check and decode one upload to RGB (blocking: call it from a worker thread)."""
     image = open_image(data, limits)
     try:
         with image:
-            return recognizer.prepare(image)
+            return load_image(image, limits.max_pixels)
     except Exception as exc:  # truncated or corrupt pixel data: PIL raises OSError, ValueError, EOFError...
         raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
+
+
+def prepare_upload(recognizer: Recognizer, data: bytes, limits: ImageLimits) -> PreparedImage:
+    """Check, decode and resize one upload (blocking: call it from a worker thread)."""
+    return recognizer.prepare(decode_upload(data, limits))

@@ -13,10 +13,8 @@ import numpy as np
 
 from ocr_lstm.decoding import CTCDecoder
 from ocr_lstm.elements import Recognition
-from ocr_lstm.preprocessing import PreprocessConfig, load_image
+from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import PreparedImage, Recognizer
-from service.errors import ServiceError
-from service.images import ImageLimits, open_image
 
 
 @dataclass(frozen=True)
@@ -61,13 +59,3 @@ class BatchedLineReader:
     def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
         results = anyio.from_thread.run(self._submit, [LineCrop(c) for c in crops])
         return [r for r in results if isinstance(r, np.ndarray)]
-
-
-def decode_photo(data: bytes, limits: ImageLimits) -> np.ndarray:
-    """Check and decode one uploaded photo to RGB (blocking: call it from a worker thread)."""
-    image = open_image(data, limits)
-    try:
-        with image:
-            return load_image(image, limits.max_pixels)
-    except Exception as exc:  # truncated or corrupt pixel data: PIL raises OSError, ValueError, EOFError...
-        raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc

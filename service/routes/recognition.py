@@ -18,12 +18,10 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from ocr_lstm.elements import Page, Recognition
-from ocr_lstm.preprocessing import load_image
 from ocr_lstm.recognizer import PreparedImage
 from service.admission import Ticket
 from service.errors import ServiceError
-from service.images import ImageLimits, count_pixels, open_image, prepare_upload
-from service.photo import decode_photo
+from service.images import ImageLimits, count_pixels, decode_upload, prepare_upload
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
@@ -182,7 +180,13 @@ async def explain(
         from ocr_lstm.explain import explain_prepared  # torch: loaded by the first explanation, not at start
 
         await _admit(state, ticket, [data], state.crop_limits, several=False)
-        prepared, image = await _prepare_keeping_image(state, data)  # checks and decodes: 4xx on bad input
+
+        def decode() -> tuple[PreparedImage, np.ndarray]:
+            """Checks and decodes (4xx on bad input), keeping the image to show and map the frames onto."""
+            image = decode_upload(data, state.crop_limits)
+            return recognizer.prepare(image), image
+
+        prepared, image = await anyio.to_thread.run_sync(decode, limiter=state.decode_limiter)
         # Only the forward pass holds the model thread; the picture is drawn beside it.
         explanation = await batcher.run_exclusive(
             lambda: explain_prepared(recognizer, prepared, render=False, image=image)
@@ -195,24 +199,6 @@ async def explain(
     if format == "json":
         return JSONResponse({**explanation.to_dict(units), "model": recognizer.name})
     return Response(explanation.png, media_type="image/png")
-
-
-async def _prepare_keeping_image(state: ServiceState, data: bytes) -> tuple[PreparedImage, np.ndarray]:
-    """``prepare_upload`` that also returns the decoded image, which the explanation shows and maps its
-    frames onto."""
-    assert state.recognizer is not None
-    recognizer = state.recognizer
-
-    def decode() -> tuple[PreparedImage, np.ndarray]:
-        image = open_image(data, state.crop_limits)
-        try:
-            with image:
-                rgb = load_image(image, recognizer.preprocess.max_pixels)
-                return recognizer.prepare(rgb), rgb
-        except Exception as exc:  # truncated or corrupt pixel data, as in prepare_upload
-            raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
-
-    return await anyio.to_thread.run_sync(decode, limiter=state.decode_limiter)
 
 
 def _uploads(file: UploadFile | None, files: list[UploadFile] | None, max_files: int) -> list[UploadFile]:
@@ -273,7 +259,7 @@ async def _read_photo(state: ServiceState, data: bytes, name: str | None, index:
 
     def read() -> Page:
         with _naming(index):
-            image = decode_photo(data, state.photo_limits)
+            image = decode_upload(data, state.photo_limits)
         return ocr.read_images([image], [name])[0]
 
     return await anyio.to_thread.run_sync(read, limiter=state.photo_limiter)

@@ -141,7 +141,7 @@ async def test_photos_being_decoded_do_not_hold_up_word_images(
         release.wait(30)
         return np.full((64, 64, 3), 255, np.uint8)
 
-    monkeypatch.setattr(recognition_module, "decode_photo", slow_decode)
+    monkeypatch.setattr(recognition_module, "decode_upload", slow_decode)
     photos = int(state.decode_limiter.total_tokens)  # enough to take every word-decoding thread
     try:
         requests = [asyncio.ensure_future(client.post("/v1/ocr", files=gray(64, 64))) for _ in range(photos)]
