@@ -37,11 +37,34 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override any config field, e.g. --set real_ratio=0.3 (repeatable)")
+    _show_defaults(parser)
     return parser
 
 
 FINETUNE_CONFIG = "finetune"
 MIN_FINETUNE_POOL = 2_000
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """End each option's help with the default the run takes when it is not given: the plain
+    configuration's (training/config.py), and the fine-tuning recipe's where ``--init`` changes
+    it. Those options default to None on the parser, meaning "from the config"."""
+    plain, fine_tune = TrainConfig(), TrainConfig.from_file(FINETUNE_CONFIG)
+    defaults = {
+        "config": f"none, the fields' defaults in training/config.py; with --init: {FINETUNE_CONFIG}",
+        "init": "none, a model trained from scratch",
+        **{key: _either(getattr(plain, key), getattr(fine_tune, key))
+           for key in ("output", "steps", "batch_size", "lr", "device")},
+        "synth_count": f"{plain.synth_count}; with --init: the run's synthetic draws (steps x batch size x "
+        f"synthetic share), {MIN_FINETUNE_POOL} to {fine_tune.synth_count}",
+    }
+    for action in parser._actions:
+        if action.dest in defaults:
+            action.help = f"{action.help or ''} (default: {defaults[action.dest]})".lstrip()
+
+
+def _either(plain: object, fine_tune: object) -> str:
+    return f"{plain}" if plain == fine_tune else f"{plain}; with --init: {fine_tune}"
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -7,9 +7,12 @@ import pytest
 from ocr_lstm.cli import main
 
 
-def test_help_shows_each_default_and_what_init_changes(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("entry", ["ocr-lstm train", "torchrun -m training.train"])
+def test_help_shows_each_default_and_what_init_changes(entry: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from training.train import main as train_main
+
     with pytest.raises(SystemExit) as exit_info:
-        main(["train", "--help"])
+        main(["train", "--help"]) if entry == "ocr-lstm train" else train_main(["--help"])
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--steps STEPS total optimiser steps (default: 20000; with --init: 2000)" in text
