@@ -33,25 +33,27 @@ BENCHMARKS = Path(__file__).resolve().parent
 CROP_SYSTEMS = ("ocr-lstm", "rapidocr", "easyocr")
 PHOTO_SYSTEMS = ("ocr-lstm", "rapidocr")
 CHUNK = 256
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 # --- workers: a peer's whole job, in the process the driver starts ---------------------------------
+# A worker reads the images a listing file names, one path a line: the driver lists the folder
+# once, as `ocr-lstm batch` does (ocr_lstm.batch.engine.find_images), so every system reads the
+# same images and no peer's time includes ocr-lstm's imports.
 
 
-def image_paths(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+def listed(listing: Path) -> list[Path]:
+    return [Path(line) for line in listing.read_text(encoding="utf-8").splitlines()]
 
 
-def peer_crops(system: str, folder: Path, output: Path, threads: int, batch: int) -> None:
-    """Read every crop under ``folder`` with a peer's recognizer (peers.py's set-up), rows to ``output``."""
+def peer_crops(system: str, listing: Path, output: Path, threads: int, batch: int) -> None:
+    """Read every crop ``listing`` names with a peer's recognizer (peers.py's set-up), rows to ``output``."""
     import cv2
 
     sys.path.insert(0, str(BENCHMARKS))
     from peers import LOADERS
 
     _, many, _ = LOADERS[system](argparse.Namespace(threads=threads, peer_batch=batch))
-    paths = image_paths(folder) if folder.is_dir() else [folder]
+    paths = listed(listing)
     with output.open("w", encoding="utf-8") as rows:
         for start in range(0, len(paths), CHUNK):
             chunk = paths[start : start + CHUNK]
@@ -62,8 +64,8 @@ def peer_crops(system: str, folder: Path, output: Path, threads: int, batch: int
                 rows.write(json.dumps({"path": path.name, "text": texts.get(i)}) + "\n")
 
 
-def rapidocr_photos(folder: Path, output: Path, threads: int) -> None:
-    """Read every photo under ``folder`` with RapidOCR 3.10's whole pipeline, a row per photo."""
+def rapidocr_photos(listing: Path, output: Path, threads: int) -> None:
+    """Read every photo ``listing`` names with RapidOCR 3.10's whole pipeline, a row per photo."""
     from rapidocr import RapidOCR
 
     engine = RapidOCR(params={
@@ -71,9 +73,8 @@ def rapidocr_photos(folder: Path, output: Path, threads: int) -> None:
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "Global.log_level": "critical",
     })
-    paths = image_paths(folder) if folder.is_dir() else [folder]
     with output.open("w", encoding="utf-8") as rows:
-        for path in paths:
+        for path in listed(listing):
             result = engine(str(path))
             rows.write(json.dumps({"path": path.name, "text": " ".join(result.txts or ())}) + "\n")
 
@@ -87,8 +88,11 @@ def worker_env(threads: int) -> dict[str, str]:
     return env
 
 
-def command(system: str, source: Path, output: Path, args: argparse.Namespace, photos: bool) -> list[str]:
-    """The process that reads ``source`` (a folder, or one image) with ``system``."""
+def command(
+    system: str, source: Path, listing: Path, output: Path, args: argparse.Namespace, photos: bool
+) -> list[str]:
+    """The process that reads ``source`` (a folder, or one image) with ``system``: ocr-lstm's own
+    command, or a peer's worker reading the images ``listing`` names (those of ``source``)."""
     threads = str(args.threads)
     if system == "ocr-lstm":
         cli = [sys.executable, "-m", "ocr_lstm.cli"]
@@ -97,7 +101,7 @@ def command(system: str, source: Path, output: Path, args: argparse.Namespace, p
         extra = ["--photos"] if photos else []
         return [*cli, "batch", str(source), "--output", str(output), "--overwrite", "--threads", threads,
                 "--model", args.model, *extra]
-    worker = [sys.executable, str(Path(__file__).resolve()), "--worker", system, str(source), str(output),
+    worker = [sys.executable, str(Path(__file__).resolve()), "--worker", system, str(listing), str(output),
               "--threads", threads, "--peer-batch", str(args.peer_batch)]
     return [*worker, "--photo-worker"] if photos else worker
 
@@ -127,15 +131,20 @@ def installed(system: str, photos: bool) -> str | None:
 
 
 def measure(system: str, folder: Path, args: argparse.Namespace, photos: bool) -> dict:
+    from ocr_lstm.batch.engine import find_images
+
     with tempfile.TemporaryDirectory() as scratch:
+        images = find_images(folder)
+        every, first = Path(scratch) / "images.txt", Path(scratch) / "first.txt"
+        every.write_text("".join(f"{path}\n" for path in images), encoding="utf-8")
+        first.write_text(f"{images[0]}\n", encoding="utf-8")
         output = Path(scratch) / "rows.jsonl"
-        run = command(system, folder, output, args, photos)
+        run = command(system, folder, every, output, args, photos)
         if system == "ocr-lstm":
             timed(run, args.threads)  # warm-up: the machine's first start exports the model once
         runs = [timed(run, args.threads) for _ in range(args.repeats)]
         rows = sum(1 for _ in output.open(encoding="utf-8"))
-        first = image_paths(folder)[0]
-        one = command(system, first, Path(scratch) / "one.jsonl", args, photos)
+        one = command(system, images[0], first, Path(scratch) / "one.jsonl", args, photos)
         to_first = min(timed(one, args.threads)[0] for _ in range(args.repeats))
     seconds, rss = min(runs)
     return {"system": system, "images": rows, "best_s": seconds, "all_s": [round(s, 2) for s, _ in runs],
@@ -157,7 +166,8 @@ def print_table(title: str, results: list[dict]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("folder", type=Path, nargs="?", help="a folder of word crops (searched recursively)")
+    parser.add_argument("folder", type=Path, nargs="?",
+                        help="a folder of word crops (searched recursively); a worker's listing file")
     parser.add_argument("--photos", type=Path, default=None, help="a folder of whole photos (e.g. a scene set)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per system; the best counts")
     parser.add_argument("--threads", type=int, default=2, help="threads for every system")
@@ -166,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--systems", nargs="+", default=list(CROP_SYSTEMS), choices=CROP_SYSTEMS)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--worker", choices=CROP_SYSTEMS, help=argparse.SUPPRESS)
-    parser.add_argument("--photo-worker", action="store_true", help=argparse.SUPPRESS)  # its folder holds photos
+    parser.add_argument("--photo-worker", action="store_true", help=argparse.SUPPRESS)  # its listing names photos
     parser.add_argument("output", type=Path, nargs="?", help=argparse.SUPPRESS)  # a worker's rows
     args = parser.parse_args(argv)
 

@@ -34,14 +34,18 @@ def test_the_script_times_ocr_lstm_batch_as_a_process(tmp_path: Path, tiny_model
     assert "| ocr-lstm | 3 |" in completed.stdout
 
 
-def test_a_peer_photo_worker_is_started_in_photo_mode(
+def test_a_peer_photo_worker_is_started_in_photo_mode_on_the_listed_images(
     whole_process: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The driver's command for RapidOCR's photo pipeline reaches the worker as photo mode."""
+    """The driver's command for RapidOCR's photo pipeline reaches the worker as photo mode, with the
+    listing the driver wrote."""
+    listing = tmp_path / "images.txt"
+    listing.write_text(f"{tmp_path / 'a.png'}\n{tmp_path / 'b.jpg'}\n", encoding="utf-8")
     args = argparse.Namespace(threads=2, peer_batch=6, model="default")
-    argv = whole_process.command("rapidocr", tmp_path, tmp_path / "rows.jsonl", args, photos=True)
-    ran: list[tuple[str, Path]] = []
-    monkeypatch.setattr(whole_process, "rapidocr_photos", lambda folder, *_: ran.append(("photos", folder)))
-    monkeypatch.setattr(whole_process, "peer_crops", lambda _system, folder, *_: ran.append(("crops", folder)))
+    argv = whole_process.command("rapidocr", tmp_path, listing, tmp_path / "rows.jsonl", args, photos=True)
+    ran: list[tuple[str, list[Path]]] = []
+    monkeypatch.setattr(whole_process, "rapidocr_photos",
+                        lambda listing, *_: ran.append(("photos", whole_process.listed(listing))))
+    monkeypatch.setattr(whole_process, "peer_crops", lambda _system, listing, *_: ran.append(("crops", [])))
     assert whole_process.main(argv[2:]) == 0  # what follows the interpreter and the script's path
-    assert ran == [("photos", tmp_path)]
+    assert ran == [("photos", [tmp_path / "a.png", tmp_path / "b.jpg"])]
