@@ -11,7 +11,8 @@ along as metadata, so an ONNX file alone is enough to read crops.
 
 The CNN zeroes each crop's padding after every activation (so a crop reads the same in a
 padded batch as alone); those multiplications also keep ONNX Runtime from running the
-convolutions in its blocked (NCHWc) layout throughout, which costs 12-21 % of the model's time.
+convolutions in its blocked (NCHWc) layout throughout, which costs 13-18 % of the model's time
+(benchmarks/uniform_graph.py).
 ``ragged=False`` exports the graph without them, for batches whose crops share one width
 (the same inputs, the same outputs there, bit for bit): what the runner uses for such batches.
 """

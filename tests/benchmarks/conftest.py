@@ -39,6 +39,7 @@ compare = _script_fixture("compare")
 lines = _script_fixture("lines")
 scenes = _script_fixture("scenes")
 whole_process = _script_fixture("whole_process")
+uniform_graph = _script_fixture("uniform_graph")
 
 
 @pytest.fixture()
