@@ -108,12 +108,11 @@ def case_variants(word: str, reading: str) -> list[str]:
 def letter_counts(words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per lower-case word, the set of its letters a-z as a bit mask (N,) and their
     counts (N, 26)."""
-    counts = np.zeros((len(words), 26), dtype=np.int16)
     codes = np.frombuffer("".join(words).encode("latin-1", "replace"), dtype=np.uint8).astype(np.int64) - ord("a")
     owners = np.repeat(np.arange(len(words)), [len(w) for w in words])
     letters = (codes >= 0) & (codes < 26)
     cells = np.bincount(owners[letters] * 26 + codes[letters], minlength=len(words) * 26)
-    counts[:] = cells.reshape(len(words), 26)
+    counts = cells.reshape(len(words), 26).astype(np.int16)
     masks = ((counts > 0).astype(np.uint32) << np.arange(26, dtype=np.uint32)).sum(axis=1, dtype=np.uint32)
     return masks, counts
 

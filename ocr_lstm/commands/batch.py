@@ -31,12 +31,12 @@ def workers(args: argparse.Namespace) -> int:
     return args.threads or os.cpu_count() or 1
 
 
-def _reader(args: argparse.Namespace) -> ChunkReader:
+def _reader(args: argparse.Namespace, chunk_workers: int) -> ChunkReader:
     from ocr_lstm.batch.engine import read_chunk, read_photo_chunk
     from ocr_lstm.recognizer import Recognizer
 
     options = options_from_args(args)
-    if workers(args) > 1:
+    if chunk_workers > 1:
         options = dataclasses.replace(options, threads=1)
     recognizer = Recognizer.from_options(args.model, options)
     if not args.photos:
@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     job = BatchJob(args.folder, args.output, fmt, args.resume, chunk, args.overwrite)
     plan = plan_batch(job)  # a wrong folder or output fails at once, before the model loads
     try:
-        summary = run_batch(plan, _reader(args), workers(args))
+        chunk_workers = workers(args)
+        summary = run_batch(plan, _reader(args, chunk_workers), chunk_workers)
     except BatchInterrupted as stop:
         again = "instead of --overwrite " if args.overwrite else ""
         print(f"{stop}; run the same command with --resume {again}to continue", file=sys.stderr)

@@ -203,12 +203,12 @@ def test_images_behind_a_link_to_a_folder_are_read_through_it(
     assert sorted(paths) == sorted([*GOOD, CORRUPT, "shared/linked.png", "shared/deeper/deeper.png"])
 
 
-def interrupt_after(chunks: int) -> Callable[[argparse.Namespace], ChunkReader]:
+def interrupt_after(chunks: int) -> Callable[[argparse.Namespace, int], ChunkReader]:
     """A stand-in for the command's reader factory: the real reader, then Ctrl-C after ``chunks`` chunks."""
     make_reader = batch_command._reader
 
-    def factory(args: argparse.Namespace) -> ChunkReader:
-        read = make_reader(args)
+    def factory(args: argparse.Namespace, chunk_workers: int) -> ChunkReader:
+        read = make_reader(args, chunk_workers)
         done: list[list[Path]] = []
 
         def reader(folder: Path, paths: list[Path]) -> Iterator[Row]:
