@@ -32,7 +32,13 @@ from service.errors import ServiceError
 from service.headers import SecurityHeadersMiddleware
 from service.images import ImageLimits
 from service.metrics import ServiceMetrics
-from service.middleware import AdmissionMiddleware, BodyGuardMiddleware, BodyRefused, MetricsMiddleware
+from service.middleware import (
+    AdmissionMiddleware,
+    ApiKeyMiddleware,
+    BodyGuardMiddleware,
+    BodyRefused,
+    MetricsMiddleware,
+)
 from service.photo import BatchedLineReader, BatchItem, BatchResult, run_batch
 from service.routes import operations, page, recognition
 from service.routes.responses import UNAUTHORIZED
@@ -110,12 +116,16 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
 def _add_middleware(app: FastAPI, state: ServiceState) -> None:
     """The middleware added last is the outermost."""
-    app.add_middleware(
-        AdmissionMiddleware, state=state, paths=recognition.UPLOAD_PATHS, explain_path=recognition.EXPLAIN
-    )
-    # Around the door, so that a request refused there with its body unread has its connection closed.
-    app.add_middleware(BodyGuardMiddleware, state=state)
+    admission = state.admission
+    budgets = {path: (admission.images, admission.pixels) for path in recognition.UPLOAD_PATHS}
+    app.add_middleware(AdmissionMiddleware, state=state, budgets=budgets, explain_path=recognition.EXPLAIN)
     settings = state.settings
+    # Before the door: a request without the key costs no room.
+    if settings.api_key is not None:
+        api_paths = frozenset(route.path for route in recognition.router.routes if isinstance(route, Route))
+        app.add_middleware(ApiKeyMiddleware, state=state, paths=api_paths)
+    # Around both, so that a request refused there with its body unread has its connection closed.
+    app.add_middleware(BodyGuardMiddleware, state=state)
     # CORS wraps the refusals, so that browsers can read them (the 413 of the body limit too).
     if settings.cors_origins:
         app.add_middleware(

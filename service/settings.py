@@ -83,6 +83,12 @@ class ServiceSettings(BaseSettings):
     body_timeout_s: float = Field(
         30.0, gt=0, description="a request body must arrive within this of its headers; else 408, connection closed"
     )
+    # A client on a slow mobile uplink sends some tens of kB/s; a stalled upload sends nothing.
+    min_body_rate: int = Field(
+        4096, ge=0, description="a request body must arrive at this many bytes/s on average once body_grace_s "
+        "has passed since its headers; else 408 (0: no minimum)"
+    )
+    body_grace_s: float = Field(2.0, ge=0, description="how long a request body may take to start arriving")
     keep_alive_s: int = Field(5, ge=1, description="an idle keep-alive connection is closed after this")
     max_connections: int = Field(
         512, ge=1, description="open connections; requests on more get 503 and their connection closed"

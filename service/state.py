@@ -9,6 +9,7 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from pydantic import SecretStr
 
 from ocr_lstm.photo.pipeline import OCR
 from ocr_lstm.recognizer import Recognizer
@@ -72,18 +73,28 @@ async def admission_ticket(request: Request) -> Ticket:
 api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="the server's OCR_LSTM_API_KEY")
 
 
+def key_matches(sent: str | None, expected: SecretStr) -> bool:
+    """Whether ``sent`` is the key, compared in constant time."""
+    return sent is not None and secrets.compare_digest(sent.encode(), expected.get_secret_value().encode())
+
+
+def unauthorized() -> ServiceError:
+    return ServiceError(
+        401,
+        f"missing or wrong API key (header {API_KEY_HEADER})",
+        "unauthorized",
+        headers={"WWW-Authenticate": "ApiKey"},
+    )
+
+
 async def require_api_key(request: Request, key: Annotated[str | None, Security(api_key_header)] = None) -> None:
-    """401 unless the request carries the key; ``create_app`` adds it to the /v1 routes only when a key is set,
-    so that the schema asks for one only then."""
+    """401 unless the request carries the key. ``service.middleware.ApiKeyMiddleware`` has already refused,
+    from the headers, every request without it; this dependency is what puts the key in the schema (``create_app``
+    adds it to the /v1 routes only when a key is set, so that the schema asks for one only then)."""
     expected = service_state(request).settings.api_key
     assert expected is not None
-    if key is None or not secrets.compare_digest(key.encode(), expected.get_secret_value().encode()):
-        raise ServiceError(
-            401,
-            f"missing or wrong API key (header {API_KEY_HEADER})",
-            "unauthorized",
-            headers={"WWW-Authenticate": "ApiKey"},
-        )
+    if not key_matches(key, expected):
+        raise unauthorized()
 
 
 State = Annotated[ServiceState, Depends(ready_state)]

@@ -195,7 +195,8 @@ async def explain(
             await anyio.to_thread.run_sync(lambda: explanation.png, limiter=state.render_limiter)
         return explanation
 
-    explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
+    with state.explains.take():  # taken once the body is in: a body still arriving holds no slot
+        explanation = await _until_done_or_gone(request, run, state.settings.request_timeout_s)
     if format == "json":
         return JSONResponse({**explanation.to_dict(units), "model": recognizer.name})
     return Response(explanation.png, media_type="image/png")
@@ -235,7 +236,7 @@ async def _admit(
         raise ServiceError(
             413, f"the images have {pixels} pixels together, more than the limit of {limit}", "too_many_pixels"
         )
-    ticket.admit(len(contents), pixels)
+    ticket.hold({state.admission.images: len(contents), state.admission.pixels: pixels})
 
 
 @contextlib.contextmanager

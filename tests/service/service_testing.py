@@ -105,6 +105,18 @@ def multipart(image: bytes) -> tuple[bytes, bytes]:
     return body, b"multipart/form-data; boundary=" + boundary
 
 
+def upload_scope(path: str, body: bytes, content_type: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ASGI scope of a POST of ``body`` to ``path``, for tests that drive the app's ``receive`` themselves."""
+    path, _, query = path.partition("?")
+    raw = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    raw += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "root_path": "", "query_string": query.encode(), "headers": raw,
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }
+
+
 async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

@@ -61,7 +61,7 @@ async def test_a_request_past_a_full_queue_is_refused_before_its_body_is_read(
         assert state.batcher is not None
         hold = asyncio.ensure_future(state.batcher.run_exclusive(model_free.wait))
         pending = asyncio.ensure_future(client.post("/v1/recognize", files=[("files", ("a.png", word_bytes()))] * 2))
-        await until(lambda: state.admission.images == 2)
+        await until(lambda: state.admission.images.used == 2)
         await app(scope, receive, send)
         model_free.set()
         await hold
@@ -86,17 +86,17 @@ async def test_pixels_in_flight_are_bounded_beside_the_image_count(
         assert state.batcher is not None
         hold = asyncio.ensure_future(state.batcher.run_exclusive(model_free.wait))
         heavy = asyncio.ensure_future(client.post("/v1/recognize", files=gray(100, 60)))  # 6,000 pixels
-        await until(lambda: state.admission.pixels == 6000)
+        await until(lambda: state.admission.pixels.used == 6000)
         second_heavy = await client.post("/v1/recognize", files=gray(100, 60))
         light = asyncio.ensure_future(client.post("/v1/recognize", files=gray(40, 20)))  # 800 pixels
-        await until(lambda: state.admission.pixels == 6800)
+        await until(lambda: state.admission.pixels.used == 6800)
         model_free.set()
         await hold
         answered = [(await heavy).status_code, (await light).status_code]
     assert second_heavy.status_code == 503 and second_heavy.headers["retry-after"] == "1"
     assert "6000 pixels are waiting" in second_heavy.json()["detail"]
     assert answered == [200, 200]
-    assert state.admission.images == state.admission.pixels == 0
+    assert state.admission.images.used == state.admission.pixels.used == 0
 
 
 async def test_explain_past_its_own_limit_gets_503_while_recognition_goes_on(

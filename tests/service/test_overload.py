@@ -34,10 +34,10 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
             admitted = [
                 asyncio.ensure_future(client.post("/v1/recognize", files=one_image())) for _ in range(2)
             ]
-            await until(lambda: state.admission.images == 2)
+            await until(lambda: state.admission.images.used == 2)
             two_more = await client.post("/v1/recognize", files=[("files", ("a.png", word_bytes()))] * 2)
             one_more = asyncio.ensure_future(client.post("/v1/recognize", files=one_image()))
-            await until(lambda: state.admission.images == 3)
+            await until(lambda: state.admission.images.used == 3)
             full = await client.post("/v1/recognize", files=one_image())
             explain_full = await client.post("/v1/explain", files=one_image())
             model_while_full = await client.get("/v1/model")
@@ -54,7 +54,7 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
         assert refused.json()["detail"].startswith("overloaded:")
     assert model_while_full.status_code == 200
     assert [response.status_code for response in answered] == [200, 200, 200]
-    assert after.status_code == 200 and state.admission.images == 0
+    assert after.status_code == 200 and state.admission.images.used == 0
     assert 'ocr_lstm_errors_total{kind="overloaded"} 3.0' in metrics
 
 
@@ -64,7 +64,7 @@ async def test_refused_and_failed_requests_give_their_room_back(tiny_model_path:
         bad = await client.post("/v1/recognize", files={"file": ("w.png", b"junk")})
         good = await client.post("/v1/recognize", files=[("files", ("a.png", word_bytes()))] * 2)
     assert bad.status_code == 415 and good.status_code == 200
-    assert app.state.service.admission.images == 0
+    assert app.state.service.admission.images.used == 0
 
 
 async def test_explain_pictures_are_drawn_one_at_a_time(tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
