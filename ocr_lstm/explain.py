@@ -1,11 +1,14 @@
 """What the LSTM's gates do over an image: ``ocr-lstm explain`` and ``POST /v1/explain``.
 
 :func:`explain_image` reads one image as the recognizer does (its prepared crops, its
-runner, its decoder, the most confident turn of a tall crop), then replays the CNN's
-column features of the crop it kept through a :class:`~ocr_lstm.model.gate_lstm.GateLSTM`
-that shares the recognizer's LSTM weights, recording the four gates of the last layer
-for both directions. The gate LSTM is proven equal to torch's
-(tests/ocr_lstm/model/test_gate_lstm.py), so the gates are the ones behind the reading.
+runner, its decoder, the most confident turn of a tall crop), then records the four gates of
+the last LSTM layer over the crop it kept, for both directions. With ONNX Runtime (the CPU's
+default) the checkpoint's export gives the layer's input and weights and numpy replays the
+layer (:mod:`ocr_lstm.runtime.onnx_gates`), so torch is never imported; with PyTorch the CNN's
+column features go through a :class:`~ocr_lstm.model.gate_lstm.GateLSTM` that shares the
+recognizer's LSTM weights. The gate LSTM is proven equal to torch's
+(tests/ocr_lstm/model/test_gate_lstm.py) and the replay to the gate LSTM
+(tests/ocr_lstm/runtime/test_onnx_gates.py), so the gates are the ones behind the reading.
 
 Output frame ``t`` of the CRNN covers crop columns ``4t .. 4t+3`` (the CNN halves the
 width twice); the crop is the user's image resized to 32 pixels high, so frame ``t``
@@ -21,15 +24,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import torch
 
 from ocr_lstm.charset import BLANK, Charset
 from ocr_lstm.decoding import most_confident_turn
 from ocr_lstm.model.config import WIDTH_STRIDE
-from ocr_lstm.model.gate_lstm import GateLSTM
-from ocr_lstm.preprocessing import ImageInput, PreparedImage, load_image, to_tensor
+from ocr_lstm.preprocessing import ImageInput, PreparedImage, load_image
 
 if TYPE_CHECKING:
+    import torch
+
     from ocr_lstm.recognizer import Recognizer
 
 DIRECTIONS = ("forward", "reverse")
@@ -37,7 +40,7 @@ GATES = ("forget", "ignore", "use", "long_term")
 # to_dict() includes every hidden unit when there are at most this many numbers
 # per gate and direction (a 256-pixel-wide crop with 128 hidden units).
 FULL_ARRAY_LIMIT = 64 * 128
-# How many of the most varying units the picture draws and to_dict() names ("top_units").
+# How many of the most varying units to_dict() names ("top_units"), for a closer look at single units.
 TOP_UNITS = 8
 # The turn, in degrees counter-clockwise, of each crop of a tall image, in the order of
 # ImagePreparation.prepare: as given, a quarter left (np.rot90 k=1), a quarter right (k=-1).
@@ -114,7 +117,7 @@ class Explanation:
 
     @cached_property
     def png(self) -> bytes:
-        """The picture: the image, best character and probability per frame, gate heat maps.
+        """The picture: the image, best character and probability per frame, the four gates per direction.
 
         Rendered once, by :func:`explain_image` unless told not to, else on first access;
         it needs matplotlib (``pip install 'ocr-lstm[viz]'``).
@@ -203,7 +206,7 @@ def explain_prepared(
         crop=prepared.crops[kept],
         columns=_column_readings(frames[kept], recognizer.charset),
         gates=_last_layer_gates(recognizer, prepared.crops[kept]),
-        layer=recognizer.model.config.lstm_layers - 1,
+        layer=recognizer.info.model_config.lstm_layers - 1,
         model=recognizer.name,
         image=None if image is None else np.rot90(image, turned // 90),
         turned=turned,
@@ -213,10 +216,29 @@ def explain_prepared(
     return explanation
 
 
-@torch.inference_mode()
 def _last_layer_gates(recognizer: Recognizer, crop: np.ndarray) -> tuple[DirectionGates, ...]:
-    """The gates of the last LSTM layer over ``crop``, from the recognizer's torch model (whichever
-    runner reads), its LSTM turned into a GateLSTM that shares the weights."""
+    """The gates of the last LSTM layer over ``crop``: replayed from the checkpoint's ONNX export when
+    ONNX Runtime reads (no torch), else traced through the recognizer's torch model."""
+    if recognizer.backend == "onnx" and recognizer.info.weights_path is not None:
+        from ocr_lstm.runtime.onnx_cache import cached_onnx
+        from ocr_lstm.runtime.onnx_gates import gates_graph, replay_last_layer
+
+        graph = gates_graph(cached_onnx(recognizer.info).ragged)
+        replayed = replay_last_layer(graph, crop, recognizer.options.threads)
+        return tuple(
+            DirectionGates(direction=name, **gates._asdict()) for name, gates in zip(DIRECTIONS, replayed)
+        )
+    return _traced_gates(recognizer, crop)
+
+
+def _traced_gates(recognizer: Recognizer, crop: np.ndarray) -> tuple[DirectionGates, ...]:
+    """The gates from the recognizer's torch model (whichever runner reads), its LSTM turned into a
+    GateLSTM that shares the weights."""
+    import torch
+
+    from ocr_lstm.model.gate_lstm import GateLSTM
+    from ocr_lstm.preprocessing import to_tensor
+
     model = recognizer.model
     lstm = model.lstm  # a GateLSTM, or the nn.LSTM a checkpoint builds by default
     gate_lstm = lstm if isinstance(lstm, GateLSTM) else GateLSTM.from_lstm(cast(torch.nn.LSTM, lstm), True)
@@ -224,7 +246,8 @@ def _last_layer_gates(recognizer: Recognizer, crop: np.ndarray) -> tuple[Directi
     images = images.to(recognizer.device)
     if recognizer.options.channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
-    records = gate_lstm.trace(model.sequence_features(images)).records[-1]
+    with torch.inference_mode():
+        records = gate_lstm.trace(model.sequence_features(images)).records[-1]
     return tuple(
         DirectionGates(
             direction=name,
