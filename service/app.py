@@ -48,6 +48,24 @@ from service.state import API_KEY_HEADER, ServiceState, require_api_key
 ECHOED_INPUT_CHARS = 100  # of a value sent, in a 422: enough to recognise it, never a megabyte mirrored
 
 
+# What /docs and /redoc say above the routes: what the service does, route by route.
+DESCRIPTION = """\
+- **Photos** - `POST /v1/ocr`: send one photo as `file`, or several as `files`. A text detector finds the lines,
+  the recognizer reads each line whole and splits it into words: you get pages of blocks, lines and words, each with
+  its text, confidence and polygon in the photo's pixels (`format=json`), or an hOCR document (`format=hocr`).
+- **Cropped words** - `POST /v1/recognize`: one image as `file` gives its text, confidence and each character's
+  confidence; several as `files` give a list, in order.
+- **How the LSTM read a word** - `POST /v1/explain`: a picture of the reading column by column with the four gates
+  of the last LSTM layer (`format=png`), or the numbers behind it (`format=json`).
+- **The model and the server** - `GET /v1/model` (the loaded model), `/healthz`, `/readyz` and `/metrics`
+  (Prometheus); the web page at `/`.
+
+Concurrent requests share one model through a micro-batcher. Whole folders are read by the command line instead:
+`ocr-lstm batch FOLDER --output results.jsonl` (add `--photos` for photos) or, on a Ray cluster, `ocr-lstm ray-batch`.
+When the server has an API key, send it as the `X-API-Key` header.
+"""
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """A new application with its own model, batcher and metrics registry."""
     settings = settings or ServiceSettings()
@@ -94,7 +112,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="ocr-lstm",
-        summary="Scene-text recognition (CRNN: CNN + BiLSTM + CTC): post a word image, get its text.",
+        summary="Text in photos and word images, read by a CRNN (CNN + BiLSTM + CTC).",
+        description=DESCRIPTION,
         version=__version__,
         lifespan=lifespan,
         docs_url=None,  # /docs and /redoc are service.routes.page's, from the package: FastAPI's use a CDN

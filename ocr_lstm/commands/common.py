@@ -18,8 +18,13 @@ if TYPE_CHECKING:
     from ocr_lstm.options import RecognizerOptions
     from ocr_lstm.recognizer import Recognizer
 
+# The options that share a forward pass among many images: a command that reads one leaves them out.
+BATCHING = frozenset({"batch_size", "batch_columns"})
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+
+def add_model_arguments(parser: argparse.ArgumentParser, leave_out: frozenset[str] = frozenset()) -> None:
+    """``--model`` and an option per :class:`RecognizerOptions` field but those named in ``leave_out``,
+    which keep their defaults."""
     from ocr_lstm.checkpoint import DEFAULT_MODEL
     from ocr_lstm.options import RecognizerOptions
 
@@ -28,7 +33,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
                        help="checkpoint (.safetensors with its .json) or bundled model name (default: %(default)s)")
     hints = get_type_hints(RecognizerOptions)
     for option in fields(RecognizerOptions):
-        group.add_argument(f"--{option.name.replace('_', '-')}", **_argument(option, hints[option.name]))
+        if option.name not in leave_out:
+            group.add_argument(f"--{option.name.replace('_', '-')}", **_argument(option, hints[option.name]))
 
 
 def _argument(option: Field[Any], hint: Any) -> dict[str, Any]:
@@ -48,9 +54,11 @@ def _argument(option: Field[Any], hint: Any) -> dict[str, Any]:
 
 
 def options_from_args(args: argparse.Namespace) -> RecognizerOptions:
+    """The options given, and the defaults of those the command left out."""
     from ocr_lstm.options import RecognizerOptions
 
-    return RecognizerOptions(**{option.name: getattr(args, option.name) for option in fields(RecognizerOptions)})
+    given = [option.name for option in fields(RecognizerOptions) if hasattr(args, option.name)]
+    return RecognizerOptions(**{name: getattr(args, name) for name in given})
 
 
 def recognizer_from_args(args: argparse.Namespace) -> Recognizer:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ocr_lstm.commands.argtypes import image_path
-from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
+from ocr_lstm.commands.common import BATCHING, add_model_arguments, recognizer_from_args
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image of a cropped word")
     parser.add_argument("--output", "-o", type=Path, default=Path("explain.png"),
                         help="PNG to write (default: %(default)s)")
-    add_model_arguments(parser)
+    add_model_arguments(parser, leave_out=BATCHING)  # one image: nothing to batch
 
 
 def run(args: argparse.Namespace) -> int:

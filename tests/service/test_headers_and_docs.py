@@ -75,6 +75,17 @@ async def test_the_docs_pages_load_only_same_origin_files_and_those_are_served(
             assert served.headers["content-type"].startswith(ASSET_TYPES[extension]) and served.content
 
 
+async def test_the_docs_describe_every_route_the_service_has_today(client: httpx.AsyncClient) -> None:
+    info = (await client.get("/openapi.json")).json()["info"]  # what /docs and /redoc show on top
+    described = f"{info['summary']}\n{info['description']}"
+    assert "post a word image, get its text" not in described
+    assert "photo" in info["summary"].lower() and "word" in info["summary"].lower()
+    for path in (await client.get("/openapi.json")).json()["paths"]:
+        assert re.search(rf"`(GET |POST )?{path}`", described), f"/docs does not say what {path} does"
+    assert "format=hocr" in described and "format=png" in described and "`files`" in described
+    assert "ocr-lstm batch FOLDER" in described
+
+
 async def test_the_favicon_is_a_small_svg(client: httpx.AsyncClient) -> None:
     response = await client.get("/favicon.ico")
     assert response.status_code == 200

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr_lstm.commands.common import add_model_arguments, options_from_args, recognizer_from_args
+from ocr_lstm.commands.common import BATCHING, add_model_arguments, options_from_args, recognizer_from_args
 from ocr_lstm.options import RecognizerOptions
 
 
@@ -30,6 +30,18 @@ def test_every_recognizer_option_is_a_command_line_option_with_its_help(parser: 
 
 def test_no_options_give_the_recognizer_options_defaults(parser: argparse.ArgumentParser) -> None:
     assert options_from_args(parser.parse_args([])) == RecognizerOptions()
+
+
+def test_options_left_out_are_not_offered_and_keep_their_defaults() -> None:
+    parser = argparse.ArgumentParser()
+    add_model_arguments(parser, leave_out=BATCHING)
+    offered = {action.dest for action in parser._actions}
+    assert {"batch_size", "batch_columns"} == BATCHING and not BATCHING & offered
+    assert {option.name for option in fields(RecognizerOptions)} - BATCHING <= offered
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--batch-size", "4"])
+    options = options_from_args(parser.parse_args(["--threads", "2"]))
+    assert options == RecognizerOptions(threads=2)
 
 
 def test_options_on_the_command_line_reach_the_recognizer(

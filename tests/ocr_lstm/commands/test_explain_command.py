@@ -57,3 +57,13 @@ def test_explain_on_a_folder_points_to_the_batch_command(tmp_path: Path, capsys:
     err = capsys.readouterr().err
     assert f"argument IMAGE: {tmp_path} is a folder" in err and f"ocr-lstm batch {tmp_path} --output" in err
     assert err.count("\n") == 1
+
+
+def test_explain_help_offers_the_reading_options_but_not_the_batching_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["explain", "--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    for option in ("--model", "--device", "--threads", "--decoding", "--allowlist", "--no-word-prior", "--backend"):
+        assert option in shown
+    assert "--batch-size" not in shown and "--batch-columns" not in shown
