@@ -1,6 +1,8 @@
 # One command sets up and runs each job on a fresh machine:
 #   make serve   - the REST API on the bundled model (http://127.0.0.1:8000)
 #   make test    - the checks (make lint), then the test suite
+# Both go through setup: the system packages (scripts/install_system_deps.sh, which only checks
+# them when they are all there), then the virtual environment.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
@@ -34,7 +36,7 @@ test: lint
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
-serve: $(VENV)/.installed
+serve: setup
 	$(VENV)/bin/ocr-lstm serve --host $(HOST) --port $(PORT)
 
 # The peer recognizers for benchmarks/peers.py. tesserocr is built against Debian's libtesseract;
