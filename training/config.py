@@ -12,6 +12,7 @@ from ocr_lstm.synth.generator import SynthConfig
 from training.augmentation import CropAugmenter
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+AMP_DTYPES = ("auto", "bf16", "fp16")
 
 
 @dataclass
@@ -59,8 +60,17 @@ class TrainConfig:
     # box, keystone perspective, an arched baseline, motion or heavy blur
     # (training/augmentation.py). 0 reproduces the runs from before it existed.
     scene_distortion: float = 0.0
+    # Processes that draw, augment and stack whole batches ahead of the training step
+    # (training/loader.py). 0 makes them in the training process, as runs always did: on a
+    # couple of cores that is as fast, and it replays older runs exactly.
+    data_workers: int = 0
+    # Share of the synthetic draws rendered afresh by those workers instead of read from
+    # the pool: a long GPU run sees new words rather than the pool many times over.
+    fresh_synth: float = 0.0
 
     # optimisation
+    # With a time budget (max_minutes > 0) the run ends when the time is up, and ``steps``
+    # only shapes the schedule: warm-up for warmup_steps / steps of the time, then cosine decay.
     steps: int = 20_000
     batch_size: int = 64
     lr: float = 1e-3
@@ -72,6 +82,15 @@ class TrainConfig:
     # weights). Averaging over the last ~1/(1 - decay) steps smooths out the noise of
     # small batches at little cost: one extra copy of the model, updated each step.
     ema_decay: float = 0.0
+    # Time budget of the training loop in minutes (0: the run ends after ``steps``).
+    max_minutes: float = 0.0
+    # Save ``last`` and the state every so many minutes as well as at each validation (0: never).
+    checkpoint_minutes: float = 0.0
+
+    # distillation: beside CTC, the per-frame posteriors of a frozen teacher as soft targets
+    teacher: str = ""  # checkpoint path (a larger model trained on a GPU); empty: none
+    distill_weight: float = 0.0
+    distill_temperature: float = 1.0
 
     # validation and checkpoints
     val_sets: list[str] = field(default_factory=list)
@@ -86,7 +105,9 @@ class TrainConfig:
     # hardware
     device: str = "auto"
     threads: int = 0  # 0: torch's default
-    amp: bool = True  # fp16 autocast on CUDA only; CPU runs fp32 (bf16: 6.5x slower, benchmarks/train_step.py)
+    amp: bool = True  # autocast on CUDA only; CPU runs fp32 (bf16: 6.5x slower, benchmarks/train_step.py)
+    # "auto": bf16 where the GPU supports it (no gradient scaler needed), else fp16 with the scaler.
+    amp_dtype: str = "auto"
     channels_last: bool = True
 
     @classmethod
@@ -129,6 +150,21 @@ class TrainConfig:
                 raise ValueError(f"{key} is a share of the crops, in [0, 1]; got {getattr(config, key)}")
         if config.scene_distortion and not config.augment:
             raise ValueError("scene_distortion is part of the augmentation: it needs augment = true")
+        if not 0.0 <= config.fresh_synth <= 1.0:
+            raise ValueError(f"fresh_synth is a share of the synthetic draws, in [0, 1]; got {config.fresh_synth}")
+        if config.fresh_synth and config.data_workers < 1:
+            raise ValueError("fresh_synth renders in the data workers: it needs data_workers >= 1")
+        if config.fresh_synth and config.synth_count < 1 and config.fresh_synth < 1.0:
+            raise ValueError("fresh_synth below 1 draws the rest from the synthetic pool: it needs synth_count >= 1")
+        for key in ("data_workers", "max_minutes", "checkpoint_minutes", "distill_weight"):
+            if getattr(config, key) < 0:
+                raise ValueError(f"{key} must not be negative, got {getattr(config, key)}")
+        if config.amp_dtype not in AMP_DTYPES:
+            raise ValueError(f"amp_dtype must be one of {', '.join(AMP_DTYPES)}; got {config.amp_dtype!r}")
+        if config.distill_temperature <= 0:
+            raise ValueError(f"distill_temperature must be positive, got {config.distill_temperature}")
+        if bool(config.teacher) != bool(config.distill_weight):
+            raise ValueError("distillation needs both teacher (a checkpoint) and distill_weight > 0")
         return config
 
     def warnings(self) -> list[str]:

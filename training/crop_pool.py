@@ -16,7 +16,7 @@ import shutil
 import signal
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +106,11 @@ SHARD = 2000  # crops rendered by one job, and kept as one shard of a pool being
 RENDER_RATE = 300  # crops/s of one render process (597 and 645 with 2 in MODEL_CARD.md's runs), for the estimate
 
 
-def _render_chunk(args: RenderJob) -> list[tuple[np.ndarray, str]]:
-    seed, count, synth, preprocess, symbols = args
-    generator = SynthGenerator(seed=seed, config=synth)
-    charset = Charset(symbols)
+def render_crops(
+    generator: SynthGenerator, count: int, preprocess: PreprocessConfig, charset: Charset
+) -> list[tuple[np.ndarray, str]]:
+    """``count`` rendered crops, labels cleaned to what ``charset`` spells (words left empty
+    are skipped) and resized as training reads them: a pool's crops and fresh ones alike."""
     out: list[tuple[np.ndarray, str]] = []
     while len(out) < count:
         image, text = generator.render()
@@ -117,6 +118,32 @@ def _render_chunk(args: RenderJob) -> list[tuple[np.ndarray, str]]:
         if text:
             out.append((resize_to_height(to_grayscale(image), preprocess), text))
     return out
+
+
+def _render_chunk(args: RenderJob) -> list[tuple[np.ndarray, str]]:
+    seed, count, synth, preprocess, symbols = args
+    return render_crops(SynthGenerator(seed=seed, config=synth), count, preprocess, Charset(symbols))
+
+
+@dataclass
+class FreshCrops:
+    """Synthetic crops rendered while training (``fresh_synth``), in the process that draws them.
+
+    The generator is made at the first render, seeded from the drawing process's own
+    generator, so each data worker renders words of its own.
+    """
+
+    synth: SynthConfig
+    preprocess: PreprocessConfig
+    charset: Charset
+    share: float  # of the synthetic draws
+    generator: SynthGenerator | None = field(default=None, init=False, repr=False)
+
+    def render(self, count: int, rng: np.random.Generator) -> CropPool:
+        if self.generator is None:
+            self.generator = SynthGenerator(seed=int(rng.integers(2**63)), config=self.synth)
+        return CropPool.from_crops(render_crops(self.generator, count, self.preprocess, self.charset),
+                                   self.preprocess.height)
 
 
 def _render_jobs(count: int, seed: int, synth: SynthConfig, preprocess: PreprocessConfig, charset: Charset,

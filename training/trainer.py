@@ -2,10 +2,14 @@
 
 Run state lives in ``<output>/``: ``last`` and ``best`` checkpoints
 (safetensors + JSON; the weights' moving average when ``ema_decay`` is set),
-``state.pt`` (raw weights, optimiser, schedule, step, sampler RNG; loaded with
-``weights_only=True``), ``config.json``, ``train_log.csv``,
+``state.pt`` (raw weights, optimiser, schedule, step, time used, sampler RNG; loaded
+with ``weights_only=True``), ``config.json``, ``train_log.csv``,
 ``val_log.csv`` and ``curves.png``. Starting again with the same output folder
-resumes from ``last``.
+resumes from ``last`` (with data workers, reseeded: training/loader.py).
+
+A run ends after ``steps``, or with ``max_minutes`` when its time is up, the schedule
+laid over the time so that it ends decayed; SIGINT and SIGTERM end it too, with ``last``
+and the state saved first, so a run cut by a deadline (``timeout``) can be resumed.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import csv
 import json
 import math
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +47,14 @@ from ocr_lstm.recognizer import Recognizer
 from training.config import TrainConfig
 from training.crop_pool import (
     CropPool,
+    FreshCrops,
     load_labelled_pool,
     load_or_render_synthetic,
     render_synthetic_pool,
     training_preprocess,
 )
+from training.distillation import Teacher, distillation_loss
+from training.loader import Batch, training_batches
 from training.plots import plot_curves
 from training.sampling import MixedBatches
 
@@ -69,8 +79,9 @@ class DistributedContext:
         )
 
 
-def lr_factor(step: int, config: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to ``min_lr_ratio``."""
+def lr_factor(step: float, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to ``min_lr_ratio``. With a time budget the step is
+    read off the clock (the share of the time used x ``steps``): the same shape over the time."""
     if step < config.warmup_steps:
         return (step + 1) / config.warmup_steps
     progress = min(1.0, (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps))
@@ -108,15 +119,25 @@ class Trainer:
             else None
         )
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, config))
+        self.progress = 0.0  # share of the time budget used (with max_minutes)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: lr_factor(self.progress * config.steps if config.max_minutes else s, config)
+        )
         self.use_amp = config.amp and self.device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.amp_dtype = _amp_dtype(config.amp_dtype) if self.use_amp else torch.float32
+        # bf16 keeps fp32's exponent range: only fp16 needs its gradients scaled.
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+        self.teacher = (
+            Teacher(config.teacher, self.charset, self.preprocess, self.device, config.channels_last)
+            if config.teacher else None
+        )
         self.step = 0
         self.best_score = -1.0
         self.stale_validations = 0
         self.samples_seen = 0
         self.elapsed = 0.0
+        self.budget_used = 0.0  # wall seconds of the time budget spent before this start (resumed runs)
         self.holdout_sets: dict[str, CropPool] = {}  # filled by _load_data, validated on
 
     def _device(self) -> torch.device:
@@ -142,7 +163,7 @@ class Trainer:
         cfg = self.config
         preprocess = training_preprocess(self.preprocess, cfg.max_width)
         synth = None
-        if cfg.synth_count > 0:
+        if cfg.synth_count > 0 and cfg.fresh_synth < 1.0:
             cache = Path(cfg.synth_cache)
             if self.dist.is_main:
                 load_or_render_synthetic(
@@ -163,8 +184,9 @@ class Trainer:
                     real_set.path, self.preprocess, self.charset, indices=held
                 )
             real.append(load_labelled_pool(real_set.path, preprocess, self.charset, indices=kept))
+        fresh = FreshCrops(cfg.synth_config(), preprocess, self.charset, cfg.fresh_synth) if cfg.fresh_synth else None
         return MixedBatches(synth, real, [r.weight for r in cfg.real_sets], cfg.real_ratio, cfg.batch_size,
-                            cfg.seed * 1000 + self.dist.rank)
+                            cfg.seed * 1000 + self.dist.rank, fresh)
 
     def _load_validation(self) -> dict[str, CropPool]:
         sets = {}
@@ -216,6 +238,7 @@ class Trainer:
             "step": self.step,
             "samples_seen": self.samples_seen,
             "elapsed": self.elapsed,
+            "budget_used": self.budget_used + self._budget_clock(),
             "best_score": self.best_score,
             "stale_validations": self.stale_validations,
             "sampler_rng": json.dumps(sampler.rng.bit_generator.state),
@@ -241,9 +264,11 @@ class Trainer:
                 self.ema.update_parameters(self.model)  # start the average at the resumed weights
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+        if state["scaler"] and self.scaler.is_enabled():  # empty when saved without fp16
+            self.scaler.load_state_dict(state["scaler"])
         self.step, self.samples_seen = state["step"], state["samples_seen"]
         self.elapsed, self.best_score = state["elapsed"], state["best_score"]
+        self.budget_used = state.get("budget_used", 0.0)
         self.stale_validations = state["stale_validations"]
         sampler.rng.bit_generator.state = json.loads(state["sampler_rng"])
         return True
@@ -256,12 +281,18 @@ class Trainer:
         images = images.to(self.device, non_blocking=True)
         if self.config.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
-        autocast = torch.autocast("cuda", dtype=torch.float16) if self.use_amp else nullcontext()
+        autocast = torch.autocast("cuda", dtype=self.amp_dtype) if self.use_amp else nullcontext()
         with autocast:
             # Unpacked: batches are width-sorted so padding is small, and packing slowed CPU steps.
             log_probs = self.train_model(images)
+            teacher_log_probs = self.teacher(images) if self.teacher is not None else None
         input_lengths = CRNN.output_lengths(widths).clamp(max=log_probs.shape[0])
         loss = self.ctc(log_probs.float(), targets, input_lengths, lengths)
+        if teacher_log_probs is not None:
+            loss = loss + self.config.distill_weight * distillation_loss(
+                log_probs.float(), teacher_log_probs.float(), input_lengths.to(log_probs.device),
+                self.config.distill_temperature,
+            )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.optimizer)
@@ -309,46 +340,93 @@ class Trainer:
         if self.dist.is_main:
             (self.output / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2), encoding="utf-8")
         train_log = _CsvLog(self.output / "train_log.csv", ["step", "loss", "lr", "samples_per_sec", "elapsed_sec"])
-        val_log: _CsvLog | None = None
-        batches = iter(sampler)
-        augmenter = cfg.augmenter()
-        bar = tqdm(total=cfg.steps, initial=self.step, desc="train", unit="step", disable=not self.dist.is_main,
-                   dynamic_ncols=True)
+        batches: Iterator[Batch] = training_batches(
+            sampler, self.charset, cfg.augmenter(), cfg.data_workers, (cfg.seed, self.dist.rank, self.step),
+            pin_memory=self.device.type == "cuda",
+        )
+        bar = tqdm(total=None if cfg.max_minutes else cfg.steps, initial=self.step, desc="train", unit="step",
+                   disable=not self.dist.is_main, dynamic_ncols=True)
         if resumed:
             bar.write(f"resumed {self.output} at step {self.step}")
         window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
         last_val: dict[str, float] = {}
-        stop = False
-        while self.step < cfg.steps and not stop:
-            step_start = time.perf_counter()
-            batch = sampler.materialise(next(batches), self.charset, augmenter)
-            loss = self.train_step(*batch)
-            self.step += 1
-            n = batch[0].shape[0] * self.dist.world_size
-            self.samples_seen += n
-            self.elapsed += time.perf_counter() - step_start
-            window_loss += loss
-            window_samples += n
-            bar.update(1)
-            if self.step % cfg.log_every == 0 and self.dist.is_main:
-                seconds = time.perf_counter() - window_start
-                row = {"step": self.step, "loss": round(window_loss / cfg.log_every, 4),
-                       "lr": f"{self.scheduler.get_last_lr()[0]:.3g}",
-                       "samples_per_sec": round(window_samples / seconds, 1), "elapsed_sec": round(self.elapsed, 1)}
-                train_log.write(row)
-                shown = {k: v for k, v in last_val.items() if k == "mean_word_acc"}
-                bar.set_postfix(loss=row["loss"], sps=row["samples_per_sec"], **shown)
-                window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
-            if self.step % cfg.val_every == 0 or self.step == cfg.steps:
-                stop = self._validate_and_save(sampler, val_sets, bar, last_val)
-                if val_sets and val_log is None:
-                    val_log = _CsvLog(self.output / "val_log.csv", ["step", "samples_seen", "elapsed_sec", *last_val])
-                if val_log is not None and self.dist.is_main:
-                    val_log.write({"step": self.step, "samples_seen": self.samples_seen,
-                                   "elapsed_sec": round(self.elapsed, 1), **last_val})
-                    plot_curves(self.output)
+        validated_at = -1
+        self._budget_start = last_checkpoint = time.perf_counter()
+        ended: str | None = None
+        with _StopSignals() as signals:
+            while ended is None and (ended := self._ended(signals.received)) is None:
+                step_start = time.perf_counter()
+                batch = next(batches)
+                loss = self.train_step(*batch)
+                self.step += 1
+                n = batch[0].shape[0] * self.dist.world_size
+                self.samples_seen += n
+                self.elapsed += time.perf_counter() - step_start
+                window_loss += loss
+                window_samples += n
+                bar.update(1)
+                if self.step % cfg.log_every == 0 and self.dist.is_main:
+                    seconds = time.perf_counter() - window_start
+                    row = {"step": self.step, "loss": round(window_loss / cfg.log_every, 4),
+                           "lr": f"{self.scheduler.get_last_lr()[0]:.3g}",
+                           "samples_per_sec": round(window_samples / seconds, 1), "elapsed_sec": round(self.elapsed, 1)}
+                    train_log.write(row)
+                    shown = {k: v for k, v in last_val.items() if k == "mean_word_acc"}
+                    bar.set_postfix(loss=row["loss"], sps=row["samples_per_sec"], **shown)
+                    window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
+                if self.step % cfg.val_every == 0 or (self.step == cfg.steps and not cfg.max_minutes):
+                    if self._validate_and_log(sampler, val_sets, bar, last_val):
+                        ended = "early stop"
+                    validated_at, last_checkpoint = self.step, time.perf_counter()
+                elif cfg.checkpoint_minutes and time.perf_counter() - last_checkpoint >= 60 * cfg.checkpoint_minutes:
+                    if self.dist.is_main:
+                        self._save_state(sampler)
+                    last_checkpoint = time.perf_counter()
+        if ended == "time" and validated_at != self.step:
+            self._validate_and_log(sampler, val_sets, bar, last_val)  # the decayed weights, validated and saved
+        elif ended in ("SIGINT", "SIGTERM"):
+            if self.dist.is_main:
+                self._save_state(sampler)
+            bar.write(f"{ended}: stopped at step {self.step}, saved {self.output / 'last'} and the state; "
+                      "the same command resumes")
         bar.close()
-        return {"steps": self.step, "samples_seen": self.samples_seen, "best": self.best_score, **last_val}
+        return {"steps": self.step, "samples_seen": self.samples_seen, "best": self.best_score, "ended": ended,
+                **last_val}
+
+    def _budget_clock(self) -> float:
+        """Wall seconds of the time budget spent since this start (validation included: the time is the GPU's)."""
+        start = getattr(self, "_budget_start", None)
+        return time.perf_counter() - start if start is not None else 0.0
+
+    def _ended(self, received: int) -> str | None:
+        """Why the run ends before the next step (``steps``, ``time`` or the signal's name), or None.
+
+        Under DDP every rank must stop at the same step and read the same schedule: the
+        ranks agree on the most time used and on any signal (one small all-reduce a step).
+        """
+        cfg = self.config
+        used = self.budget_used + self._budget_clock()
+        if self.dist.world_size > 1:
+            flags = torch.tensor([used, float(received)], dtype=torch.float64, device=self.device)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+            used, received = float(flags[0]), int(flags[1])
+        if received:
+            return signal.Signals(received).name
+        if cfg.max_minutes:
+            self.progress = min(1.0, used / (60 * cfg.max_minutes))
+            return "time" if self.progress >= 1.0 else None
+        return "steps" if self.step >= cfg.steps else None
+
+    def _validate_and_log(self, sampler: MixedBatches, val_sets: dict[str, CropPool], bar: tqdm,
+                          last_val: dict[str, float]) -> bool:
+        """Validate, save, log the scores and draw the curves; whether to stop early."""
+        stop = self._validate_and_save(sampler, val_sets, bar, last_val)
+        if self.dist.is_main and val_sets:
+            val_log = _CsvLog(self.output / "val_log.csv", ["step", "samples_seen", "elapsed_sec", *last_val])
+            val_log.write({"step": self.step, "samples_seen": self.samples_seen,
+                           "elapsed_sec": round(self.elapsed, 1), **last_val})
+            plot_curves(self.output)
+        return stop
 
     def _validate_and_save(self, sampler: MixedBatches, val_sets: dict[str, CropPool], bar: tqdm,
                            last_val: dict[str, float]) -> bool:
@@ -389,6 +467,40 @@ class _CsvLog:
     def write(self, row: dict[str, Any]) -> None:
         with self.path.open("a", newline="", encoding="utf-8") as f:
             csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(row)
+
+
+class _StopSignals:
+    """SIGINT and SIGTERM caught while the loop runs: the first ends the run after the step in
+    progress, saved; a second acts as it would have without (Ctrl-C twice stops at once)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():  # Python handles signals there only
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._catch)
+        return self
+
+    def _catch(self, signum: int, frame: object) -> None:
+        self.received = signum
+        self._restore()
+
+    def _restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
+
+
+def _amp_dtype(name: str) -> torch.dtype:
+    """``amp_dtype``'s autocast type: "auto" is bf16 where the GPU has it (Ampere and later)."""
+    if name == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
 
 
 def run(config: TrainConfig) -> dict[str, Any]:
