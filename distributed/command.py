@@ -8,7 +8,7 @@ import argparse
 import textwrap
 from typing import TYPE_CHECKING
 
-from ocr_lstm.batch import CROP_CHUNK, PHOTO_CHUNK
+from ocr_lstm.batch import CROP_CHUNK, PHOTO_BATCH
 from ocr_lstm.commands import Command
 from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, options_from_args
@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            help="actors, each holding one model (default: one per GPU, or one per node)")
     ray_group.add_argument("--chunk", metavar="N", type=positive_int, default=None,
                            help=f"images per actor call, Ray's map_batches batch size (default: {CROP_CHUNK}, "
-                           f"or {PHOTO_CHUNK} with --photos); --batch-size stays the crops per forward pass")
+                           f"or {PHOTO_BATCH} with --photos); --batch-size stays the crops per forward pass")
     ray_group.add_argument("--num-gpus", metavar="F", type=float, default=None,
                            help="GPUs per actor, a fraction shares one (default: 1 when the cluster has GPUs, else 0)")
     ray_group.add_argument("--rows-per-shard", metavar="N", type=positive_int, default=10_000,

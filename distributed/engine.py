@@ -25,7 +25,7 @@ import ray.data
 from distributed.shards import ShardFormat, ShardWriter, written_paths
 from distributed.sources import Source, list_images, open_source
 from distributed.stages import Decoded, ReaderSpec, decode_file, pack, unpack
-from ocr_lstm.batch import CROP_CHUNK, PHOTO_CHUNK  # the local engine's chunks, declared once
+from ocr_lstm.batch import CROP_CHUNK, PHOTO_BATCH  # the chunk sizes, declared once
 
 # Decoding waits on reads, so two tasks share a CPU; and resources unlike the actors' keep Ray
 # from fusing the decoding into the actors, where it would run beside the model one file at a time.
@@ -128,7 +128,7 @@ def build_dataset(source: Source, paths: list[str], options: RayBatchOptions, ma
                                 fn_kwargs={"source": source, "max_pixels": max_pixels, "gray": not photos})
     return decoded.map_batches(
         ReaderActor, fn_constructor_args=(options.reader,), batch_format="pyarrow",
-        batch_size=options.chunk or (PHOTO_CHUNK if photos else CROP_CHUNK),
+        batch_size=options.chunk or (PHOTO_BATCH if photos else CROP_CHUNK),
         compute=ray.data.ActorPoolStrategy(size=size), num_gpus=num_gpus or None,
     )
 

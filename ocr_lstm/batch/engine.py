@@ -1,7 +1,8 @@
 """The local batch engine: every image under a folder, read chunk by chunk into a results file.
 
 Rows are appended as each chunk finishes, in the planned order, so an interrupted run
-loses at most the chunks in flight, and a resumed run skips the images already written.
+loses at most the chunks still being read (a few seconds of work: up to 1,024 word crops, or
+one photo), and a resumed run skips the images already written.
 Chunks are read by a few worker threads at once: decoding files and running ONNX Runtime
 both release the GIL, so one chunk decodes while another is in the model, and both cores
 stay busy without a process per core. An unreadable file gets
@@ -204,7 +205,9 @@ def run_batch(plan: BatchPlan, read: ChunkReader, workers: int = 1) -> BatchSumm
     ``workers`` chunks are read at once, each in a thread of its own (``read`` must allow that:
     the Recognizer and the photo pipeline do), and one more waits its turn; rows are written in
     the planned order as each chunk is done. Ctrl-C ends it with :class:`BatchInterrupted`,
-    which says how many rows were written.
+    which says how many rows were written: every chunk finished by then, the ones that finished
+    before an earlier, unfinished chunk included (after the others: a resumed run skips a written
+    path wherever it stands).
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
@@ -215,23 +218,35 @@ def run_batch(plan: BatchPlan, read: ChunkReader, workers: int = 1) -> BatchSumm
     chunks = [plan.images[start : start + size] for start in range(0, len(plan.images), size)]
     written = unreadable = 0
     pool = ThreadPoolExecutor(workers, thread_name_prefix="batch")
+    in_flight: deque[Future[list[Row]]] = deque()
     try:
         with job.output.open("a" if appending else "w", newline="", encoding="utf-8") as stream:
             writer = RowWriter(stream, job.fmt, write_header=not appending)
+
+            def write(rows: list[Row]) -> None:
+                nonlocal written, unreadable
+                for row in rows:
+                    writer.write(row)
+                written += len(rows)
+                unreadable += sum("error" in row for row in rows)
+                stream.flush()
+
             with tqdm(total=len(plan.images), desc="batch", unit="img") as bar:
-                in_flight: deque[Future[list[Row]]] = deque()
-                for index, chunk in enumerate(chunks):
-                    in_flight.append(pool.submit(_read_rows, read, job.folder, chunk))
-                    last = index + 1 == len(chunks)
-                    # Each worker busy and one chunk queued, then write the oldest; at the end, all.
-                    while in_flight and (len(in_flight) > workers or last):
-                        rows = in_flight.popleft().result()
-                        for row in rows:
-                            writer.write(row)
-                        written += len(rows)
-                        unreadable += sum("error" in row for row in rows)
-                        stream.flush()
-                        bar.update(len(rows))
+                try:
+                    for index, chunk in enumerate(chunks):
+                        in_flight.append(pool.submit(_read_rows, read, job.folder, chunk))
+                        last = index + 1 == len(chunks)
+                        # Each worker busy and one chunk queued, then write the oldest; at the end, all.
+                        while in_flight and (len(in_flight) > workers or last):
+                            rows = in_flight[0].result()
+                            in_flight.popleft()
+                            write(rows)
+                            bar.update(len(rows))
+                except KeyboardInterrupt:
+                    for future in in_flight:  # what finished while an earlier chunk was still being read
+                        if future.done() and not future.cancelled() and future.exception() is None:
+                            write(future.result())
+                    raise
     except KeyboardInterrupt as exc:
         raise BatchInterrupted(written, len(plan.images)) from exc
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -64,3 +66,25 @@ def test_ctrl_c_in_a_chunk_keeps_the_rows_of_the_chunks_before_it(tmp_path: Path
 def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="workers"):
         run_batch(plan(tmp_path, 2, chunk=1), SlowReader(), workers=0)
+
+
+def test_ctrl_c_keeps_the_chunks_that_finished_behind_an_unfinished_one(tmp_path: Path) -> None:
+    """Ctrl-C while the first chunk is still being read and the next two are done: theirs are written
+    (after the others, which resume does not mind), the first's are not."""
+    first_may_end = threading.Event()
+
+    def reader(folder: Path, paths: list[Path]) -> Iterator[Row]:
+        if paths[0].name == "img000.png":
+            first_may_end.wait(10)
+        elif paths[0].name == "img002.png":  # the third chunk follows it at once; then Ctrl-C
+            threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        yield from ({"path": p.name, "text": p.stem, "confidence": 1.0} for p in paths)
+
+    try:
+        with pytest.raises(BatchInterrupted) as stop:
+            run_batch(plan(tmp_path, 6, chunk=2), reader, workers=2)
+    finally:
+        first_may_end.set()
+    rows = [json.loads(line)["path"] for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert rows == ["img002.png", "img003.png", "img004.png", "img005.png"]
+    assert (stop.value.written, stop.value.total) == (4, 6)

@@ -1,11 +1,15 @@
 """``ocr-lstm batch``: a folder with good, nested, corrupt and non-image files; JSONL, CSV, resume;
-links, an empty folder, an output that already holds rows, Ctrl-C."""
+links, an empty folder, an output that already holds rows, Ctrl-C (a SIGINT to a photo run included)."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -278,7 +282,7 @@ def test_photo_mode_writes_one_page_per_photo_and_resumes(tmp_path: Path, tiny_m
     from word_images import render_photo
 
     from ocr_lstm.detection import DBDetector
-    from ocr_lstm.photo.pipeline import OCR
+    from ocr_lstm.photo.pipeline import OCR, OCRConfig
 
     root = tmp_path / "photos"
     (root / "sub").mkdir(parents=True)
@@ -287,11 +291,14 @@ def test_photo_mode_writes_one_page_per_photo_and_resumes(tmp_path: Path, tiny_m
     image.save(root / "sub" / "b.jpg")
     (root / CORRUPT).write_bytes(b"\x89PNG\r\n\x1a\n this is not really a png")
     output = tmp_path / "pages.jsonl"
-    assert run_batch(root, output, tiny_model_path, "--photos", "--threads", "1", "--chunk", "2") == 0
+    # The tiny untrained model reads with little confidence: keep every word.
+    assert run_batch(root, output, tiny_model_path, "--photos", "--threads", "1", "--chunk", "2",
+                     "--min-confidence", "0") == 0
     rows = {row["path"]: row for row in read_jsonl(output)}
     assert set(rows) == {"a.png", "sub/b.jpg", CORRUPT}
     assert rows[CORRUPT]["page"] is None and rows[CORRUPT]["error"]
-    expected = OCR(DBDetector(threads=1), Recognizer(tiny_model_path, device="cpu"))(str(root / "a.png"))
+    keep_all = OCRConfig(min_confidence=0.0, short_word_confidence=0.0)
+    expected = OCR(DBDetector(threads=1), Recognizer(tiny_model_path, device="cpu"), keep_all)(str(root / "a.png"))
     page = rows["a.png"]["page"]
     assert page["source"] == "a.png" and page["text"] == rows["a.png"]["text"] == expected.text
     assert len(page["blocks"]) == 1 and page["blocks"][0]["lines"][0]["words"]
@@ -347,3 +354,48 @@ def test_batch_reads_a_chunk_per_thread_with_onnx_runtime_and_one_at_a_time_with
 
     args = build_parser().parse_args(["batch", str(tmp_path), "--output", str(tmp_path / "r.jsonl"), *extra])
     assert batch_command.workers(args) == expected
+
+
+@pytest.mark.slow  # a process of its own, interrupted by a signal
+def test_photo_mode_keeps_every_photo_read_when_interrupted_and_resume_finishes_exactly(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    """SIGINT to a running ``batch --photos`` once it has written two rows: rows are written photo by
+    photo, so what was read is kept, and ``--resume`` reads each remaining photo once."""
+    from PIL import Image
+    from word_images import render_photo
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    count = 12
+    for i in range(count):
+        image, _ = render_photo([(f"STOP {i}", (60, 80), 48), ("NO PARKING", (60, 260), 40)], seed=i)
+        Image.fromarray(image).save(root / f"p{i:02d}.png")
+    output = tmp_path / "pages.jsonl"
+    command = [sys.executable, "-m", "ocr_lstm.cli", "batch", str(root), "--photos", "--output", str(output),
+               "--model", str(tiny_model_path), "--device", "cpu", "--threads", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while complete_lines(output) < 2 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        seen = complete_lines(output)
+        assert process.poll() is None, "the run ended before it could be interrupted"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    kept = read_jsonl(output)
+    assert seen >= 2 and len(kept) >= seen  # nothing written before the signal is lost ...
+    assert f"interrupted after {len(kept)} of {count} images" in err  # ... and all that was read is written
+    assert len(kept) < count
+    assert run_batch(root, output, tiny_model_path, "--photos", "--threads", "2", "--resume") == 0
+    paths = [row["path"] for row in read_jsonl(output)]
+    assert sorted(paths) == [f"p{i:02d}.png" for i in range(count)]  # each photo once
+    assert all(row["page"]["source"] == row["path"] for row in read_jsonl(output))
+
+
+def complete_lines(path: Path) -> int:
+    """Rows written whole so far (a row being written has no newline yet)."""
+    return path.read_bytes().count(b"\n") if path.exists() else 0
