@@ -98,6 +98,9 @@ class Trainer:
     def __init__(self, config: TrainConfig, dist_ctx: DistributedContext | None = None) -> None:
         self.config = config
         self.dist = dist_ctx or DistributedContext.from_env()
+        # DDP whenever a process group is up (run() starts one under torchrun): one process in a
+        # group of one runs the same code as many.
+        self.ddp = dist.is_available() and dist.is_initialized()
         configure_threads(config.threads or None)
         self.device = self._device()
         self.output = Path(config.output)
@@ -108,7 +111,7 @@ class Trainer:
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.train_model: nn.Module = self.model
-        if self.dist.world_size > 1:
+        if self.ddp:
             self.train_model = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None
             )
@@ -141,7 +144,7 @@ class Trainer:
         self.holdout_sets: dict[str, CropPool] = {}  # filled by _load_data, validated on
 
     def _device(self) -> torch.device:
-        if self.dist.world_size > 1 and torch.cuda.is_available() and self.config.device in ("auto", "cuda"):
+        if self.ddp and torch.cuda.is_available() and self.config.device in ("auto", "cuda"):
             torch.cuda.set_device(self.dist.local_rank)
             return torch.device("cuda", self.dist.local_rank)
         return select_device(self.config.device)
@@ -203,7 +206,7 @@ class Trainer:
         return {**sets, **self.holdout_sets}
 
     def _barrier(self) -> None:
-        if self.dist.world_size > 1:
+        if self.ddp:
             dist.barrier()
 
     # ---- checkpoints ------------------------------------------------------------------
@@ -406,7 +409,7 @@ class Trainer:
         """
         cfg = self.config
         used = self.budget_used + self._budget_clock()
-        if self.dist.world_size > 1:
+        if self.ddp:
             flags = torch.tensor([used, float(received)], dtype=torch.float64, device=self.device)
             dist.all_reduce(flags, op=dist.ReduceOp.MAX)
             used, received = float(flags[0]), int(flags[1])
@@ -449,7 +452,7 @@ class Trainer:
             if patience and self.stale_validations >= patience:
                 bar.write(f"early stop: no improvement in {patience} validations")
                 stop[0] = 1
-        if self.dist.world_size > 1:
+        if self.ddp:
             stop = stop.to(self.device)
             dist.all_reduce(stop)
         return bool(stop.item())

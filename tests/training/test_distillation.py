@@ -1,0 +1,102 @@
+"""Distillation: the per-frame KL to a frozen teacher, over valid frames, and the teacher's checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from test_training_run import quick_config, word_folder
+
+from ocr_lstm.charset import Charset
+from ocr_lstm.checkpoint import save_checkpoint
+from ocr_lstm.model.config import preset
+from ocr_lstm.model.crnn import CRNN
+from ocr_lstm.preprocessing import PreprocessConfig
+from training.config import TrainConfig
+from training.distillation import Teacher, distillation_loss
+from training.trainer import Trainer
+
+CHARSET = Charset()
+
+
+def tiny(seed: int) -> CRNN:
+    torch.manual_seed(seed)
+    return CRNN(preset("tiny", CHARSET.num_classes))
+
+
+def batch() -> tuple[torch.Tensor, torch.Tensor]:
+    images = torch.rand(3, 1, 32, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    return images, CRNN.output_lengths(torch.tensor([64, 48, 32]))
+
+
+def test_the_loss_is_zero_when_the_student_is_the_teacher() -> None:
+    model = tiny(0).eval()
+    images, frames = batch()
+    with torch.no_grad():
+        log_probs, other = model(images), tiny(1).eval()(images)
+    assert float(distillation_loss(log_probs, log_probs.clone(), frames, temperature=2.0)) == pytest.approx(0, abs=1e-6)
+    assert float(distillation_loss(log_probs, other, frames)) > 0
+
+
+def test_a_step_on_the_loss_brings_the_student_closer_to_the_teacher() -> None:
+    student, teacher = tiny(0), tiny(1).eval()
+    images, frames = batch()
+    with torch.no_grad():
+        teacher.head.weight *= 20  # a confident teacher, as a trained one is
+        target = teacher(images)
+    optimizer = torch.optim.Adam(student.parameters(), lr=1e-3)
+    student.eval()  # no dropout: the two readings of the loss are comparable
+
+    def loss() -> torch.Tensor:
+        return distillation_loss(student(images), target, frames, temperature=2.0)
+
+    before = loss()
+    optimizer.zero_grad()
+    before.backward()
+    optimizer.step()
+    assert float(loss().detach()) < float(before.detach())
+
+
+def test_frames_past_a_crops_width_are_left_out() -> None:
+    images, frames = batch()
+    with torch.no_grad():
+        student = tiny(0).eval()(images)
+    teacher = student.clone()
+    teacher[int(frames[1]):, 1] = teacher[int(frames[1]):, 1].flip(-1)  # crop 1's padding frames only
+    assert float(distillation_loss(student, teacher, frames)) == pytest.approx(0, abs=1e-6)
+    assert float(distillation_loss(student, teacher, torch.full_like(frames, student.shape[0]))) > 0
+
+
+def test_a_teacher_with_other_frames_is_refused_clearly() -> None:
+    student = torch.zeros(16, 2, 5).log_softmax(-1)
+    with pytest.raises(ValueError, match="one frame per 4 columns"):
+        distillation_loss(student, torch.zeros(8, 2, 5).log_softmax(-1), torch.tensor([16, 16]))
+
+
+def test_a_teacher_of_another_charset_is_refused(tmp_path: Path) -> None:
+    other = Charset("abc")
+    path = save_checkpoint(tmp_path / "teacher", CRNN(preset("tiny", other.num_classes)), other, PreprocessConfig())
+    with pytest.raises(ValueError, match="another charset"):
+        Teacher(str(path), CHARSET, PreprocessConfig(), torch.device("cpu"), channels_last=False)
+
+
+def test_a_run_learns_from_a_frozen_teacher(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    teacher_model = tiny(1)
+    path = save_checkpoint(tmp_path / "teacher", teacher_model, CHARSET, PreprocessConfig())
+    trainer = Trainer(quick_config(tmp_path, data, steps=2, val_every=2, teacher=str(path), distill_weight=1.0,
+                                   distill_temperature=2.0))
+    assert trainer.teacher is not None and not trainer.teacher.model.training
+    before = {k: v.clone() for k, v in trainer.teacher.model.state_dict().items()}
+    summary = trainer.fit()
+    assert summary["steps"] == 2
+    after = trainer.teacher.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # frozen, batch-norm statistics too
+
+
+def test_distillation_needs_a_teacher_and_a_weight() -> None:
+    with pytest.raises(ValueError, match="both teacher"):
+        TrainConfig.from_file(None, ["distill_weight=0.5"])
+    with pytest.raises(ValueError, match="both teacher"):
+        TrainConfig.from_file(None, ["teacher=runs/base/best"])
