@@ -53,11 +53,13 @@ class LineCut:
     crop: np.ndarray
     to_photo: np.ndarray  # 3x3 homography, crop pixels -> photo pixels
 
-    def polygon_of_columns(self, left: float, right: float) -> Polygon:
-        """The photo quadrilateral of the crop's columns ``left`` to ``right`` (full height),
-        clockwise from the top left as the text reads."""
+    def polygon_of_columns(self, left: float, right: float, height_share: float = 1.0) -> Polygon:
+        """The photo quadrilateral of the crop's columns ``left`` to ``right``, clockwise from
+        the top left as the text reads; ``height_share`` of the crop's height, centred."""
         height = float(self.crop.shape[0])
-        corners = np.array([[[left, 0.0], [right, 0.0], [right, height], [left, height]]], dtype=np.float32)
+        top = 0.5 * height * (1.0 - height_share)
+        bottom = height - top
+        corners = np.array([[[left, top], [right, top], [right, bottom], [left, bottom]]], dtype=np.float32)
         return to_polygon(cv2.perspectiveTransform(corners, self.to_photo)[0])
 
 

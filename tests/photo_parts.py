@@ -1,8 +1,9 @@
-"""Injected parts for photo-pipeline tests: a detector that returns known lines, and a reader
-whose frames spell ``TEXT`` only when it sees a line the right way up.
+"""Injected parts for photo-pipeline tests: a detector that returns known lines, a reader
+whose frames spell ``TEXT`` only when it sees a line the right way up, and an orientation
+classifier that knows which way up a line is.
 
 Each test line is painted dark at the start of its text and bright at its end, so the fake
-reader can tell an upright cut from a turned one, as a real model's confidence does.
+reader and classifier can tell an upright cut from a turned one.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ from ctc_frames import CHARSET, frames
 
 from ocr_lstm.decoding import CTCDecoder
 from ocr_lstm.detection.base import DetectedLine
+from ocr_lstm.photo.pipeline import OCR, OCRConfig
 from ocr_lstm.preprocessing import PreprocessConfig
 
 TEXT = "ab cd"
+# The fake's words are two letters long: keep them, whatever their confidence.
+KEEP_EVERY_WORD = OCRConfig(min_confidence=0.0, short_word_confidence=0.0)
 
 
 class FakeDetector:
@@ -45,13 +49,35 @@ class GradientReader:
     @staticmethod
     def _frames(crop: np.ndarray) -> np.ndarray:
         steps = crop.shape[1] // 4
-        third = crop.shape[1] // 3
-        if crop[:, :third].mean() + 20 < crop[:, -third:].mean():
+        if starts_dark(crop):
             rows = ["-"] * steps
             for k, char in enumerate(TEXT):  # spikes at 1/10, 3/10, ... 9/10 of the line
                 rows[int(steps * (2 * k + 1) / 10)] = char
             return frames(*rows)
         return frames(*[{"-": 0.4}] * steps)
+
+
+def starts_dark(crop: np.ndarray) -> bool:
+    """Whether a cut darkens towards its left: the painted line's start, seen the right way up."""
+    third = max(1, crop.shape[1] // 3)
+    return bool(crop[:, :third].mean() + 20 < crop[:, -third:].mean())
+
+
+class GradientOrientation:
+    """Finds a wide line upside down when its cut brightens towards the left."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def __call__(self, crops: Sequence[np.ndarray]) -> list[float]:
+        self.calls.append(len(crops))
+        return [0.0 if starts_dark(crop) else 1.0 for crop in crops]
+
+
+def fake_ocr(lines: Sequence[DetectedLine], reader: GradientReader | None = None,
+             config: OCRConfig = KEEP_EVERY_WORD) -> OCR:
+    """The pipeline on the fake parts, keeping every word the fake reader spells."""
+    return OCR(FakeDetector(lines), reader or GradientReader(), config, orientation=GradientOrientation())
 
 
 def painted(width: int, height: int, box: tuple[int, int, int, int], direction: str) -> np.ndarray:

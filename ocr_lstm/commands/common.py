@@ -16,6 +16,7 @@ from ocr_lstm.commands.argtypes import positive_int
 
 if TYPE_CHECKING:
     from ocr_lstm.options import RecognizerOptions
+    from ocr_lstm.photo.pipeline import OCR
     from ocr_lstm.recognizer import Recognizer
 
 # The options that share a forward pass among many images: a command that reads one leaves them out.
@@ -65,3 +66,35 @@ def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
     from ocr_lstm.recognizer import Recognizer
 
     return Recognizer.from_options(args.model, options_from_args(args))
+
+
+def add_photo_arguments(parser: argparse.ArgumentParser) -> None:
+    """How whole photos are read: the detector's scale and threshold, and the words kept."""
+    from ocr_lstm.detection.config import DetectorConfig
+    from ocr_lstm.photo.config import OCRConfig
+
+    group = parser.add_argument_group("photos")
+    group.add_argument("--max-side", type=positive_int, default=DetectorConfig.max_side,
+                       help="scale photos to this longer side for text detection; lines are cut from the "
+                       "full photo (default: %(default)s)")
+    group.add_argument("--box-threshold", type=float, default=DetectorConfig.box_threshold,
+                       help="keep a detected line when its mean text probability reaches this "
+                       "(default: %(default)s)")
+    group.add_argument("--min-confidence", type=float, default=OCRConfig.min_confidence,
+                       help="leave out words read with a lower confidence; words of one or two characters "
+                       f"need {OCRConfig.short_word_confidence} (0 keeps every word; default: %(default)s)")
+
+
+def ocr_from_args(args: argparse.Namespace, recognizer: Recognizer) -> OCR:
+    """The photo pipeline that :func:`add_photo_arguments`' options ask for, around ``recognizer``."""
+    from ocr_lstm.detection import DBDetector, DetectorConfig
+    from ocr_lstm.photo.pipeline import OCR, OCRConfig
+
+    # A smaller --max-side also caps the scaling up of small photos (min_side may not pass it).
+    detection = DetectorConfig(max_side=args.max_side, min_side=min(DetectorConfig.min_side, args.max_side),
+                               box_threshold=args.box_threshold)
+    detector = DBDetector(detection, threads=args.threads)
+    # --min-confidence 0 keeps every word, the short ones too.
+    short = 0.0 if args.min_confidence == 0 else OCRConfig.short_word_confidence
+    config = OCRConfig(min_confidence=args.min_confidence, short_word_confidence=short)
+    return OCR(detector, recognizer, config)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
+from ocr_lstm.commands.common import add_model_arguments, add_photo_arguments, ocr_from_args, recognizer_from_args
 
 if TYPE_CHECKING:
     from ocr_lstm.evaluation.scenes import Counts, ScenePhoto
@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", default=None,
                         help="label file name inside each folder instead of labels.tsv (e.g. labels_1015.tsv)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per set")
+    add_photo_arguments(parser)
     add_model_arguments(parser)
 
 
@@ -45,11 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _evaluate_photos(recognizer: Recognizer, sets: dict[str, list[ScenePhoto]], args: argparse.Namespace) -> None:
-    from ocr_lstm.detection import DBDetector
     from ocr_lstm.evaluation.photos import evaluate_photos
-    from ocr_lstm.photo.pipeline import OCR
 
-    ocr = OCR(DBDetector(threads=args.threads), recognizer)
+    ocr = ocr_from_args(args, recognizer)
     if not args.json:
         print(f"{'photo set':<40} {'photos':>6} {'det P/R/F':>17} {'e2e P/R/F':>17} {'lex e2e R':>9} {'s/photo':>7}")
     for path, photos in sets.items():

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ocr_lstm.commands.argtypes import image_path
-from ocr_lstm.commands.common import add_model_arguments, recognizer_from_args
+from ocr_lstm.commands.common import add_model_arguments, add_photo_arguments, ocr_from_args, recognizer_from_args
 
 if TYPE_CHECKING:
     import numpy as np
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ocr_lstm.detection.config import DetectorConfig
-
     parser.add_argument("photos", nargs="+", metavar="PHOTO", type=image_path("--photos --output pages.jsonl"),
                         help="photos, screenshots or scans (any text layout)")
     output = parser.add_mutually_exclusive_group()
@@ -31,24 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also save the photo with the word boxes and texts drawn on it (several photos: "
                         "a folder, one PNG per photo)")
     parser.add_argument("--output", "-o", type=Path, default=None, help="write to this file instead of stdout")
-    detection = parser.add_argument_group("detection")
-    detection.add_argument("--max-side", type=int, default=DetectorConfig.max_side,
-                           help="scale photos down to this longer side for detection; lines are cut from the "
-                           "full photo (default: %(default)s)")
-    detection.add_argument("--box-threshold", type=float, default=DetectorConfig.box_threshold,
-                           help="keep a detected line when its mean text probability reaches this "
-                           "(default: %(default)s)")
+    add_photo_arguments(parser)
     add_model_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ocr_lstm.detection import DBDetector, DetectorConfig
-    from ocr_lstm.photo.pipeline import OCR
     from ocr_lstm.preprocessing import ImageDecodeError, load_image
 
-    config = DetectorConfig(max_side=args.max_side, box_threshold=args.box_threshold)
-    detector = DBDetector(config, threads=args.threads)
-    ocr = OCR(detector, recognizer_from_args(args))
+    ocr = ocr_from_args(args, recognizer_from_args(args))
     pages: list[Page] = []
     images: list[np.ndarray] = []
     failures = 0

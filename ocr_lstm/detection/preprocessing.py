@@ -19,8 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# The network halves the resolution five times; its input sides must be multiples of this.
-STRIDE = 32
+from ocr_lstm.detection.config import STRIDE
 
 
 def detection_scale(width: int, height: int, max_side: int, min_side: int = 0) -> float:

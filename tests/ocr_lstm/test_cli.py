@@ -166,7 +166,8 @@ runpy.run_module("ocr_lstm.cli", run_name="__main__")
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["batch", "--batch-size", "x", "DIR"]])
+@pytest.mark.parametrize("argv", [["--help"], ["batch", "--batch-size", "x", "DIR"],
+                                  ["ocr", "--min-confidence", "x", "photo.png"]])
 def test_help_and_usage_errors_answer_before_torch_onnxruntime_or_cv2_load(argv: list[str]) -> None:
     """Each costs a second or more to import; a command loads them when it runs, not to parse its arguments.
     A failure shows, for each one loaded, the project's lines that imported it."""

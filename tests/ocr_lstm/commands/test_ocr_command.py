@@ -25,7 +25,8 @@ def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def ocr(args: list[str], model: Path) -> int:
-    return main(["ocr", *args, "--model", str(model), "--device", "cpu", "--threads", "1"])
+    # The tiny random model reads with little confidence: keep every word.
+    return main(["ocr", *args, "--model", str(model), "--device", "cpu", "--threads", "1", "--min-confidence", "0"])
 
 
 def test_json_gives_one_page_per_photo_with_word_polygons(
@@ -95,7 +96,8 @@ def test_eval_scores_a_photo_folder_end_to_end(
         f"{x0:.0f},{y0:.0f},{x1:.0f},{y0:.0f},{x1:.0f},{y1:.0f},{x0:.0f},{y1:.0f},{text}\n"
         for text, (x0, y0, x1, y1) in boxes
     ))
-    assert main(["eval", str(folder), "--model", str(tiny_model_path), "--threads", "1", "--json"]) == 0
+    assert main(["eval", str(folder), "--model", str(tiny_model_path), "--threads", "1", "--json",
+                 "--min-confidence", "0"]) == 0
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert row["photos"] == 1 and row["ground_truth_words"] == 5
     assert set(row["end_to_end"]) == {"precision", "recall", "f_score"}
@@ -107,3 +109,22 @@ def test_a_folder_of_photos_points_to_batch_photos(tmp_path: Path, capsys: pytes
         main(["ocr", str(tmp_path)])
     assert exit_info.value.code == 2
     assert f"ocr-lstm batch {tmp_path} --photos --output pages.jsonl" in capsys.readouterr().err
+
+
+def test_the_photo_options_reach_the_pipeline(tiny_model_path: Path) -> None:
+    import argparse
+
+    from ocr_lstm.commands.common import add_model_arguments, add_photo_arguments, ocr_from_args
+    from ocr_lstm.photo.config import OCRConfig
+    from ocr_lstm.recognizer import Recognizer
+
+    parser = argparse.ArgumentParser()
+    add_photo_arguments(parser)
+    add_model_arguments(parser)
+    recognizer = Recognizer(tiny_model_path, device="cpu")
+    chosen = ocr_from_args(parser.parse_args(["--max-side", "640", "--min-confidence", "0.5"]), recognizer)
+    assert chosen.detector.config.max_side == 640  # type: ignore[attr-defined]
+    assert (chosen.config.min_confidence, chosen.config.short_word_confidence) == (0.5, OCRConfig.short_word_confidence)
+    everything = ocr_from_args(parser.parse_args(["--min-confidence", "0"]), recognizer)
+    assert (everything.config.min_confidence, everything.config.short_word_confidence) == (0.0, 0.0)
+    assert ocr_from_args(parser.parse_args([]), recognizer).config == OCRConfig()

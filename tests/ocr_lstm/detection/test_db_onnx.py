@@ -105,8 +105,9 @@ def test_a_blank_photo_has_no_lines(detector: DBDetector) -> None:
 @needs_model
 def test_the_probability_map_has_the_resized_size(detector: DBDetector) -> None:
     prob_map, scale = detector.probability_map(np.asarray(background()))
-    assert prob_map.dtype == np.float32 and prob_map.shape == (608, 960)
-    assert (scale.scale_x, scale.original_size) == (1.2, (800, 500))
+    # Scaled up until the shorter side reaches min_side (736), in multiples of 32.
+    assert prob_map.dtype == np.float32 and prob_map.shape == (736, 1184)
+    assert (scale.scale_x, scale.original_size) == (1.48, (800, 500))
 
 
 @needs_model

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-from photo_parts import FakeDetector, GradientReader, box_line, painted
+from photo_parts import box_line, fake_ocr, painted
 
 from ocr_lstm.evaluation.photos import evaluate_photos
 from ocr_lstm.evaluation.scenes import GroundTruthWord, ScenePhoto, is_scene_folder, load_photo_set
-from ocr_lstm.photo.pipeline import OCR
 
 BOX = (100, 50, 500, 90)
 
@@ -27,7 +26,7 @@ def word(text: str, left: float, right: float) -> GroundTruthWord:
 def test_words_read_where_the_truth_lies_score_end_to_end(tmp_path: Path) -> None:
     # The fake reader puts "ab" at a fifth and three tenths of the line, "cd" at seven and nine tenths.
     truth = [word("AB", 100, 260), word("CD", 340, 500)]
-    report = evaluate_photos(OCR(FakeDetector([box_line(BOX)]), GradientReader()), [photo(tmp_path, truth, None)],
+    report = evaluate_photos(fake_ocr([box_line(BOX)]), [photo(tmp_path, truth, None)],
                              progress=False)
     assert report.photos == 1 and report.seconds > 0
     assert report.scores.detection.recall == 1.0
@@ -37,7 +36,7 @@ def test_words_read_where_the_truth_lies_score_end_to_end(tmp_path: Path) -> Non
 
 def test_a_lexicon_is_scored_on_the_same_reading(tmp_path: Path) -> None:
     truth = [word("AB", 100, 260), word("CAT", 340, 500)]
-    report = evaluate_photos(OCR(FakeDetector([box_line(BOX)]), GradientReader()),
+    report = evaluate_photos(fake_ocr([box_line(BOX)]),
                              [photo(tmp_path, truth, ("ab", "cat"))], progress=False)
     assert report.scores.end_to_end.recall == 0.5  # "cd" is not "CAT"
     assert report.with_lexicon is not None and report.with_lexicon.end_to_end.recall == 1.0

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from photo_parts import FakeDetector, GradientReader, box_line, painted
+from photo_parts import (
+    KEEP_EVERY_WORD,
+    FakeDetector,
+    GradientOrientation,
+    GradientReader,
+    box_line,
+    fake_ocr,
+    painted,
+)
 
 from ocr_lstm.elements import Page, bounding_box
 from ocr_lstm.photo.pipeline import OCR, OCRConfig
 
 
-def read(image: np.ndarray, box: tuple[int, int, int, int]) -> Page:
-    return OCR(FakeDetector([box_line(box)]), GradientReader())(image)
+def read(image: np.ndarray, box: tuple[int, int, int, int], config: OCRConfig = KEEP_EVERY_WORD) -> Page:
+    return fake_ocr([box_line(box)], config=config)(image)
 
 
 def centre(polygon) -> tuple[float, float]:
@@ -31,7 +39,8 @@ def test_an_upright_line_gives_its_words_left_to_right() -> None:
     first, second = page.words
     assert centre(first.polygon)[0] < 300 < centre(second.polygon)[0]
     left, top, right, bottom = bounding_box(first.polygon)
-    assert top == pytest.approx(50, abs=1) and bottom == pytest.approx(90, abs=1)
+    # A word's box is the middle 85 % of its line's height (the detector's boxes run past the ink).
+    assert top == pytest.approx(53, abs=1) and bottom == pytest.approx(87, abs=1)
     assert left >= 100 - 1 and right <= 500 + 1
     assert page.lines[0].polygon[0] == (100.0, 50.0)  # the text's top-left comes first
 
@@ -54,19 +63,44 @@ def test_a_vertical_line_gives_each_word_its_own_box(direction: str, first_is_hi
     first, second = page.words
     assert (centre(first.polygon)[1] < centre(second.polygon)[1]) == first_is_higher
     for word in page.words:
-        left, _, right, _ = bounding_box(word.polygon)
-        assert left == pytest.approx(300, abs=1) and right == pytest.approx(340, abs=1)
+        left, _, right, _ = bounding_box(word.polygon)  # the middle 85 % of the line's 40 px
+        assert left == pytest.approx(303, abs=1) and right == pytest.approx(337, abs=1)
 
 
-def test_a_confident_wide_line_is_read_once() -> None:
+def test_a_wide_line_the_classifier_finds_upright_is_read_once() -> None:
     box = (100, 50, 500, 90)
     reader = GradientReader()
-    OCR(FakeDetector([box_line(box)]), reader)(painted(640, 200, box, "right"))
+    fake_ocr([box_line(box)], reader)(painted(640, 200, box, "right"))
     assert reader.batches == [1]
 
 
+def test_the_classifier_not_the_models_confidence_decides_a_wide_lines_way_up() -> None:
+    box = (100, 50, 500, 90)
+    never_turned = OCR(FakeDetector([box_line(box)]), GradientReader(), KEEP_EVERY_WORD,
+                       orientation=lambda crops: [0.0] * len(crops))
+    page = never_turned(painted(640, 200, box, "left"))
+    assert page.text == ""  # read as it lies: the fake reader sees only blanks
+    assert never_turned.orientation is not None
+
+
+def test_without_a_classifier_no_line_is_turned() -> None:
+    box = (100, 50, 500, 90)
+    reader = GradientReader()
+    page = OCR(FakeDetector([box_line(box)]), reader, KEEP_EVERY_WORD, orientation=False)(
+        painted(640, 200, box, "left"))
+    assert page.text == "" and reader.batches == [1]
+
+
+def test_words_below_the_confidence_floor_are_left_out() -> None:
+    box = (100, 50, 500, 90)
+    image = painted(640, 200, box, "right")  # the fake reads each letter at 0.9: a word at 0.81
+    assert read(image, box, OCRConfig(min_confidence=0.0, short_word_confidence=0.8)).text == "ab cd"
+    assert read(image, box, OCRConfig(min_confidence=0.0, short_word_confidence=0.85)).text == ""
+    assert read(image, box, OCRConfig()).text == ""  # by default a two-letter word needs 0.97
+
+
 def test_a_photo_without_text_gives_an_empty_page() -> None:
-    page = OCR(FakeDetector([]), GradientReader())(np.zeros((100, 200, 3), np.uint8))
+    page = fake_ocr([])(np.zeros((100, 200, 3), np.uint8))
     assert page.blocks == () and page.text == "" and (page.width, page.height) == (200, 100)
 
 
@@ -75,14 +109,14 @@ def test_the_lines_of_several_photos_share_the_recognizer_batches() -> None:
     reader = GradientReader()
     detector = FakeDetector([box_line(box)])
     image = painted(640, 200, box, "right")
-    pages = OCR(detector, reader)([image, image, image])
+    pages = OCR(detector, reader, KEEP_EVERY_WORD, GradientOrientation())([image, image, image])
     assert [p.text for p in pages] == ["ab cd"] * 3
     assert detector.calls == 3 and reader.batches == [3]
 
 
 def test_a_lexicon_snaps_each_word_to_its_closest_entry() -> None:
     box = (100, 50, 500, 90)
-    page = OCR(FakeDetector([box_line(box)]), GradientReader())(painted(640, 200, box, "right"), lexicon=["ab", "cat"])
+    page = fake_ocr([box_line(box)])(painted(640, 200, box, "right"), lexicon=["ab", "cat"])
     assert [w.text for w in page.words] == ["ab", "cat"]
 
 
@@ -100,10 +134,12 @@ def test_pages_name_their_photos_given_as_paths(tmp_path) -> None:
     box = (100, 50, 500, 90)
     path = tmp_path / "sign.png"
     cv2.imwrite(str(path), painted(640, 200, box, "right"))
-    page = OCR(FakeDetector([box_line(box)]), GradientReader())(str(path))
+    page = fake_ocr([box_line(box)])(str(path))
     assert page.source == str(path)
 
 
-def test_the_config_refuses_nonsense() -> None:
-    with pytest.raises(ValueError, match="flip_below"):
-        OCRConfig(flip_below=2.0)
+@pytest.mark.parametrize(("field", "value"), [("upside_down_above", 2.0), ("word_height", 0.0),
+                                              ("min_confidence", -0.1), ("short_word_confidence", 1.5)])
+def test_the_config_refuses_nonsense(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=field):
+        OCRConfig(**{field: value})

@@ -1,0 +1,43 @@
+"""How the photo pipeline cuts, turns, reads and keeps lines and words (:class:`OCRConfig`).
+
+Kept apart from the pipeline so that the command line can show the defaults in its
+``--help`` without loading OpenCV or a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ocr_lstm.photo.layout import LayoutConfig
+
+
+@dataclass(frozen=True)
+class OCRConfig:
+    """How lines are cut and read; the detector and recognizer have their own settings."""
+
+    # A line is read at the model height and up to this width (wider ones are squeezed):
+    # 2048 pixels hold some 120 characters at 32 px high.
+    line_max_width: int = 2048
+    # A wide line is read turned when the orientation classifier gives upside down more than this.
+    upside_down_above: float = 0.9
+    # A line is tall (read a quarter turn either way) when its height exceeds this many widths.
+    vertical_ratio: float = 1.5
+    # A word's polygon spans this share of its line's height, centred: the detector's
+    # line boxes are grown past the ink (unclip_ratio) so that the cut keeps a margin.
+    word_height: float = 0.85
+    # Words read with a lower confidence are left out of the page (0 keeps every word), and
+    # words of one or two characters (a stray glyph, a UI mark, a piece of a badly split
+    # word) need short_word_confidence: chosen on ic15_scenes (docs/photos.md).
+    min_confidence: float = 0.3
+    short_word_confidence: float = 0.97
+    layout: LayoutConfig = field(default_factory=LayoutConfig)
+
+    def __post_init__(self) -> None:
+        if self.line_max_width < 16:
+            raise ValueError(f"line_max_width must be at least 16 pixels, got {self.line_max_width}")
+        if not 0.0 <= self.upside_down_above <= 1.0:
+            raise ValueError(f"upside_down_above is a probability in [0, 1], got {self.upside_down_above}")
+        if not 0.0 < self.word_height <= 1.0:
+            raise ValueError(f"word_height is a share of the line's height in (0, 1], got {self.word_height}")
+        if not 0.0 <= self.min_confidence <= 1.0 or not 0.0 <= self.short_word_confidence <= 1.0:
+            raise ValueError("min_confidence and short_word_confidence are probabilities in [0, 1]")
