@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ocr_lstm.batch import CROP_CHUNK, MIN_CROP_CHUNK, PHOTO_CHUNK
 from ocr_lstm.commands.argtypes import positive_int
-from ocr_lstm.commands.common import add_model_arguments, options_from_args
+from ocr_lstm.commands.common import add_model_arguments, add_photo_arguments, ocr_from_args, options_from_args
 
 if TYPE_CHECKING:
     from ocr_lstm.batch.engine import ChunkReader
@@ -41,10 +41,8 @@ def _reader(args: argparse.Namespace, chunk_workers: int) -> ChunkReader:
     recognizer = Recognizer.from_options(args.model, options)
     if not args.photos:
         return partial(read_chunk, recognizer)
-    from ocr_lstm.detection import DBDetector
-    from ocr_lstm.photo.pipeline import OCR
-
-    return partial(read_photo_chunk, OCR(DBDetector(threads=options.threads), recognizer))
+    args = argparse.Namespace(**{**vars(args), "threads": options.threads})
+    return partial(read_photo_chunk, ocr_from_args(args, recognizer))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk", type=positive_int, default=None,
                         help=f"images read per chunk, and rows written together (default: a quarter of a "
                         f"worker's share, {MIN_CROP_CHUNK} to {CROP_CHUNK}, or {PHOTO_CHUNK} with --photos)")
+    add_photo_arguments(parser)
     add_model_arguments(parser)
 
 
