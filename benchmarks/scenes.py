@@ -1,18 +1,19 @@
 """Whole photos end to end: ocr-lstm's pipeline against RapidOCR 3.10's own, side by side.
 
-    python benchmarks/scenes.py [--data ../shared/data/svt_scenes] [--limit N] [--threads 1 2]
+    python benchmarks/scenes.py [--data ../shared/data/ic15_scenes] [--limit N] [--threads 1 2]
 
 Each system reads the same photos in its own process (so that thread settings and
 memory are its own), with ``OMP_WAIT_POLICY=PASSIVE`` and the given thread count,
 and its words are scored by :mod:`ocr_lstm.evaluation.scenes` (ICDAR 2015 end-to-end
 protocol, IoU > 0.5). RapidOCR runs its wheel's own detector, classifier and
-recognizer with word boxes on (``return_word_box=True``). On svt_scenes only the
-lexicon's words are annotated, so recall is reported, not precision: detection
-recall, end-to-end recall, and end-to-end recall with each photo's lexicon (ocr-lstm
-reads each word's frames against the lexicon; RapidOCR's words are snapped to the
-closest lexicon word by edit distance, as a post-processing step).
-Seconds per photo exclude loading the models; ``load s`` is the time to the first
-photo. Skips when the set is absent.
+recognizer with word boxes on (``return_word_box=True``). Printed per system: detection
+and end-to-end precision / recall / F, end-to-end recall with each photo's lexicon where
+the set has lexicons (ocr-lstm reads each word's frames against the lexicon; RapidOCR's
+words are snapped to the closest lexicon word by edit distance, as a post-processing
+step), seconds per photo without loading the models (``load s``: the time to be ready),
+and the error table of :mod:`ocr_lstm.evaluation.scene_errors` (where the end-to-end
+points are lost). On ``svt_scenes`` only the lexicon's words are annotated: read recall
+there, not precision; ``ic15_scenes`` is fully annotated. Skips when the set is absent.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "svt_scenes"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ic15_scenes"
 SYSTEMS = ("ocr-lstm", "rapidocr")
 
 
@@ -57,6 +58,7 @@ def rapidocr_words(word_results: object) -> list[tuple[list, str]]:
 
 def run_one(system: str, data: Path, limit: int | None, threads: int) -> dict:
     """Read the photos with one system in this process; scores and timings as a dict."""
+    from ocr_lstm.evaluation.scene_errors import error_table
     from ocr_lstm.evaluation.scenes import load_scene_folder, score_photos
 
     photos = load_scene_folder(data)[:limit]
@@ -70,7 +72,7 @@ def run_one(system: str, data: Path, limit: int | None, threads: int) -> dict:
         ocr = OCR(DBDetector(threads=threads), Recognizer(threads=threads))
         load_s = time.perf_counter() - started
         report = evaluate_photos(ocr, photos, progress=False)
-        plain, lexicon, seconds = report.scores, report.with_lexicon, report.seconds
+        plain, lexicon, seconds, errors = report.scores, report.with_lexicon, report.seconds, report.errors
     else:
         from rapidocr import RapidOCR
 
@@ -87,19 +89,23 @@ def run_one(system: str, data: Path, limit: int | None, threads: int) -> dict:
             result = engine(str(photo.image_path), return_word_box=True)
             seconds += time.perf_counter() - begun
             words_per_photo.append(rapidocr_words(result.word_results))
-        plain = score_photos((p.ground_truth, w) for p, w in zip(photos, words_per_photo))
+        read = [(p.ground_truth, w) for p, w in zip(photos, words_per_photo)]
+        plain, errors = score_photos(read), error_table(read)
         lexicon = score_photos(
             (p.ground_truth, [(box, snap(text, p.lexicon or ())) for box, text in w])
             for p, w in zip(photos, words_per_photo)
-        )
+        ) if all(p.lexicon for p in photos) else None
     return {
         "system": system, "threads": threads, "photos": len(photos), "load_s": load_s,
         "s_per_photo": seconds / max(len(photos), 1),
-        "detection_recall": plain.detection.recall, "e2e_recall": plain.end_to_end.recall,
-        "e2e_precision": plain.end_to_end.precision,
+        "detection": _prf(plain.detection), "end_to_end": _prf(plain.end_to_end),
         "lexicon_e2e_recall": lexicon.end_to_end.recall if lexicon else None,
-        "ground_truth": plain.detection.ground_truth,
+        "ground_truth": plain.detection.ground_truth, "errors": errors,
     }
+
+
+def _prf(counts: object) -> list[float]:
+    return [100 * counts.precision, 100 * counts.recall, 100 * counts.f_score]  # type: ignore[attr-defined]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,13 +130,25 @@ def main(argv: list[str] | None = None) -> int:
                 command += ["--limit", str(args.limit)]
             out = subprocess.run(command, capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"{'system':<10} {'threads':>7} {'photos':>6} {'det R':>6} {'e2e R':>6} {'lex e2e R':>9} "
+    print(f"{args.data.name}: {rows[0]['photos'] if rows else 0} photos, {rows[0]['ground_truth'] if rows else 0} "
+          "cared words")
+    print(f"{'system':<10} {'threads':>7} {'det P / R / F':>18} {'e2e P / R / F':>18} {'lex e2e R':>9} "
           f"{'s/photo':>7} {'load s':>6}")
     for row in rows:
         lexicon = f"{100 * row['lexicon_e2e_recall']:>9.1f}" if row["lexicon_e2e_recall"] is not None else f"{'-':>9}"
-        print(f"{row['system']:<10} {row['threads']:>7} {row['photos']:>6} {100 * row['detection_recall']:>6.1f} "
-              f"{100 * row['e2e_recall']:>6.1f} {lexicon} {row['s_per_photo']:>7.2f} {row['load_s']:>6.2f}")
+        print(f"{row['system']:<10} {row['threads']:>7} {_triple(row['detection']):>18} "
+              f"{_triple(row['end_to_end']):>18} {lexicon} {row['s_per_photo']:>7.2f} {row['load_s']:>6.2f}")
+    print("\nwhere the end-to-end points go (ocr_lstm.evaluation.scene_errors; the first run of each system):")
+    firsts = {row["system"]: row for row in reversed(rows)}
+    systems = [system for system in args.systems if system in firsts]
+    print(f"{'':<24}" + "".join(f"{system:>10}" for system in systems))
+    for name in firsts[systems[0]]["errors"] if systems else ():
+        print(f"{name:<24}" + "".join(f"{firsts[system]['errors'][name]:>10}" for system in systems))
     return 0
+
+
+def _triple(values: list[float]) -> str:
+    return " / ".join(f"{value:.1f}" for value in values)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def _evaluate_photos(recognizer: Recognizer, sets: dict[str, list[ScenePhoto]], 
             "dataset": path, "photos": report.photos, "ground_truth_words": detection.ground_truth,
             "detection": _prf(detection), "end_to_end": _prf(e2e), "word_spotting": _prf(report.scores.word_spotting),
             "lexicon_end_to_end": _prf(lexicon.end_to_end) if lexicon else None,
-            "seconds_per_photo": round(report.seconds_per_photo, 3),
+            "seconds_per_photo": round(report.seconds_per_photo, 3), "errors": report.errors,
         }
         if args.json:
             print(json.dumps(row))

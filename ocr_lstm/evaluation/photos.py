@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from ocr_lstm.elements import Page
+from ocr_lstm.evaluation.scene_errors import error_table
 from ocr_lstm.evaluation.scenes import ScenePhoto, SceneScores, score_photos
 from ocr_lstm.photo.pipeline import OCR
 from ocr_lstm.preprocessing import load_image
@@ -23,6 +24,7 @@ class PhotoSetReport:
     seconds: float  # reading only: decoding, detection and recognition, not scoring
     scores: SceneScores
     with_lexicon: SceneScores | None
+    errors: dict[str, int]  # ocr_lstm.evaluation.scene_errors' classes, without the lexicon
 
     @property
     def seconds_per_photo(self) -> float:
@@ -51,9 +53,10 @@ def evaluate_photos(ocr: OCR, photos: Sequence[ScenePhoto], progress: bool = Tru
         seconds += time.perf_counter() - started
         if use_lexicon:
             constrained.append(ocr.assemble(lines, width, height, str(photo.image_path), photo.lexicon))
-    scores = score_photos((photo.ground_truth, page_detections(page)) for photo, page in zip(photos, plain))
+    read = [(photo.ground_truth, page_detections(page)) for photo, page in zip(photos, plain)]
+    scores = score_photos(read)
     lexicon_scores = (
         score_photos((photo.ground_truth, page_detections(page)) for photo, page in zip(photos, constrained))
         if use_lexicon else None
     )
-    return PhotoSetReport(len(photos), seconds, scores, lexicon_scores)
+    return PhotoSetReport(len(photos), seconds, scores, lexicon_scores, error_table(read))

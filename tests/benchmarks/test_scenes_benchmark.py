@@ -31,8 +31,11 @@ def test_ocr_lstm_is_scored_on_a_rendered_photo_set(scenes, tmp_path: Path) -> N
     ))
     row = scenes.run_one("ocr-lstm", folder, None, 1)
     assert row["photos"] == 1 and row["ground_truth"] == 2
-    assert 0.0 <= row["e2e_recall"] <= row["detection_recall"] <= 1.0
-    assert row["s_per_photo"] > 0
+    (_, detection_recall, _), (_, e2e_recall, _) = row["detection"], row["end_to_end"]
+    assert 0.0 <= e2e_recall <= detection_recall <= 100.0
+    assert row["s_per_photo"] > 0 and row["lexicon_e2e_recall"] is None
+    ground_truth_classes = ("correct", "misread", "split", "merged or loose box", "missed")
+    assert sum(row["errors"][name] for name in ground_truth_classes) == 2
 
 
 def test_rapidocr_word_results_of_every_shape_give_boxed_words(scenes) -> None:
