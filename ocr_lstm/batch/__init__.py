@@ -8,8 +8,8 @@ MIN_CROP_CHUNK = 128
 CHUNKS_PER_WORKER = 4
 # The local engine reads one photo per chunk, so that its row is written as soon as it is read (under a
 # second of work) and Ctrl-C keeps every photo finished: a photo's dozens of lines fill the recognizer's
-# batches on their own, and 24 photos read as fast in chunks of 1 as of 8 (7.6-9.8 s against 8.0-10.4 s,
-# 2 workers, ocr-lstm batch --photos --chunk). The Ray engine reads photos by PHOTO_BATCH per actor call.
+# batches on their own (`ocr-lstm batch --photos --chunk 8` read no faster). The Ray engine reads photos
+# by PHOTO_BATCH per actor call.
 PHOTO_CHUNK = 1
 PHOTO_BATCH = 8
 
