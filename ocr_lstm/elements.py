@@ -9,7 +9,7 @@ torch, the model or the detector; ``export()`` gives JSON-ready dicts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Point = tuple[float, float]
@@ -26,6 +26,11 @@ def bounding_box(polygon: Polygon) -> tuple[float, float, float, float]:
 def box_polygon(left: float, top: float, right: float, bottom: float) -> Polygon:
     """The four corners of an axis-aligned box, clockwise from the top left."""
     return ((left, top), (right, top), (right, bottom), (left, bottom))
+
+
+def scale_polygon(polygon: Polygon, scale_x: float, scale_y: float) -> Polygon:
+    """``polygon`` with every x times ``scale_x`` and every y times ``scale_y``."""
+    return tuple((x * scale_x, y * scale_y) for x, y in polygon)
 
 
 def _export_polygon(polygon: Polygon) -> list[list[float]]:
@@ -129,6 +134,19 @@ class Page:
     @property
     def lines(self) -> list[Line]:
         return [line for block in self.blocks for line in block.lines]
+
+    def scaled(self, scale_x: float, scale_y: float, width: int, height: int) -> Page:
+        """This page with every polygon scaled, for a photo of ``width`` x ``height``: the page of
+        a photo that was read smaller than it is, in the photo's own pixels."""
+        def line(old: Line) -> Line:
+            words = tuple(replace(w, polygon=scale_polygon(w.polygon, scale_x, scale_y)) for w in old.words)
+            return replace(old, words=words, polygon=scale_polygon(old.polygon, scale_x, scale_y))
+
+        blocks = tuple(
+            Block(tuple(line(old) for old in block.lines), scale_polygon(block.polygon, scale_x, scale_y))
+            for block in self.blocks
+        )
+        return Page(blocks, width, height, self.source)
 
     @property
     def words(self) -> list[Word]:

@@ -26,11 +26,10 @@ from tqdm import tqdm
 
 from ocr_lstm.batch import crop_chunk
 from ocr_lstm.batch.rows import Row, RowFormat, RowWriter, done_paths, drop_partial_line, written_format
-from ocr_lstm.preprocessing import ImageDecodeError, load_image
+from ocr_lstm.preprocessing import DecodedPhoto, ImageDecodeError
 from ocr_lstm.recognizer import PreparedImage, Recognizer
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from ocr_lstm.photo.pipeline import OCR
 
@@ -183,17 +182,21 @@ def read_chunk(recognizer: Recognizer, folder: Path, paths: list[Path]) -> Itera
 def read_photo_chunk(ocr: OCR, folder: Path, paths: list[Path]) -> Iterator[Row]:
     """One row per photo, in order: ``path``, the page's ``text`` and the whole ``page``
     (blocks, lines, words with polygons); the chunk's lines share the recognizer's batches."""
-    images: list[tuple[int, np.ndarray]] = []
+    from ocr_lstm.photo.pipeline import to_photo_pixels
+
+    photos: list[tuple[int, DecodedPhoto]] = []
     rows: list[Row] = []
     for path in paths:
         row: Row = {"path": path.relative_to(folder).as_posix()}
         try:
-            images.append((len(rows), load_image(path, ocr.recognizer.preprocess.max_pixels)))
+            photos.append((len(rows), ocr.decode(path)))
         except (ImageDecodeError, OSError) as exc:
             row.update(text=None, page=None, error=str(exc))
         rows.append(row)
-    pages = ocr.read_images([image for _, image in images], [rows[i]["path"] for i, _ in images]) if images else []
-    for (index, _), page in zip(images, pages):
+    images = [photo.image for _, photo in photos]
+    pages = ocr.read_images(images, [rows[i]["path"] for i, _ in photos]) if photos else []
+    for (index, photo), page in zip(photos, pages):
+        page = to_photo_pixels(page, photo)
         rows[index].update(text=page.text, page=page.export())
     yield from rows
 

@@ -34,24 +34,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ocr_lstm.preprocessing import ImageDecodeError, load_image
+    from tqdm import tqdm
+
+    from ocr_lstm.photo.pipeline import to_photo_pixels
+    from ocr_lstm.preprocessing import ImageDecodeError
 
     ocr = ocr_from_args(args, recognizer_from_args(args))
     pages: list[Page] = []
-    images: list[np.ndarray] = []
+    drawn: list[tuple[Page, np.ndarray]] = []  # each page as read, on the image it was read from
     failures = 0
-    for path in args.photos:
+    for path in tqdm(args.photos, desc="ocr", unit="photo", disable=len(args.photos) < 2, leave=False):
         try:
-            image = load_image(path, ocr.recognizer.preprocess.max_pixels)
+            photo = ocr.decode(path)
         except ImageDecodeError as exc:
             failures += 1
-            print(f"error: {path}: {exc}", file=sys.stderr)
+            tqdm.write(f"error: {path}: {exc}", file=sys.stderr)
             continue
-        pages.append(ocr.read_images([image], [path])[0])
+        read = ocr.read_images([photo.image], [path])[0]
+        pages.append(to_photo_pixels(read, photo))
         if args.draw is not None:
-            images.append(image)
+            drawn.append((read, photo.image))
     if args.draw is not None:
-        _draw(pages, images, args.draw, several=len(args.photos) > 1)
+        _draw(drawn, args.draw, several=len(args.photos) > 1)
     text = _render(pages, args)
     if args.output is not None:
         args.output.write_text(text, encoding="utf-8")
@@ -74,15 +78,15 @@ def _render(pages: list[Page], args: argparse.Namespace) -> str:
     return "".join(f"==> {page.source} <==\n{page.text}\n\n" for page in pages)
 
 
-def _draw(pages: list[Page], images: list[np.ndarray], target: Path, several: bool) -> None:
+def _draw(pages: list[tuple[Page, np.ndarray]], target: Path, several: bool) -> None:
     import cv2
 
     from ocr_lstm.exports import draw_page
 
     if several:
         target.mkdir(parents=True, exist_ok=True)
-    for page, image in zip(pages, images):
+    for page, image in pages:
         path = target / f"{Path(page.source or 'photo').stem}.png" if several else target
-        drawn = draw_page(image, page)
-        if not cv2.imwrite(str(path), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR)):
+        picture = draw_page(image, page)
+        if not cv2.imwrite(str(path), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)):
             raise ValueError(f"cannot write {path}")

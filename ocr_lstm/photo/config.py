@@ -30,6 +30,12 @@ class OCRConfig:
     # word) need short_word_confidence: chosen on ic15_scenes (docs/photos.md).
     min_confidence: float = 0.3
     short_word_confidence: float = 0.97
+    # Photos of more pixels than this are refused before decoding (decompression bombs; PIL's
+    # own guard stops at 179 Mpx). 120 Mpx holds any phone photo (8000 x 6000 is 48 Mpx).
+    max_photo_pixels: int = 120_000_000
+    # A larger photo is read at this many pixels (polygons still in its own): JPEGs are decoded
+    # smaller straight away. 16 Mpx keeps small text legible; detection sees far fewer anyway.
+    read_pixels: int = 16_000_000
     layout: LayoutConfig = field(default_factory=LayoutConfig)
 
     def __post_init__(self) -> None:
@@ -41,3 +47,6 @@ class OCRConfig:
             raise ValueError(f"word_height is a share of the line's height in (0, 1], got {self.word_height}")
         if not 0.0 <= self.min_confidence <= 1.0 or not 0.0 <= self.short_word_confidence <= 1.0:
             raise ValueError("min_confidence and short_word_confidence are probabilities in [0, 1]")
+        if not 0 < self.read_pixels <= self.max_photo_pixels:
+            raise ValueError(f"read_pixels must be in (0, max_photo_pixels={self.max_photo_pixels}], "
+                             f"got {self.read_pixels}")

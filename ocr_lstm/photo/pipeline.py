@@ -33,11 +33,26 @@ from ocr_lstm.geometry import LineCut, cut_quad, quad_size, to_polygon, turn
 from ocr_lstm.photo.config import OCRConfig
 from ocr_lstm.photo.layout import arrange
 from ocr_lstm.photo.words import label_frames, split_words
-from ocr_lstm.preprocessing import ImageInput, PreprocessConfig, load_image, resize_to_height, to_grayscale
+from ocr_lstm.preprocessing import (
+    DecodedPhoto,
+    ImageInput,
+    PreprocessConfig,
+    load_photo,
+    resize_to_height,
+    to_grayscale,
+)
 
 if TYPE_CHECKING:
     from ocr_lstm.detection.orientation import LineOrientation
     from ocr_lstm.recognizer import Recognizer
+
+
+def to_photo_pixels(page: Page, photo: DecodedPhoto) -> Page:
+    """The page of ``photo.image`` in the photo's own pixels (the same page when it was read whole)."""
+    scale_x, scale_y = photo.scale
+    if (scale_x, scale_y) == (1.0, 1.0):
+        return page
+    return page.scaled(scale_x, scale_y, photo.width, photo.height)
 
 
 class LineReader(Protocol):
@@ -138,12 +153,17 @@ class OCR:
         """One page per photo, in order. ``sources`` names the pages (default: the paths of
         photos given as paths); ``lexicons`` constrains each photo's words to its own list.
         The lines of all photos share the recognizer's batches."""
-        max_pixels = self.recognizer.preprocess.max_pixels
-        images = [load_image(photo, max_pixels) for photo in photos]
+        decoded = [self.decode(photo) for photo in photos]
         names = list(sources) if sources is not None else [
             str(p) if isinstance(p, (str, Path)) else None for p in photos
         ]
-        return self.read_images(images, names, lexicons)
+        pages = self.read_images([d.image for d in decoded], names, lexicons)
+        return [to_photo_pixels(page, d) for page, d in zip(pages, decoded)]
+
+    def decode(self, photo: ImageInput) -> DecodedPhoto:
+        """``photo`` decoded as this pipeline reads it: refused past ``max_photo_pixels``, decoded
+        at most ``read_pixels`` large (give its page to :func:`to_photo_pixels`)."""
+        return load_photo(photo, self.config.max_photo_pixels, self.config.read_pixels)
 
     def read_images(
         self,

@@ -18,6 +18,7 @@ from ocr_lstm.preprocessing import (
     PreprocessConfig,
     is_vertical,
     load_image,
+    load_photo,
     prepare_crop,
     resize_to_height,
     target_width,
@@ -189,6 +190,34 @@ def test_images_over_the_pixel_limit_are_refused() -> None:
     with pytest.raises(ImageDecodeError, match="limit"):
         load_image(encoded(image), max_pixels=9_999)
     assert load_image(image, max_pixels=10_000).shape == (100, 100, 3)
+
+
+def test_a_photo_over_the_reading_size_is_decoded_smaller_and_keeps_its_own_size() -> None:
+    jpeg = encoded(two_tone(1600, 1200), "JPEG", quality=90)  # 1.92 Mpx
+    photo = load_photo(jpeg, max_pixels=10_000_000, read_pixels=500_000)
+    height, width = photo.image.shape[:2]
+    assert width * height <= 500_000 and abs(width / height - 4 / 3) < 0.01
+    assert (photo.width, photo.height) == (1600, 1200)
+    assert photo.scale == (1600 / width, 1200 / height)
+    small = load_photo(jpeg, max_pixels=10_000_000, read_pixels=2_000_000)
+    assert small.image.shape == (1200, 1600, 3) and small.scale == (1.0, 1.0)
+
+
+def test_a_photo_turned_by_its_exif_keeps_its_turned_size() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown portrait
+    photo = load_photo(encoded(two_tone(800, 400), "JPEG", exif=exif, quality=95), 10_000_000, 80_000)
+    assert (photo.width, photo.height) == (400, 800)
+    assert photo.image.shape[0] > photo.image.shape[1]
+
+
+def test_photos_of_every_input_kind_are_fitted_and_refused_past_the_limit() -> None:
+    image = two_tone(400, 300)
+    for source in (image, np.asarray(image), encoded(image, "PNG")):
+        photo = load_photo(source, max_pixels=200_000, read_pixels=30_000)
+        assert photo.image.shape[0] * photo.image.shape[1] <= 30_000 and (photo.width, photo.height) == (400, 300)
+    with pytest.raises(ImageDecodeError, match="limit"):
+        load_photo(encoded(image, "PNG"), max_pixels=100_000, read_pixels=30_000)
 
 
 # ---- resizing ---------------------------------------------------------------------------

@@ -81,7 +81,8 @@ def test_an_unreadable_photo_is_reported_and_the_others_read(
     assert ocr([str(broken), str(photo), "--json"], tiny_model_path) == 1
     captured = capsys.readouterr()
     assert [p["source"] for p in json.loads(captured.out)] == [str(photo)]
-    assert captured.err.startswith(f"error: {broken}:")
+    errors = [line for line in captured.err.replace("\r", "\n").splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {broken}:")
 
 
 def test_eval_scores_a_photo_folder_end_to_end(
@@ -128,3 +129,34 @@ def test_the_photo_options_reach_the_pipeline(tiny_model_path: Path) -> None:
     everything = ocr_from_args(parser.parse_args(["--min-confidence", "0"]), recognizer)
     assert (everything.config.min_confidence, everything.config.short_word_confidence) == (0.0, 0.0)
     assert ocr_from_args(parser.parse_args([]), recognizer).config == OCRConfig()
+
+
+def test_several_photos_show_their_progress(photo: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert ocr([str(photo), str(photo)], tiny_model_path) == 0
+    assert "2/2" in capsys.readouterr().err  # the bar's count, on stderr: stdout holds only the text
+
+
+def test_an_8000_by_6000_phone_photo_is_read_with_the_defaults(
+    tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """48 Mpx, past the crops' pixel limit: decoded smaller for reading, answered in its own pixels."""
+    from PIL import ImageDraw, ImageFont
+
+    from ocr_lstm.preprocessing import PreprocessConfig
+
+    assert 8000 * 6000 > PreprocessConfig.max_pixels
+    big = Image.new("RGB", (8000, 6000), (200, 200, 190))
+    font = ImageFont.truetype("DejaVuSans-Bold.ttf", 600) if Path("/usr/share/fonts/truetype/dejavu").is_dir() \
+        else ImageFont.load_default(600)
+    ImageDraw.Draw(big).text((1200, 2400), "OPEN DAILY", font=font, fill=(20, 20, 20))
+    path = tmp_path / "phone.jpg"
+    big.save(path, quality=85)
+    assert main(["ocr", str(path), "--json", "--model", str(tiny_model_path), "--threads", "1",
+                 "--min-confidence", "0"]) == 0
+    [page] = json.loads(capsys.readouterr().out)
+    assert (page["width"], page["height"]) == (8000, 6000)
+    lines = [line for block in page["blocks"] for line in block["lines"]]
+    assert lines  # the detector found the sign, and its line lies where it was drawn
+    xs = [x for line in lines for x, _ in line["polygon"]]
+    ys = [y for line in lines for _, y in line["polygon"]]
+    assert 1000 < min(xs) and max(xs) < 7900 and 2200 < min(ys) and max(ys) < 3400

@@ -143,3 +143,15 @@ def test_pages_name_their_photos_given_as_paths(tmp_path) -> None:
 def test_the_config_refuses_nonsense(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field):
         OCRConfig(**{field: value})
+
+
+def test_a_photo_larger_than_the_reading_size_is_read_smaller_and_answered_in_its_own_pixels() -> None:
+    image = painted(1280, 400, (100, 50, 500, 90), "right")
+    config = OCRConfig(min_confidence=0.0, short_word_confidence=0.0, read_pixels=1280 * 400 // 4)
+    # The detector sees the photo read at half its size, where the line lies at half its coordinates.
+    ocr = OCR(FakeDetector([box_line((50, 25, 250, 45))]), GradientReader(), config, GradientOrientation())
+    page = ocr(image)
+    assert (page.width, page.height) == (1280, 400) and page.text == "ab cd"
+    left, top, right, bottom = bounding_box(page.lines[0].polygon)
+    assert (left, top, right, bottom) == pytest.approx((100, 50, 500, 90), abs=1)
+    assert all(100 - 1 <= x <= 500 + 1 for word in page.words for x, _ in word.polygon)
