@@ -10,7 +10,8 @@ before a byte of its body is read, it is refused when a budget it would draw on 
 full; it holds nothing while its body arrives, so that a slow sender costs only its own
 connection (the body has its own bounds, in ``service.middleware.BodyGuardMiddleware``).
 Once its body is in and its images' headers are read, the endpoint takes the request's real
-cost (``Ticket.hold``): its images, and their pixels, which is what decoding them costs.
+cost (``Ticket.hold``): its images, and their pixels, which is what decoding them costs; a
+photo's text lines once they have been found, which is what reading it costs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from service.asgi import RETRY_AFTER_S, retry_after
 from service.errors import ServiceError
+from service.settings import ServiceSettings
 
 
 def overloaded(what: str) -> ServiceError:
@@ -47,11 +49,16 @@ class Budget:
 
 
 class Admission:
-    """The budgets of work in flight: images on every upload endpoint, and pixels by what decoding them costs."""
+    """The budgets of work in flight: images on every upload endpoint; pixels, which is what decoding costs, by
+    kind of image (word images, large word images, photos), so that a flood of one kind does not shut out the
+    others; and the text lines of photos, which is what reading them costs."""
 
-    def __init__(self, max_images: int, max_pixels: int) -> None:
-        self.images = Budget("images", max_images)
-        self.pixels = Budget("pixels", max_pixels)
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.images = Budget("images", settings.max_pending)
+        self.pixels = Budget("pixels of word images", settings.max_pending_pixels)
+        self.large_pixels = Budget("pixels of large word images", settings.max_pending_large_pixels)
+        self.photo_pixels = Budget("pixels of photos", settings.max_pending_photo_pixels)
+        self.lines = Budget("photo text lines", settings.max_pending_lines)
 
     @staticmethod
     def door(budgets: Iterable[Budget]) -> Ticket:

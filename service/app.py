@@ -39,7 +39,7 @@ from service.middleware import (
     BodyRefused,
     MetricsMiddleware,
 )
-from service.photo import BatchedLineReader, BatchItem, BatchResult, run_batch
+from service.photo import BatchedLineReader, BatchItem, BatchResult, CountedDetector, run_batch
 from service.routes import operations, page, recognition
 from service.routes.responses import UNAUTHORIZED
 from service.settings import ServiceSettings
@@ -78,13 +78,16 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         photo_limits=ImageLimits(settings.max_pixels, settings.max_aspect_ratio),
         # Decoding is CPU work too: more threads than cores only queue behind the GIL.
         decode_limiter=anyio.CapacityLimiter(cores),
+        # Large word images (a 2000 x 2000 crop takes some 50 ms to decode) on one thread of their own: small
+        # crops must not wait behind them.
+        large_decode_limiter=anyio.CapacityLimiter(1),
         # One explain picture at a time (about 1 s of matplotlib each): concurrent explain calls
         # must not take the cores that recognition's decoding needs.
         render_limiter=anyio.CapacityLimiter(1),
         # Photos being decoded, detected and cut at once: more than one, so that their lines meet in
         # the batcher, and no more than the cores, since decoding and detection are the heavy part.
         photo_limiter=anyio.CapacityLimiter(cores),
-        admission=Admission(settings.max_pending, settings.max_pending_pixels),
+        admission=Admission(settings),
         explains=Slots(settings.max_explains, "explain"),
     )
 
@@ -101,7 +104,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         )
         await batcher.start()
         state.recognizer, state.batcher = recognizer, batcher
-        state.ocr = OCR(detector, BatchedLineReader(recognizer, batcher.submit))
+        state.detector = CountedDetector(detector)
+        state.ocr = OCR(state.detector, BatchedLineReader(recognizer, batcher.submit))
         metrics.model_loaded.set(1)
         try:
             yield
@@ -136,7 +140,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 def _add_middleware(app: FastAPI, state: ServiceState) -> None:
     """The middleware added last is the outermost."""
     admission = state.admission
-    budgets = {path: (admission.images, admission.pixels) for path in recognition.UPLOAD_PATHS}
+    words = (admission.images, admission.pixels)
+    photos = (admission.images, admission.photo_pixels, admission.lines)
+    budgets = {recognition.RECOGNIZE: words, recognition.EXPLAIN: words, recognition.OCR: photos}
     app.add_middleware(AdmissionMiddleware, state=state, budgets=budgets, explain_path=recognition.EXPLAIN)
     settings = state.settings
     # Before the door: a request without the key costs no room.

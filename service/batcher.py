@@ -1,12 +1,16 @@
 """Micro-batching: concurrent requests' items share one model call on one worker thread.
 
-Requests put items on a queue and await their futures. A single collector task
-takes the first waiting item, waits for the model thread to be free, gathers
-more until the batch is full or ``max_wait_ms`` has passed since the first item
-came (but only while other requests announced with ``expecting`` are still on
-their way, so a lone request never waits for company), drops items whose request has gone (cancelled
-futures), and runs the batch on the worker thread so the event loop stays free. Items are dropped at
-the last moment before the model runs, so an abandoned request costs nothing.
+Requests put their items on a queue of their own and await their futures. A single
+collector task waits for a first item, waits for the model thread to be free, gathers
+items until the batch is full or ``max_wait_ms`` has passed since the first one came
+(but only while other requests announced with ``expecting`` are still on their way, so
+a lone request never waits for company), drops items whose request has gone (cancelled
+futures), and runs the batch on the worker thread so the event loop stays free. Items are
+dropped at the last moment before the model runs, so an abandoned request costs nothing.
+
+The requests take turns: a batch takes one item of each waiting request in turn (round
+robin), so that a request of one item waits at most for the batch being run, never
+behind all 800 lines of a photo that came before it.
 The same thread runs every other model call (``run_exclusive``), so the model
 is never used from two threads at once.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,7 +59,9 @@ class MicroBatcher(Generic[T, R]):
         self.max_wait = max_wait_ms / 1000.0
         self._on_batch = on_batch or (lambda size: None)
         self._on_skipped = on_skipped or (lambda count: None)
-        self._queue: asyncio.Queue[_Pending[T, R]] | None = None
+        # One queue per request with items waiting, in turn order: the next item comes from the first.
+        self._turns: deque[deque[_Pending[T, R]]] = deque()
+        self._arrived: asyncio.Event | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._collector: asyncio.Task[None] | None = None
         self._model_free: asyncio.Lock | None = None
@@ -67,7 +74,8 @@ class MicroBatcher(Generic[T, R]):
     async def start(self) -> None:
         if self.running:
             return
-        self._queue = asyncio.Queue()
+        self._turns.clear()
+        self._arrived = asyncio.Event()
         self._model_free = asyncio.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-lstm-model")
         self._collector = asyncio.create_task(self._collect_forever(), name="ocr-lstm-batcher")
@@ -79,24 +87,29 @@ class MicroBatcher(Generic[T, R]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._collector
             self._collector = None
-        if self._queue is not None:
-            while not self._queue.empty():
-                self._queue.get_nowait().future.cancel()
+        while self._turns:
+            _cancel(list(self._turns.popleft()))
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.to_thread(executor.shutdown, wait=True)
 
     async def submit(self, items: Sequence[T]) -> list[R]:
         """Results for ``items`` in order; cancelling the caller withdraws the items not yet run."""
-        if not self.running or self._queue is None:
+        if not self.running or self._arrived is None:
             raise RuntimeError("the batcher is not running")
         loop = asyncio.get_running_loop()
         pending = [_Pending(item, loop.create_future()) for item in items]
-        for entry in pending:
-            self._queue.put_nowait(entry)
+        if pending:
+            self._turns.append(deque(pending))
+            self._arrived.set()
         # gather cancels every future when the caller is cancelled, which is how
         # the collector knows to skip them.
         return list(await asyncio.gather(*(entry.future for entry in pending)))
+
+    @property
+    def queued(self) -> int:
+        """Items waiting for a batch."""
+        return sum(len(turn) for turn in self._turns)
 
     @contextlib.contextmanager
     def expecting(self, count: int) -> Iterator[None]:
@@ -120,44 +133,56 @@ class MicroBatcher(Generic[T, R]):
             return await asyncio.get_running_loop().run_in_executor(self._executor, function)
 
     async def _collect_forever(self) -> None:
-        assert self._queue is not None and self._model_free is not None
+        assert self._arrived is not None and self._model_free is not None
         while True:
-            first = await self._queue.get()
+            await self._arrived.wait()
             deadline = asyncio.get_running_loop().time() + self.max_wait
+            await self._model_free.acquire()
             try:
-                await self._model_free.acquire()
-            except asyncio.CancelledError:
-                first.future.cancel()
-                raise
-            try:
-                batch = await self._gather(first, deadline)
+                batch = await self._gather(deadline)
                 if batch:
                     await self._run(batch)
             finally:
                 self._model_free.release()
 
-    async def _gather(self, first: _Pending[T, R], deadline: float) -> list[_Pending[T, R]]:
-        assert self._queue is not None
-        batch = [first]
+    async def _gather(self, deadline: float) -> list[_Pending[T, R]]:
+        assert self._arrived is not None
+        batch: list[_Pending[T, R]] = []
+        gone = 0
         try:
             while len(batch) < self.max_batch_size:
-                if not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
+                if self._turns:
+                    entry = self._next()
+                    if entry.future.done():  # its request has gone: no room in the batch for it
+                        gone += 1
+                    else:
+                        batch.append(entry)
                     continue
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0 or self._expected <= 0:
                     break
                 try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                    await asyncio.wait_for(self._arrived.wait(), remaining)
                 except TimeoutError:
                     break
         except asyncio.CancelledError:
             _cancel(batch)
             raise
         live = [entry for entry in batch if not entry.future.done()]
-        if len(live) < len(batch):
-            self._on_skipped(len(batch) - len(live))
+        if gone + len(batch) - len(live):
+            self._on_skipped(gone + len(batch) - len(live))
         return live
+
+    def _next(self) -> _Pending[T, R]:
+        """The first request's next item; that request then waits for its turn behind the others."""
+        assert self._arrived is not None
+        turn = self._turns.popleft()
+        entry = turn.popleft()
+        if turn:
+            self._turns.append(turn)
+        elif not self._turns:
+            self._arrived.clear()
+        return entry
 
     async def _run(self, batch: list[_Pending[T, R]]) -> None:
         assert self._executor is not None

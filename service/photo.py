@@ -1,17 +1,21 @@
-"""Whole photos in the service: uploads decoded to RGB, and the photo pipeline's line crops
-sent through the service's one micro-batcher, so the lines of concurrent requests share
-model calls (and the model is still only ever used by the batcher's thread).
+"""Whole photos in the service: the photo pipeline's line crops sent through the service's one
+micro-batcher, so the lines of concurrent requests share model calls (and the model is still
+only ever used by the batcher's thread); and a photo's lines found first, so that the service
+can count them, cap them and admit them before any is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import anyio.from_thread
 import numpy as np
 
 from ocr_lstm.decoding import CTCDecoder
+from ocr_lstm.detection.base import DetectedLine, TextDetector
 from ocr_lstm.elements import Recognition
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import PreparedImage, Recognizer
@@ -59,3 +63,36 @@ class BatchedLineReader:
     def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
         results = anyio.from_thread.run(self._submit, [LineCrop(c) for c in crops])
         return [r for r in results if isinstance(r, np.ndarray)]
+
+
+def first_lines(lines: Sequence[DetectedLine], cap: int) -> list[DetectedLine]:
+    """At most ``cap`` of ``lines``: the first in reading order (top to bottom, then left to right)."""
+    if len(lines) <= cap:
+        return list(lines)
+    return sorted(lines, key=lambda line: (min(y for _, y in line.polygon), min(x for x, _ in line.polygon)))[:cap]
+
+
+class CountedDetector:
+    """The service's text detector. ``find`` runs the real one, so that the service can count, cap and admit
+    a photo's lines before any is read; the pipeline, reading that photo on the same thread inside
+    ``reading(lines)``, is then answered those lines instead of detecting again."""
+
+    def __init__(self, detector: TextDetector) -> None:
+        self.detector = detector
+        self.threads = getattr(detector, "threads", None)  # what the pipeline sizes its own sessions by
+        self._handed = threading.local()
+
+    def find(self, image: np.ndarray) -> list[DetectedLine]:
+        return self.detector(image)
+
+    @contextlib.contextmanager
+    def reading(self, lines: Sequence[DetectedLine]) -> Iterator[None]:
+        self._handed.lines = list(lines)
+        try:
+            yield
+        finally:
+            del self._handed.lines
+
+    def __call__(self, image: np.ndarray, /) -> list[DetectedLine]:
+        handed: list[DetectedLine] | None = getattr(self._handed, "lines", None)
+        return self.detector(image) if handed is None else handed

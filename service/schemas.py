@@ -75,6 +75,11 @@ class PageOut(BaseModel):
     height: int
     text: str = Field(description="the blocks in reading order, separated by blank lines")
     blocks: list[BlockOut] = Field(description="top to bottom, left to right")
+    lines_detected: int = Field(description="text lines the detector found in the photo")
+    lines_skipped: int = Field(
+        description="of those, the lines not read: past OCR_LSTM_MAX_PHOTO_LINES, the last in reading order "
+        "(also in the OCR-Lines-Skipped header, one count per page, for hOCR)"
+    )
     model: str = Field(description="name of the recognition model")
     elapsed_ms: float = Field(description="server time for the request")
 

@@ -68,10 +68,34 @@ class ServiceSettings(BaseSettings):
         description="images accepted by /v1/recognize, /v1/ocr and /v1/explain and not yet answered; a request "
         "that would pass it gets 503",
     )
-    # Four requests at the per-request limit: no one request holds more than a quarter of the budget.
+    # Each kind of image has its own pixel budget, so that a flood of one kind is refused while the others
+    # are served. Four requests at the per-request limit: no one request holds more than a quarter of one.
     max_pending_pixels: int = Field(
-        100_000_000, ge=1, description="pixels of the images accepted and not yet answered; a request that "
-        "would pass it gets 503"
+        100_000_000, ge=1, description="/v1/recognize and /v1/explain: pixels of the word images (up to "
+        "large_crop_pixels each) accepted and not yet answered; a request that would pass it gets 503"
+    )
+    # A word crop of 1 Mpx (2000 x 500) is already far larger than any the model needs.
+    large_crop_pixels: int = Field(
+        1_000_000, ge=1, description="/v1/recognize and /v1/explain: word images over this (width x height) are "
+        "large: decoded on a thread of their own, their pixels counted in max_pending_large_pixels"
+    )
+    max_pending_large_pixels: int = Field(
+        50_000_000, ge=1, description="/v1/recognize and /v1/explain: pixels of the large word images accepted "
+        "and not yet answered; a request that would pass it gets 503"
+    )
+    max_pending_photo_pixels: int = Field(
+        100_000_000, ge=1, description="/v1/ocr: pixels of the photos accepted and not yet answered; a request "
+        "that would pass it gets 503"
+    )
+    # A page of text has some 50 lines; 256 is a page of small print, or of words set apart (a form, a table).
+    max_photo_lines: int = Field(
+        256, ge=1, description="/v1/ocr: text lines read per photo, the first in reading order; the answer says "
+        "how many more were found"
+    )
+    # Four photos at the cap: about 5 s of line reading for the bundled model on two busy cores.
+    max_pending_lines: int = Field(
+        1024, ge=1, description="/v1/ocr: text lines of photos accepted and not yet answered; a request that "
+        "would pass it gets 503 (413 for one whose photos have more)"
     )
     max_explains: int = Field(
         2, ge=1, description="/v1/explain requests in flight at once; more get 503 before their body is read"
@@ -132,10 +156,16 @@ class ServiceSettings(BaseSettings):
                 f"OCR_LSTM_MAX_PENDING ({self.max_pending}) must be at least "
                 f"OCR_LSTM_MAX_FILES ({self.max_files})"
             )
-        if self.max_pending_pixels < self.max_request_pixels:
+        for name in ("max_pending_pixels", "max_pending_large_pixels", "max_pending_photo_pixels"):
+            if getattr(self, name) < self.max_request_pixels:
+                raise ValueError(
+                    f"OCR_LSTM_{name.upper()} ({getattr(self, name)}) must be at least "
+                    f"OCR_LSTM_MAX_REQUEST_PIXELS ({self.max_request_pixels})"
+                )
+        if self.max_pending_lines < self.max_photo_lines:
             raise ValueError(
-                f"OCR_LSTM_MAX_PENDING_PIXELS ({self.max_pending_pixels}) must be at least "
-                f"OCR_LSTM_MAX_REQUEST_PIXELS ({self.max_request_pixels})"
+                f"OCR_LSTM_MAX_PENDING_LINES ({self.max_pending_lines}) must be at least "
+                f"OCR_LSTM_MAX_PHOTO_LINES ({self.max_photo_lines})"
             )
         return self
 

@@ -18,7 +18,7 @@ from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits
 from service.metrics import ServiceMetrics
-from service.photo import BatchItem, BatchResult
+from service.photo import BatchItem, BatchResult, CountedDetector
 from service.settings import ServiceSettings
 
 API_KEY_HEADER = "X-API-Key"
@@ -32,7 +32,8 @@ class ServiceState:
     metrics: ServiceMetrics
     crop_limits: ImageLimits  # /v1/recognize and /v1/explain
     photo_limits: ImageLimits  # /v1/ocr
-    decode_limiter: anyio.CapacityLimiter
+    decode_limiter: anyio.CapacityLimiter  # word images
+    large_decode_limiter: anyio.CapacityLimiter  # word images over settings.large_crop_pixels
     render_limiter: anyio.CapacityLimiter
     photo_limiter: anyio.CapacityLimiter
     admission: Admission
@@ -40,6 +41,7 @@ class ServiceState:
     recognizer: Recognizer | None = None
     batcher: MicroBatcher[BatchItem, BatchResult] | None = None
     ocr: OCR | None = None
+    detector: CountedDetector | None = None  # the one ocr detects with
     draining: bool = False  # set on SIGTERM (service.main): /readyz says 503 while the server drains
 
     @property

@@ -17,11 +17,13 @@ import numpy as np
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import Page, Recognition
 from ocr_lstm.recognizer import PreparedImage
-from service.admission import Ticket
+from service.admission import Budget, Ticket
 from service.errors import ServiceError
 from service.images import ImageLimits, count_pixels, decode_upload, prepare_upload
+from service.photo import first_lines
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
@@ -33,7 +35,7 @@ T = TypeVar("T")
 
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that went away; nobody reads it
 RECOGNIZE, OCR, EXPLAIN = "/v1/recognize", "/v1/ocr", "/v1/explain"
-UPLOAD_PATHS = frozenset({RECOGNIZE, OCR, EXPLAIN})  # admitted at the door
+LINES_SKIPPED_HEADER = "OCR-Lines-Skipped"  # per page, comma-separated: its lines past OCR_LSTM_MAX_PHOTO_LINES
 
 ONE_OR_SEVERAL = (
     "no file, both `file` and `files`, or an empty, truncated, corrupt, zero-sized or absurdly shaped image"
@@ -86,9 +88,12 @@ async def recognize(
 
     async def read_all() -> list[Recognition]:
         with batcher.expecting(len(contents)):
-            await _admit(state, ticket, contents, state.crop_limits, several)
+            pixels = await _admit_words(state, ticket, contents, several)
             prepared = await asyncio.gather(
-                *(_prepare(state, data, index if several else None) for index, data in enumerate(contents))
+                *(
+                    _prepare(state, data, count, index if several else None)
+                    for index, (data, count) in enumerate(zip(contents, pixels))
+                )
             )
         return [r for r in await batcher.submit(prepared) if isinstance(r, Recognition)]
 
@@ -123,27 +128,43 @@ async def ocr(
     several = files is not None
     contents = [await upload.read() for upload in uploads]
 
-    async def read_all() -> list[Page]:
-        await _admit(state, ticket, contents, state.photo_limits, several)
-        return list(
-            await asyncio.gather(
-                *(
-                    _read_photo(state, data, upload.filename, index if several else None)
-                    for index, (data, upload) in enumerate(zip(contents, uploads))
-                )
+    async def read_all() -> list[tuple[Page, int, int]]:
+        await _admit(state, ticket, contents, state.photo_limits, several, state.admission.photo_pixels)
+        found = await asyncio.gather(
+            *(_find_lines(state, data, index if several else None) for index, data in enumerate(contents))
+        )
+        kept = [first_lines(lines, state.settings.max_photo_lines) for _, lines in found]
+        _admit_lines(state, ticket, sum(len(lines) for lines in kept))
+        pages = await asyncio.gather(
+            *(
+                _read_photo(state, image, lines, upload.filename)
+                for (image, _), lines, upload in zip(found, kept, uploads)
             )
         )
+        detected = [len(lines) for _, lines in found]
+        return [(page, count, count - len(lines)) for page, count, lines in zip(pages, detected, kept)]
 
-    pages = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)
-    state.metrics.images.inc(len(pages))
+    read = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)
+    state.metrics.images.inc(len(read))
+    skipped = {LINES_SKIPPED_HEADER: ",".join(str(count) for _, _, count in read)}
     if format == "hocr":
         from ocr_lstm.exports import to_hocr
 
-        return Response(to_hocr(pages), media_type="text/html; charset=utf-8")
+        hocr = to_hocr([page for page, _, _ in read])
+        return Response(hocr, media_type="text/html; charset=utf-8", headers=skipped)
     assert state.recognizer is not None
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-    out = [{**page.export(), "model": state.recognizer.name, "elapsed_ms": elapsed_ms} for page in pages]
-    return JSONResponse(out if several else out[0])
+    out = [
+        {
+            **page.export(),
+            "lines_detected": detected,
+            "lines_skipped": count,
+            "model": state.recognizer.name,
+            "elapsed_ms": elapsed_ms,
+        }
+        for page, detected, count in read
+    ]
+    return JSONResponse(out if several else out[0], headers=skipped)
 
 
 @router.post(
@@ -179,14 +200,14 @@ async def explain(
     async def run() -> Explanation:
         from ocr_lstm.explain import explain_prepared  # torch: loaded by the first explanation, not at start
 
-        await _admit(state, ticket, [data], state.crop_limits, several=False)
+        (pixels,) = await _admit_words(state, ticket, [data], several=False)
 
         def decode() -> tuple[PreparedImage, np.ndarray]:
             """Checks and decodes (4xx on bad input), keeping the image to show and map the frames onto."""
             image = decode_upload(data, state.crop_limits)
             return recognizer.prepare(image), image
 
-        prepared, image = await anyio.to_thread.run_sync(decode, limiter=state.decode_limiter)
+        prepared, image = await anyio.to_thread.run_sync(decode, limiter=_decode_limiter(state, pixels))
         # Only the forward pass holds the model thread; the picture is drawn beside it.
         explanation = await batcher.run_exclusive(
             lambda: explain_prepared(recognizer, prepared, render=False, image=image)
@@ -218,25 +239,63 @@ def _uploads(file: UploadFile | None, files: list[UploadFile] | None, max_files:
 
 
 async def _admit(
-    state: ServiceState, ticket: Ticket, contents: list[bytes], limits: ImageLimits, several: bool
-) -> None:
-    """Check every image's header against ``limits`` and the request's pixels against its limit, then
-    take the request's room: 413 for a request that could never fit, 503 for one that does not fit now."""
+    state: ServiceState, ticket: Ticket, contents: list[bytes], limits: ImageLimits, several: bool, budget: Budget
+) -> list[int]:
+    """Check every image's header against ``limits`` and the request's pixels against its limit, then take the
+    request's room: its images, and its pixels in ``budget``. 413 for a request that could never fit, 503 for
+    one that does not fit now. The pixels of each image."""
+    pixels = await _measure(state, contents, limits, several)
+    ticket.hold({state.admission.images: len(contents), budget: sum(pixels)})
+    return pixels
 
-    def measure() -> int:
-        total = 0
+
+async def _admit_words(state: ServiceState, ticket: Ticket, contents: list[bytes], several: bool) -> list[int]:
+    """As ``_admit`` for word images, whose pixels count in two budgets: those of large images, and the others'."""
+    pixels = await _measure(state, contents, state.crop_limits, several)
+    large = sum(count for count in pixels if count > state.settings.large_crop_pixels)
+    admission = state.admission
+    small = sum(pixels) - large
+    ticket.hold({admission.images: len(contents), admission.pixels: small, admission.large_pixels: large})
+    return pixels
+
+
+async def _measure(state: ServiceState, contents: list[bytes], limits: ImageLimits, several: bool) -> list[int]:
+    """Each image's pixels, from its header (4xx for one past ``limits``); 413 when together they pass the
+    request's limit."""
+
+    def measure() -> list[int]:
+        counts = []
         for index, data in enumerate(contents):
             with _naming(index if several else None):
-                total += count_pixels(data, limits)
-        return total
+                counts.append(count_pixels(data, limits))
+        return counts
 
     pixels = await anyio.to_thread.run_sync(measure, limiter=state.decode_limiter)
     limit = state.settings.max_request_pixels
-    if pixels > limit:
+    if sum(pixels) > limit:
         raise ServiceError(
-            413, f"the images have {pixels} pixels together, more than the limit of {limit}", "too_many_pixels"
+            413, f"the images have {sum(pixels)} pixels together, more than the limit of {limit}", "too_many_pixels"
         )
-    ticket.hold({state.admission.images: len(contents), state.admission.pixels: pixels})
+    return pixels
+
+
+def _admit_lines(state: ServiceState, ticket: Ticket, lines: int) -> None:
+    """Take room for the text lines a request's photos will have read: 413 when they could never fit, 503 when
+    they do not fit now."""
+    limit = state.settings.max_pending_lines
+    if lines > limit:
+        raise ServiceError(
+            413,
+            f"the photos have {lines} text lines together (at most {state.settings.max_photo_lines} read per photo), "
+            f"more than the {limit} that may be in flight (OCR_LSTM_MAX_PENDING_LINES)",
+            "too_many_lines",
+        )
+    ticket.hold({state.admission.lines: lines})
+
+
+def _decode_limiter(state: ServiceState, pixels: int) -> anyio.CapacityLimiter:
+    """The threads that decode a word image of ``pixels``: large ones have their own."""
+    return state.large_decode_limiter if pixels > state.settings.large_crop_pixels else state.decode_limiter
 
 
 @contextlib.contextmanager
@@ -250,27 +309,39 @@ def _naming(index: int | None) -> Iterator[None]:
         raise
 
 
-async def _read_photo(state: ServiceState, data: bytes, name: str | None, index: int | None) -> Page:
-    """Decode (4xx on bad input), detect and read one photo; its lines go through the batcher.
+async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tuple[np.ndarray, list[DetectedLine]]:
+    """Decode (4xx on bad input) one photo and find its text lines.
 
-    Decoded under the photo limiter, not the crops' decode limiter: a photo can take a second to
-    decode, and word images must not wait behind it."""
-    assert state.ocr is not None
-    ocr = state.ocr
+    On the photo limiter, not the word images' decode limiter: a photo can take a second to decode and
+    detect, and word images must not wait behind it."""
+    assert state.detector is not None
+    detector = state.detector
 
-    def read() -> Page:
+    def find() -> tuple[np.ndarray, list[DetectedLine]]:
         with _naming(index):
             image = decode_upload(data, state.photo_limits)
-        return ocr.read_images([image], [name])[0]
+        return image, detector.find(image)
+
+    return await anyio.to_thread.run_sync(find, limiter=state.photo_limiter)
+
+
+async def _read_photo(state: ServiceState, image: np.ndarray, lines: list[DetectedLine], name: str | None) -> Page:
+    """Read the ``lines`` found in one photo; they go through the batcher."""
+    assert state.ocr is not None and state.detector is not None
+    ocr, detector = state.ocr, state.detector
+
+    def read() -> Page:
+        with detector.reading(lines):
+            return ocr.read_images([image], [name])[0]
 
     return await anyio.to_thread.run_sync(read, limiter=state.photo_limiter)
 
 
-async def _prepare(state: ServiceState, data: bytes, index: int | None) -> PreparedImage:
+async def _prepare(state: ServiceState, data: bytes, pixels: int, index: int | None) -> PreparedImage:
     assert state.recognizer is not None
     with _naming(index):
         return await anyio.to_thread.run_sync(
-            prepare_upload, state.recognizer, data, state.crop_limits, limiter=state.decode_limiter
+            prepare_upload, state.recognizer, data, state.crop_limits, limiter=_decode_limiter(state, pixels)
         )
 
 

@@ -33,14 +33,16 @@ def upload_errors(unprocessable: str, busy: str = "") -> Responses:
         408: _error("the request body did not all arrive within OCR_LSTM_BODY_TIMEOUT_S (the connection is closed)"),
         413: _error(
             "request body over OCR_LSTM_MAX_UPLOAD_BYTES, more files than OCR_LSTM_MAX_FILES, an image over its "
-            "pixel limit or the images together over OCR_LSTM_MAX_REQUEST_PIXELS"
+            "pixel limit, the images together over OCR_LSTM_MAX_REQUEST_PIXELS, or photos with more text lines "
+            "together than OCR_LSTM_MAX_PENDING_LINES"
         ),
         415: _error("not a supported image type (sniffed from the content)"),
         422: _error(unprocessable),
         503: _error(
-            "refused before the body is read: the model is not loaded yet, or accepting the request would put "
-            f"more than OCR_LSTM_MAX_PENDING images or OCR_LSTM_MAX_PENDING_PIXELS pixels in flight{busy} "
-            "(then with Retry-After)",
+            "the model is not loaded yet, or accepting the request would put more than OCR_LSTM_MAX_PENDING "
+            "images, or more pixels of its kind of image (OCR_LSTM_MAX_PENDING_PIXELS, ..._LARGE_PIXELS, "
+            f"..._PHOTO_PIXELS), or more photo text lines than OCR_LSTM_MAX_PENDING_LINES in flight{busy} "
+            "(then with Retry-After; before the body is read when a budget is already full)",
             headers=_RETRY_AFTER,
         ),
         504: _error("not done within OCR_LSTM_REQUEST_TIMEOUT_S"),

@@ -94,7 +94,7 @@ async def test_pixels_in_flight_are_bounded_beside_the_image_count(
         await hold
         answered = [(await heavy).status_code, (await light).status_code]
     assert second_heavy.status_code == 503 and second_heavy.headers["retry-after"] == "1"
-    assert "6000 pixels are waiting" in second_heavy.json()["detail"]
+    assert "6000 pixels of word images are waiting" in second_heavy.json()["detail"]
     assert answered == [200, 200]
     assert state.admission.images.used == state.admission.pixels.used == 0
 

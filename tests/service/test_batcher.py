@@ -182,3 +182,29 @@ async def test_a_batch_waits_for_announced_items() -> None:
         await batcher.stop()
     assert results == [[2], [4]]
     assert model.batches == [[1, 2]]  # the first waited for the announced second
+
+
+async def test_requests_take_turns_so_that_one_item_never_waits_behind_another_requests_hundreds() -> None:
+    """Round robin across requests: a photo's 800 lines do not all go before everyone's one word."""
+    model = FakeModel()
+    batcher = MicroBatcher(model, max_batch_size=8, max_wait_ms=1)
+    await batcher.start()
+    release = threading.Event()
+    blocker = asyncio.ensure_future(batcher.run_exclusive(release.wait))  # occupies the model thread
+    try:
+        await asyncio.sleep(0.05)
+        dense = asyncio.ensure_future(batcher.submit(list(range(100))))
+        other_dense = asyncio.ensure_future(batcher.submit(list(range(200, 300))))
+        await asyncio.sleep(0)
+        light = asyncio.ensure_future(batcher.submit([1000]))
+        await asyncio.sleep(0.05)
+        release.set()
+        assert await light == [2000]
+        assert await dense == [2 * i for i in range(100)]
+        assert await other_dense == [2 * i for i in range(200, 300)]
+        await blocker
+    finally:
+        release.set()
+        await batcher.stop()
+    assert 1000 in model.batches[0]
+    assert model.batches[0][:4] == [0, 200, 1000, 1]  # one item of each request in turn

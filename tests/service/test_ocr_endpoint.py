@@ -73,10 +73,9 @@ async def test_concurrent_photos_share_recognition_batches(client: httpx.AsyncCl
     try:
         requests = [asyncio.ensure_future(client.post("/v1/ocr", files={"file": (f"{i}.png", photo)}))
                     for i in range(4)]
-        # Until two photos' two lines each wait: one taken by the collector (which waits for the
-        # model thread), three on the queue.
+        # Until two photos' two lines each wait for the model thread.
         for _ in range(400):
-            if batcher._queue.qsize() >= 3:
+            if batcher.queued >= 4:
                 break
             await asyncio.sleep(0.05)
         release.set()

@@ -86,3 +86,17 @@ def test_the_pixels_in_flight_hold_at_least_one_full_request(monkeypatch: pytest
     monkeypatch.setenv("OCR_LSTM_MAX_PENDING_PIXELS", "1999")
     with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING_PIXELS \(1999\) must be at least"):
         ServiceSettings(_env_file=None)
+
+
+@pytest.mark.parametrize("name", ["OCR_LSTM_MAX_PENDING_LARGE_PIXELS", "OCR_LSTM_MAX_PENDING_PHOTO_PIXELS"])
+def test_each_pixel_budget_holds_at_least_one_full_request(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv("OCR_LSTM_MAX_REQUEST_PIXELS", "2000")
+    monkeypatch.setenv(name, "1999")
+    with pytest.raises(ValidationError, match=rf"{name} \(1999\) must be at least OCR_LSTM_MAX_REQUEST_PIXELS"):
+        ServiceSettings(_env_file=None)
+
+
+def test_the_lines_in_flight_hold_at_least_one_capped_photo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCR_LSTM_MAX_PHOTO_LINES", "2000")
+    with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING_LINES \(1024\) must be at least"):
+        ServiceSettings(_env_file=None)
