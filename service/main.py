@@ -29,7 +29,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, model: str | None = None) -
         host=host,
         port=port,
         log_level="info",
-        http=guarded_h11(settings.header_timeout_s, settings.max_connections),
+        http=guarded_h11(settings.header_timeout_s, settings.max_connections, settings.max_upload_bytes),
         server_header=False,
         timeout_keep_alive=settings.keep_alive_s,
         timeout_graceful_shutdown=settings.shutdown_timeout_s,

@@ -9,7 +9,14 @@ so slow clients could hold connections and descriptors for ever. Here:
   a request had come);
 - a connection past ``max_connections`` is answered 503 with ``Retry-After`` and closed, as
   soon as its request headers are in (so at most ``header_timeout_s`` later);
-- a request h11 cannot parse is answered 400 in JSON, as every other refusal, not in text.
+- a request h11 cannot parse is answered 400 in JSON, as every other refusal, not in text;
+- an answer sent before the request's body was all received (a 401, 413 or 503 from the
+  headers) is followed by a lingering close, as nginx does: the server shuts its side, then
+  reads and discards what the client still sends, for at most ``linger_s`` (and no more than
+  ``LINGER_IDLE_S`` without a byte) and ``linger_bytes``, before it closes. Closing at once
+  would make the kernel answer the client's next bytes with a reset, which throws away the
+  answer in clients that write the whole body before they read (``httpx.AsyncClient``,
+  browsers' fetch).
 
 The request body has its own clock, in ``service.middleware.BodyGuardMiddleware``.
 """
@@ -18,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from typing import Any
 
 import h11
 from starlette.types import Receive, Scope, Send
@@ -25,27 +34,110 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from service.asgi import retry_after, send_json
 
+LINGER_IDLE_S = 1.0  # a client still sending its body sends more within a second; a stalled one is let go
+
+
+class LingeringTransport:
+    """A connection's transport whose ``close`` lets the client finish sending first, while
+    ``client_sending()`` says it has not sent all of its request (see the module)."""
+
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        loop: asyncio.AbstractEventLoop,
+        client_sending: Callable[[], bool],
+        linger_s: float,
+        linger_bytes: int,
+    ) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._client_sending = client_sending
+        self._linger_s = linger_s
+        self._linger_bytes = linger_bytes
+        self._deadline: asyncio.TimerHandle | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self.lingering = False
+        self.discarded = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self.lingering or self._transport.is_closing()
+
+    def close(self) -> None:
+        if self.is_closing():
+            return
+        if not self._client_sending() or not self._transport.can_write_eof():
+            self._transport.close()
+            return
+        self.lingering = True
+        self._transport.write_eof()  # the answer goes out, then our side of the connection is shut
+        self._transport.resume_reading()
+        self._deadline = self._loop.call_later(self._linger_s, self.end)
+        self._idle = self._loop.call_later(LINGER_IDLE_S, self.end)
+
+    def pause_reading(self) -> None:
+        if not self.lingering:
+            self._transport.pause_reading()
+
+    def discard(self, data: bytes) -> None:
+        """What came while lingering; past ``linger_bytes`` the connection is closed."""
+        self.discarded += len(data)
+        if self.discarded > self._linger_bytes:
+            self.end()
+        elif self._idle is not None:
+            self._idle.cancel()
+            self._idle = self._loop.call_later(LINGER_IDLE_S, self.end)
+
+    def end(self) -> None:
+        """Close for good."""
+        for timer in (self._deadline, self._idle):
+            if timer is not None:
+                timer.cancel()
+        self._deadline = self._idle = None
+        self._transport.close()
+
 
 class GuardedH11Protocol(H11Protocol):
-    """uvicorn's ``H11Protocol`` with a header timeout, a connection cap and JSON 400s (see the module)."""
+    """uvicorn's ``H11Protocol`` with a header timeout, a connection cap, JSON 400s and a lingering close
+    (see the module)."""
 
     header_timeout_s = 10.0
     max_connections = 512
+    linger_s = 5.0
+    linger_bytes = 40 * 1024 * 1024
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        self.lingering = LingeringTransport(
+            transport, self.loop, self._client_sending, self.linger_s, self.linger_bytes
+        )
+        super().connection_made(self.lingering)  # type: ignore[arg-type]
         self._header_timer: asyncio.TimerHandle | None = None
         if len(self.connections) > self.max_connections:
             self.app = self._over_capacity
         self._watch_headers()
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering.lingering:
+            self.lingering.discard(data)
+            return
         super().data_received(data)
         self._watch_headers()
 
+    def eof_received(self) -> bool | None:
+        if self.lingering.lingering:
+            self.lingering.end()
+        return super().eof_received()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
+        self.lingering.end()
         super().connection_lost(exc)
+
+    def _client_sending(self) -> bool:
+        """Whether the client may still be sending its request's body."""
+        return self.conn.their_state is h11.SEND_BODY
 
     def send_400_response(self, msg: str) -> None:
         body = json.dumps({"detail": msg}).encode()
@@ -96,10 +188,15 @@ class GuardedH11Protocol(H11Protocol):
         await send_json(send, 503, {"detail": detail}, retry_after().items())
 
 
-def guarded_h11(header_timeout_s: float, max_connections: int) -> type[GuardedH11Protocol]:
-    """The protocol class for ``uvicorn.Config(http=...)`` with these limits."""
+def guarded_h11(header_timeout_s: float, max_connections: int, max_upload_bytes: int) -> type[GuardedH11Protocol]:
+    """The protocol class for ``uvicorn.Config(http=...)`` with these limits; a lingering close reads at most
+    four uploads' worth."""
     return type(
         "GuardedH11Protocol",
         (GuardedH11Protocol,),
-        {"header_timeout_s": header_timeout_s, "max_connections": max_connections},
+        {
+            "header_timeout_s": header_timeout_s,
+            "max_connections": max_connections,
+            "linger_bytes": 4 * max_upload_bytes,
+        },
     )
