@@ -24,6 +24,8 @@ from starlette.routing import Route
 
 from ocr_lstm import __version__
 from ocr_lstm.detection import DBDetector, DetectorConfig
+from ocr_lstm.detection.orientation import LineFlipClassifier
+from ocr_lstm.photo.config import OCRConfig, confidence_floor
 from ocr_lstm.photo.pipeline import OCR
 from ocr_lstm.recognizer import Recognizer
 from service.admission import Admission, Slots
@@ -105,7 +107,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         await batcher.start()
         state.recognizer, state.batcher = recognizer, batcher
         state.detector = CountedDetector(detector)
-        state.ocr = OCR(state.detector, BatchedLineReader(recognizer, batcher.submit))
+        config = confidence_floor(OCRConfig(), settings.min_confidence)
+        state.ocr = OCR(state.detector, BatchedLineReader(recognizer, batcher.submit), config,
+                        LineFlipClassifier(threads=settings.threads))
         metrics.model_loaded.set(1)
         try:
             yield

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from ocr_lstm.checkpoint import DEFAULT_MODEL
 from ocr_lstm.detection.config import DetectorConfig
 from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.photo.config import OCRConfig
 
 MiB = 1024 * 1024
 
@@ -41,6 +42,11 @@ class ServiceSettings(BaseSettings):
     detector_max_side: int = Field(
         DetectorConfig.max_side, ge=32, description="/v1/ocr: photos are scaled to this longer side for text "
         "detection (lines are cut from the full photo)"
+    )
+    min_confidence: float = Field(
+        OCRConfig.min_confidence, ge=0, le=1, description="/v1/ocr: words read with a lower confidence are left "
+        f"out (one- and two-character words need {OCRConfig.short_word_confidence}; 0 keeps every word); a "
+        "request's min_confidence parameter overrides it"
     )
 
     max_upload_bytes: int = Field(10 * MiB, ge=1, description="largest request body; larger ones get 413")

@@ -88,13 +88,11 @@ def add_photo_arguments(parser: argparse.ArgumentParser) -> None:
 def ocr_from_args(args: argparse.Namespace, recognizer: Recognizer) -> OCR:
     """The photo pipeline that :func:`add_photo_arguments`' options ask for, around ``recognizer``."""
     from ocr_lstm.detection import DBDetector, DetectorConfig
-    from ocr_lstm.photo.pipeline import OCR, OCRConfig
+    from ocr_lstm.photo.config import OCRConfig, confidence_floor
+    from ocr_lstm.photo.pipeline import OCR
 
     # A smaller --max-side also caps the scaling up of small photos (min_side may not pass it).
     detection = DetectorConfig(max_side=args.max_side, min_side=min(DetectorConfig.min_side, args.max_side),
                                box_threshold=args.box_threshold)
     detector = DBDetector(detection, threads=args.threads)
-    # --min-confidence 0 keeps every word, the short ones too.
-    short = 0.0 if args.min_confidence == 0 else OCRConfig.short_word_confidence
-    config = OCRConfig(min_confidence=args.min_confidence, short_word_confidence=short)
-    return OCR(detector, recognizer, config)
+    return OCR(detector, recognizer, confidence_floor(OCRConfig(), args.min_confidence))

@@ -6,7 +6,7 @@ Kept apart from the pipeline so that the command line can show the defaults in i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ocr_lstm.photo.layout import LayoutConfig
 
@@ -50,3 +50,9 @@ class OCRConfig:
         if not 0 < self.read_pixels <= self.max_photo_pixels:
             raise ValueError(f"read_pixels must be in (0, max_photo_pixels={self.max_photo_pixels}], "
                              f"got {self.read_pixels}")
+
+
+def confidence_floor(config: OCRConfig, min_confidence: float) -> OCRConfig:
+    """``config`` keeping words of at least ``min_confidence``; 0 keeps every word, the short ones too."""
+    short = 0.0 if min_confidence == 0 else config.short_word_confidence
+    return replace(config, min_confidence=min_confidence, short_word_confidence=short)

@@ -132,6 +132,11 @@ class OCR:
         # The line is read as the model sees it; words are read again with the prior or lexicon.
         self.line_decoder = dataclasses.replace(recognizer.decoder, word_prior=None, lexicon=None)
 
+    def with_config(self, config: OCRConfig) -> OCR:
+        """The same detector, recognizer and classifier under other settings (e.g. one request's
+        confidence floor), without loading anything again."""
+        return OCR(self.detector, self.recognizer, config, self.orientation or False)
+
     @overload
     def __call__(self, photos: ImageInput, lexicon: Sequence[str] | None = None) -> Page: ...
     @overload

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import Page, Recognition
+from ocr_lstm.photo.config import confidence_floor
 from ocr_lstm.recognizer import PreparedImage
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
@@ -122,6 +123,11 @@ async def ocr(
     file: Annotated[UploadFile | None, File(description="one photo")] = None,
     files: Annotated[list[UploadFile] | None, File(description="several photos")] = None,
     format: Annotated[Literal["json", "hocr"], Query(description="json pages or an hOCR document")] = "json",
+    min_confidence: Annotated[
+        float | None,
+        Query(ge=0, le=1, description="leave out words read with a lower confidence (one- and two-character "
+              "words need at least 0.97 unless this is 0, which keeps every word); default: OCR_LSTM_MIN_CONFIDENCE"),
+    ] = None,
 ) -> Response:
     started = time.perf_counter()
     uploads = _uploads(file, files, state.settings.max_files)
@@ -137,7 +143,7 @@ async def ocr(
         _admit_lines(state, ticket, sum(len(lines) for lines in kept))
         pages = await asyncio.gather(
             *(
-                _read_photo(state, image, lines, upload.filename)
+                _read_photo(state, image, lines, upload.filename, min_confidence)
                 for (image, _), lines, upload in zip(found, kept, uploads)
             )
         )
@@ -325,10 +331,15 @@ async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tu
     return await anyio.to_thread.run_sync(find, limiter=state.photo_limiter)
 
 
-async def _read_photo(state: ServiceState, image: np.ndarray, lines: list[DetectedLine], name: str | None) -> Page:
-    """Read the ``lines`` found in one photo; they go through the batcher."""
+async def _read_photo(
+    state: ServiceState, image: np.ndarray, lines: list[DetectedLine], name: str | None, min_confidence: float | None
+) -> Page:
+    """Read the ``lines`` found in one photo; they go through the batcher. ``min_confidence``: this
+    request's confidence floor, when it gives one."""
     assert state.ocr is not None and state.detector is not None
     ocr, detector = state.ocr, state.detector
+    if min_confidence is not None:
+        ocr = ocr.with_config(confidence_floor(ocr.config, min_confidence))
 
     def read() -> Page:
         with detector.reading(lines):

@@ -31,9 +31,13 @@ def _no_service_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+# The tiny random model reads with little confidence: its photo pages keep every word.
+KEEP_EVERY_WORD = {"min_confidence": 0.0}
+
+
 @pytest.fixture
 def settings(tiny_model_path: Path) -> ServiceSettings:
-    return make_settings(tiny_model_path)
+    return make_settings(tiny_model_path, **KEEP_EVERY_WORD)
 
 
 @pytest.fixture
@@ -46,7 +50,7 @@ async def client(settings: ServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
 def live_server(tiny_model_path: Path) -> Iterator[str]:
     """A real ``ocr-lstm serve`` process on a free loopback port; yields its base URL."""
     port = free_port()
-    process = start_server(tiny_model_path, port)
+    process = start_server(tiny_model_path, port, {"OCR_LSTM_MIN_CONFIDENCE": "0"})
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_until_ready(process, base_url)

@@ -13,7 +13,7 @@ from service_testing import png_bytes, word_bytes
 from word_images import render_photo
 
 from ocr_lstm.detection import DBDetector
-from ocr_lstm.photo.pipeline import OCR
+from ocr_lstm.photo.pipeline import OCR, OCRConfig
 from ocr_lstm.recognizer import Recognizer
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +30,8 @@ def photo() -> bytes:
 @pytest.fixture(scope="module")
 def reference(tiny_model_path: Path) -> OCR:
     """The same pipeline outside the service."""
-    return OCR(DBDetector(threads=1), Recognizer(tiny_model_path, device="cpu", threads=1))
+    keep_every_word = OCRConfig(min_confidence=0.0, short_word_confidence=0.0)  # as the test settings do
+    return OCR(DBDetector(threads=1), Recognizer(tiny_model_path, device="cpu", threads=1), keep_every_word)
 
 
 async def test_a_photo_comes_back_as_the_page_the_library_reads(
@@ -123,3 +124,18 @@ async def test_the_schema_documents_the_page(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     assert "/v1/ocr" in schema["paths"]
     assert "PageOut" in schema["components"]["schemas"]
+
+
+async def test_a_requests_confidence_floor_leaves_out_the_words_below_it(
+    client: httpx.AsyncClient, photo: bytes
+) -> None:
+    def words(body: dict) -> list[dict]:
+        return [w for b in body["blocks"] for ln in b["lines"] for w in ln["words"]]
+
+    every = (await client.post("/v1/ocr?min_confidence=0", files={"file": ("a.png", photo)})).json()
+    floor = sorted(w["confidence"] for w in words(every))[len(words(every)) // 2]
+    kept = (await client.post(f"/v1/ocr?min_confidence={floor}", files={"file": ("a.png", photo)})).json()
+    assert words(every) and 0 < len(words(kept)) < len(words(every))
+    assert all(w["confidence"] >= floor and (len(w["text"]) > 2 or w["confidence"] >= 0.97) for w in words(kept))
+    bad = await client.post("/v1/ocr?min_confidence=2", files={"file": ("a.png", photo)})
+    assert bad.status_code == 422 and "detail" in bad.json()
