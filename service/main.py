@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
+from collections.abc import Iterator
 from types import FrameType
 
 import uvicorn
@@ -61,6 +63,16 @@ class DrainingServer(uvicorn.Server):
         else:
             self._drain_ends = 0.0
         super().handle_exit(sig, frame)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's, but a SIGTERM that drained cleanly ends the process with status 0, as orchestrators count a
+        success, instead of being raised again once the server has shut down (status 143)."""
+        with super().capture_signals():
+            yield
+            if not self.force_exit:
+                # uvicorn's list of the signals it will raise again when the block ends.
+                self._captured_signals = [sig for sig in self._captured_signals if sig != signal.SIGTERM]
 
     async def on_tick(self, counter: int) -> bool:
         stop = await super().on_tick(counter)

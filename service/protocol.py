@@ -9,7 +9,9 @@ so slow clients could hold connections and descriptors for ever. Here:
   a request had come);
 - a connection past ``max_connections`` is answered 503 with ``Retry-After`` and closed, as
   soon as its request headers are in (so at most ``header_timeout_s`` later);
-- a request h11 cannot parse is answered 400 in JSON, as every other refusal, not in text;
+- a request h11 cannot parse is answered 400 in JSON, as every other refusal, not in text, and
+  this layer's answers (that 400, the 408, the cap's 503) carry the security headers of
+  ``service.headers``, as the application's do;
 - an answer sent before the request's body was all received (a 401, 413 or 503 from the
   headers) is followed by a lingering close, as nginx does: the server shuts its side, then
   reads and discards what the client still sends, for at most ``linger_s`` (and no more than
@@ -33,6 +35,7 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from service.asgi import retry_after, send_json
+from service.headers import api_security_headers
 
 LINGER_IDLE_S = 1.0  # a client still sending its body sends more within a second; a stalled one is let go
 
@@ -145,6 +148,7 @@ class GuardedH11Protocol(H11Protocol):
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),
+            *((name.encode(), value.encode()) for name, value in api_security_headers().items()),
         ]
         for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body)):
             self.transport.write(self.conn.send(event))
@@ -175,9 +179,10 @@ class GuardedH11Protocol(H11Protocol):
             return
         if self.conn.trailing_data[0]:  # part of a request came: say why it is cut off
             body = json.dumps({"detail": f"request headers not received within {self.header_timeout_s:g} s"})
+            security = "".join(f"{name}: {value}\r\n" for name, value in api_security_headers().items())
             self.transport.write(
                 b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
-                + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n{body}".encode()
+                + f"content-length: {len(body)}\r\nconnection: close\r\n{security}\r\n{body}".encode()
             )
         self.conn.send(h11.ConnectionClosed())
         self.transport.close()
@@ -185,7 +190,7 @@ class GuardedH11Protocol(H11Protocol):
     async def _over_capacity(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The application of a connection past the cap."""
         detail = f"overloaded: more than {self.max_connections} connections are open; retry later"
-        await send_json(send, 503, {"detail": detail}, retry_after().items())
+        await send_json(send, 503, {"detail": detail}, {**retry_after(), **api_security_headers()}.items())
 
 
 def guarded_h11(header_timeout_s: float, max_connections: int, max_upload_bytes: int) -> type[GuardedH11Protocol]:

@@ -77,12 +77,19 @@ def test_a_connection_that_sends_nothing_is_closed(server: tuple[str, int]) -> N
         assert time.monotonic() - started < PATIENCE_S
 
 
+def assert_security_headers(head: str) -> None:
+    """The headers every answer carries (``service.headers``), those of the HTTP layer's own included."""
+    assert "x-content-type-options: nosniff" in head and "x-frame-options: deny" in head
+    assert "content-security-policy: default-src 'none'" in head and "referrer-policy: no-referrer" in head
+
+
 def test_request_headers_that_never_finish_get_408_and_the_connection_closed(server: tuple[str, int]) -> None:
     with connection(server) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\nX-Slow: ")
-        status, body, _ = status_and_body(read_until_closed(sock))
+        status, body, head = status_and_body(read_until_closed(sock))
     assert status == 408
     assert json.loads(body) == {"detail": f"request headers not received within {HEADER_TIMEOUT_S} s"}
+    assert_security_headers(head)
 
 
 def test_a_body_that_stops_arriving_gets_408_and_the_connection_closed(server: tuple[str, int]) -> None:
@@ -128,6 +135,7 @@ def test_requests_on_connections_past_the_cap_get_503_and_are_closed(server: tup
             status, body, head = status_and_body(read_until_closed(extra))
     assert status == 503 and "retry-after: 1" in head and "connection: close" in head
     assert json.loads(body)["detail"].startswith(f"overloaded: more than {MAX_CONNECTIONS} connections")
+    assert_security_headers(head)
     assert eventually_ok(f"http://{server[0]}:{server[1]}/healthz")  # once they are gone
 
 
@@ -147,3 +155,4 @@ def test_a_request_the_parser_refuses_gets_a_json_400(server: tuple[str, int]) -
         status, body, head = status_and_body(read_until_closed(sock))
     assert status == 400 and "content-type: application/json" in head
     assert json.loads(body) == {"detail": "Invalid HTTP request received."}
+    assert_security_headers(head)

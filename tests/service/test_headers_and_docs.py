@@ -149,3 +149,15 @@ async def test_the_model_endpoint_shows_what_training_measured_but_not_its_paths
 async def test_a_word_is_still_read_behind_all_the_guards(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/recognize", files={"file": ("w.png", word_bytes())})
     assert response.status_code == 200 and "connection" not in response.headers
+
+
+async def test_the_schema_declares_uploaded_images_as_binary(client: httpx.AsyncClient) -> None:
+    """Else fuzzers send any string as the image and take the 422s for valid requests refused."""
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    recognize = schemas["Body_recognize_v1_recognize_post"]["properties"]
+    one = next(option for option in recognize["file"]["anyOf"] if option.get("type") == "string")
+    several = next(option for option in recognize["files"]["anyOf"] if option.get("type") == "array")
+    assert one["format"] == several["items"]["format"] == "binary"
+    assert schemas["Body_explain_v1_explain_post"]["properties"]["file"]["format"] == "binary"
+    photo = schemas["Body_ocr_v1_ocr_post"]["properties"]["file"]["anyOf"]
+    assert any(option.get("format") == "binary" for option in photo)

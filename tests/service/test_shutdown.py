@@ -59,4 +59,4 @@ def test_on_sigterm_readiness_turns_503_the_request_in_flight_is_answered_then_t
     assert (ready, alive) == (503, 200)
     assert head.startswith(b"HTTP/1.1 200") and b'"text"' in answer
     assert b"connection: close" in head.lower()
-    assert exit_code in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
+    assert exit_code == 0  # a clean drain is a success (uvicorn would re-raise the signal: status 143)
