@@ -4,9 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from ocr_lstm.elements import Page
+from ocr_lstm.elements import Page, Word, bounding_box, box_polygon
 from ocr_lstm.exports import draw_page, encode_png
-from ocr_lstm.elements import Word, bounding_box, box_polygon
 from ocr_lstm.exports.drawing import (
     LINE_COLOUR,
     MIN_LABEL_PX,
@@ -134,7 +133,7 @@ def test_labels_never_pile_up_and_stay_in_the_photo() -> None:
     assert 0 < len(placed) < len(words)
     for n, label in enumerate(placed):
         left, top, right, bottom = label.box
-        assert 0 <= left and right <= 160 and 0 <= top and bottom <= 80
+        assert left >= 0 and right <= 160 and top >= 0 and bottom <= 80
         for other in placed[n + 1 :]:
             o_left, o_top, o_right, o_bottom = other.box
             assert right <= o_left or o_right <= left or bottom <= o_top or o_bottom <= top
