@@ -54,3 +54,4 @@ def rendered_sets(tmp_path: Path) -> Path:
         (folder / "labels.tsv").write_text("".join(f"images/{i}.png\t{w}\n" for i, w in enumerate(words)))
     (tmp_path / "ic13" / "labels_857.tsv").write_text("images/1.png\tFirst\nimages/2.png\tBMC\n")
     return tmp_path
+photo_options = _script_fixture("photo_options")

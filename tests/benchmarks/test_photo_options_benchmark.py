@@ -1,0 +1,50 @@
+"""benchmarks/photo_options.py: the photo pipeline read with variants of its options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from word_images import render_photo
+
+
+def test_a_variant_reads_as_typed_values(photo_options) -> None:
+    assert photo_options.parse_variant("max_side=960 word_height=1.0 orientation=none") == {
+        "max_side": 960, "word_height": 1.0, "orientation": "none"}
+    assert photo_options.parse_variant("") == {}
+    with pytest.raises(ValueError, match="key=value"):
+        photo_options.parse_variant("max_side")
+
+
+def test_each_option_reaches_its_part_and_unknown_ones_are_refused(photo_options) -> None:
+    ocr = photo_options.build_pipeline(
+        photo_options.parse_variant("max_side=640 word_height=0.5 orientation=none"), threads=1)
+    assert ocr.detector.config.max_side == 640 and ocr.detector.config.min_side == 640
+    assert ocr.config.word_height == 0.5 and ocr.orientation is None
+    with pytest.raises(ValueError, match="unknown"):
+        photo_options.build_pipeline({"flip": 1}, threads=1)
+
+
+def test_missing_data_is_skipped_not_failed(photo_options, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert photo_options.main(["--data", str(tmp_path / "absent")]) == 0
+    assert capsys.readouterr().out.startswith("skipped:")
+
+
+def test_variants_are_scored_on_a_rendered_photo_set(
+    photo_options, tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "scenes"
+    (folder / "images").mkdir(parents=True)
+    (folder / "gt").mkdir()
+    image, boxes = render_photo([("NO PARKING", (100, 100), 48)])
+    Image.fromarray(image).save(folder / "images" / "a.jpg")
+    (folder / "gt" / "gt_a.txt").write_text("".join(
+        f"{x0:.0f},{y0:.0f},{x1:.0f},{y0:.0f},{x1:.0f},{y1:.0f},{x0:.0f},{y1:.0f},{text}\n"
+        for text, (x0, y0, x1, y1) in boxes
+    ))
+    model = f"model={tiny_model_path}"
+    assert photo_options.main(["--data", str(folder), "--variant", f"{model} min_confidence=0",
+                               "--variant", f"{model} max_side=640"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("e2e P/R/F") == 2 and "missed" in out and "correct" in out
