@@ -4,8 +4,8 @@ variants of them, scored end to end, with the error table of each.
     python benchmarks/photo_options.py [--data ../shared/data/ic15_scenes] [--limit N] [--threads 1]
         [--variant "max_side=960" --variant "min_confidence=0 short_word_confidence=0" ...]
 
-A variant is a space-separated list of ``key=value``: ``max_side``, ``box_threshold``,
-``unclip_ratio`` and ``binary_threshold`` go to :class:`~ocr_lstm.detection.DetectorConfig`,
+A variant is a space-separated list of ``key=value``: ``max_side``, ``min_side``,
+``box_threshold``, ``unclip_ratio`` and ``binary_threshold`` go to :class:`~ocr_lstm.detection.DetectorConfig`,
 ``model`` names the recognizer's checkpoint, ``orientation=none`` reads no line turned, and any
 other key is a field of :class:`~ocr_lstm.photo.config.OCRConfig`. Without ``--variant`` it
 measures the variants docs/photos.md gives (each default taken away in turn). Every variant
@@ -25,7 +25,7 @@ from typing import Any
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "ic15_scenes"
-DETECTOR_KEYS = ("max_side", "box_threshold", "unclip_ratio", "binary_threshold")
+DETECTOR_KEYS = ("max_side", "min_side", "box_threshold", "unclip_ratio", "binary_threshold")
 DEFAULT_VARIANTS = (
     "",  # the defaults
     "max_side=960",
@@ -64,7 +64,7 @@ def build_pipeline(variant: dict[str, Any], threads: int) -> Any:
     options = dict(variant)
     detection = {key: options.pop(key) for key in DETECTOR_KEYS if key in options}
     if "max_side" in detection:
-        detection["min_side"] = min(DetectorConfig.min_side, detection["max_side"])
+        detection.setdefault("min_side", min(DetectorConfig.min_side, detection["max_side"]))
     model = options.pop("model", "default")
     orientation = options.pop("orientation", None)
     if orientation not in (None, "none"):
