@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import torch
 
 ImageInput = str | Path | bytes | bytearray | Image.Image | np.ndarray
+# The file names taken for images wherever a folder is searched for them (batch, Ray, photo sets).
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pbm", ".pgm", ".ppm"})
 
 
 class ImageDecodeError(ValueError):

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from ocr_lstm.batch import crop_chunk
 from ocr_lstm.batch.rows import Row, RowFormat, RowWriter, done_paths, drop_partial_line, written_format
-from ocr_lstm.preprocessing import DecodedPhoto, ImageDecodeError
+from ocr_lstm.preprocessing import IMAGE_SUFFIXES, DecodedPhoto, ImageDecodeError
 from ocr_lstm.recognizer import PreparedImage, Recognizer
 
 if TYPE_CHECKING:
@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
 ChunkReader = Callable[[Path, list[Path]], Iterator[Row]]
 """Reads one chunk of paths under a folder into one row per path, in order."""
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".pbm", ".pgm", ".ppm"}
 
 
 @dataclass(frozen=True)

@@ -67,13 +67,13 @@ from pathlib import Path
 import shapely
 
 from ocr_lstm.elements import Polygon
+from ocr_lstm.preprocessing import IMAGE_SUFFIXES
 
 DONT_CARE = "###"
 IOU_THRESHOLD = 0.5
 DONT_CARE_OVERLAP = 0.5
 MIN_WORD_LENGTH = 3
 SPECIAL_CHARACTERS = "!?.:,*\"()·[]/'"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 Detection = tuple[Sequence[Sequence[float]], str]
 """A detected word: its polygon (``(x, y)`` points, at least 3) and its reading."""
@@ -268,7 +268,7 @@ def pair_scene_photos(
     image_dir, ground_truth_dir = Path(image_dir), Path(ground_truth_dir)
     images = sorted(p for p in image_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
-        raise ValueError(f"{image_dir}: no {'/'.join(IMAGE_SUFFIXES)} images")
+        raise ValueError(f"{image_dir}: no {'/'.join(sorted(IMAGE_SUFFIXES))} images")
     photos = []
     for image in images:
         ground_truth = ground_truth_dir / f"gt_{image.stem}.txt"

@@ -119,11 +119,11 @@ def _label_size(draw: ImageDraw.ImageDraw, text: str, font_px: int) -> tuple[int
     x0, y0, x1, y1 = draw.textbbox((0, 0), text, font=font)
     _, top, _, bottom = draw.textbbox((0, 0), "Hg", font=font)
     pad = _pad(font_px)
-    return x1 - x0 + 2 * pad, max(y1, bottom) - min(y0, top) + 2 * pad
+    return round(x1 - x0) + 2 * pad, round(max(y1, bottom) - min(y0, top)) + 2 * pad
 
 
 def _reference_top(draw: ImageDraw.ImageDraw, font: Font) -> int:
-    return int(draw.textbbox((0, 0), "Hg", font=font)[1])
+    return round(draw.textbbox((0, 0), "Hg", font=font)[1])
 
 
 def _pad(font_px: int) -> int:
