@@ -6,6 +6,7 @@ through ``service.state``'s dependencies.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -33,6 +34,7 @@ from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.headers import SecurityHeadersMiddleware
 from service.images import ImageLimits
+from service.memory import trim_when_idle
 from service.metrics import ServiceMetrics
 from service.middleware import (
     AdmissionMiddleware,
@@ -111,11 +113,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         state.ocr = OCR(state.detector, BatchedLineReader(recognizer, batcher.submit), config,
                         LineFlipClassifier(threads=settings.threads))
         metrics.model_loaded.set(1)
+        trimmer = None
+        if settings.trim_memory:
+            in_flight = state.admission.images
+            trimmer = asyncio.create_task(trim_when_idle(lambda: batcher.calls, lambda: in_flight.used > 0))
         try:
             yield
         finally:
             metrics.model_loaded.set(0)
             state.batcher = None
+            if trimmer is not None:
+                trimmer.cancel()
             await batcher.stop()
 
     app = FastAPI(

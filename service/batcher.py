@@ -66,6 +66,7 @@ class MicroBatcher(Generic[T, R]):
         self._collector: asyncio.Task[None] | None = None
         self._model_free: asyncio.Lock | None = None
         self._expected = 0
+        self.calls = 0  # batches and exclusive calls run so far
 
     @property
     def running(self) -> bool:
@@ -130,6 +131,7 @@ class MicroBatcher(Generic[T, R]):
         if self._executor is None or self._model_free is None:
             raise RuntimeError("the batcher is not running")
         async with self._model_free:
+            self.calls += 1
             return await asyncio.get_running_loop().run_in_executor(self._executor, function)
 
     async def _collect_forever(self) -> None:
@@ -188,6 +190,7 @@ class MicroBatcher(Generic[T, R]):
         assert self._executor is not None
         items = [entry.item for entry in batch]
         self._on_batch(len(items))
+        self.calls += 1
         try:
             results = await asyncio.get_running_loop().run_in_executor(self._executor, self._run_batch, items)
             if len(results) != len(items):

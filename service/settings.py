@@ -130,6 +130,10 @@ class ServiceSettings(BaseSettings):
         8, ge=0, description="after the drain: how long requests in flight may take to finish"
     )
 
+    trim_memory: bool = Field(
+        True, description="give the memory freed by a load back to the system once the work stops (glibc)"
+    )
+
     api_key: SecretStr | None = Field(None, description="when set, /v1/* require it in the X-API-Key header")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="comma-separated origins allowed by CORS (empty: CORS off)"

@@ -1,0 +1,50 @@
+"""Memory given back after a load: glibc's malloc_trim, once the work has stopped for a while."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+import service.memory as memory
+
+pytestmark = pytest.mark.anyio
+
+
+def test_glibc_malloc_trim_is_found_here() -> None:
+    trim = memory.malloc_trim()
+    assert trim is not None
+    trim()
+
+
+async def test_memory_is_trimmed_once_after_each_stretch_of_work_and_never_while_busy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trims = 0
+
+    def counted() -> None:
+        nonlocal trims
+        trims += 1
+
+    monkeypatch.setattr(memory, "malloc_trim", lambda: counted)
+    work, busy = 0, False
+    task = asyncio.ensure_future(memory.trim_when_idle(lambda: work, lambda: busy, idle_s=0.02))
+    try:
+        await asyncio.sleep(0.1)
+        assert trims == 0  # no work yet
+        busy = True
+        for _ in range(5):
+            work += 1
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert trims == 0  # stopped, but requests are still in flight
+        busy = False
+        await asyncio.sleep(0.1)
+        assert trims == 1
+        await asyncio.sleep(0.1)
+        assert trims == 1  # once per stretch
+        work += 1
+        await asyncio.sleep(0.1)
+        assert trims == 2
+    finally:
+        task.cancel()
