@@ -139,6 +139,11 @@ class FreshCrops:
     share: float  # of the synthetic draws
     generator: SynthGenerator | None = field(default=None, init=False, repr=False)
 
+    def warm(self) -> None:
+        """Render one crop here, so that the fonts, wallpapers and word list are found and read
+        once: forked workers inherit them instead of each spending seconds on them."""
+        render_crops(SynthGenerator(seed=0, config=self.synth), 1, self.preprocess, self.charset)
+
     def render(self, count: int, rng: np.random.Generator) -> CropPool:
         if self.generator is None:
             self.generator = SynthGenerator(seed=int(rng.integers(2**63)), config=self.synth)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import copy
 import multiprocessing as mp
+import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import replace
 
 import cv2
@@ -60,11 +61,12 @@ def training_batches(
     workers: int,
     seed: Sequence[int],
     pin_memory: bool = False,
-) -> Iterator[Batch]:
+) -> Generator[Batch, None, None]:
     """Endless batches: from ``workers`` processes, or with 0 from the sampler in this process
-    (the path runs always took, drawing from ``sampler.rng``)."""
+    (the path runs always took, drawing from ``sampler.rng``). Close it to end the workers."""
     if workers == 0:
-        return (sampler.materialise(picks, charset, augmenter) for picks in sampler)
+        yield from (sampler.materialise(picks, charset, augmenter) for picks in sampler)
+        return
     loader = DataLoader(
         WorkerBatches(sampler, charset, augmenter, seed),
         batch_size=None,
@@ -85,13 +87,23 @@ def training_batches(
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        return iter(loader)
+        iterator = iter(loader)
     finally:
         cv2.setNumThreads(threads)
+    try:
+        yield from iterator
+    finally:
+        # Now, not whenever the iterator is collected: workers left at the interpreter's exit
+        # hold it up (multiprocessing joins them there).
+        iterator._shutdown_workers()
 
 
 def _init_worker(worker_id: int) -> None:
-    """Signals are left to the training process: it saves a checkpoint on SIGINT/SIGTERM and then
-    ends its workers, which must keep serving until then."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """A process group of its own: Ctrl-C and ``timeout``'s SIGTERM reach the whole foreground
+    group, and a worker that died of them would fail the training process's next batch before
+    it saved its checkpoint. The training process alone answers them and then ends its workers;
+    a worker whose parent died exits by itself (the DataLoader's watchdog). The handlers the
+    training process set to save on those signals are not the worker's: back to the defaults."""
+    os.setpgrp()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -21,8 +21,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Generator
+from contextlib import closing, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,7 +187,10 @@ class Trainer:
                     real_set.path, self.preprocess, self.charset, indices=held
                 )
             real.append(load_labelled_pool(real_set.path, preprocess, self.charset, indices=kept))
-        fresh = FreshCrops(cfg.synth_config(), preprocess, self.charset, cfg.fresh_synth) if cfg.fresh_synth else None
+        fresh = None
+        if cfg.fresh_synth:
+            fresh = FreshCrops(cfg.synth_config(), preprocess, self.charset, cfg.fresh_synth)
+            fresh.warm()  # before the workers fork, and before a time budget starts
         return MixedBatches(synth, real, [r.weight for r in cfg.real_sets], cfg.real_ratio, cfg.batch_size,
                             cfg.seed * 1000 + self.dist.rank, fresh)
 
@@ -343,7 +346,7 @@ class Trainer:
         if self.dist.is_main:
             (self.output / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2), encoding="utf-8")
         train_log = _CsvLog(self.output / "train_log.csv", ["step", "loss", "lr", "samples_per_sec", "elapsed_sec"])
-        batches: Iterator[Batch] = training_batches(
+        batches: Generator[Batch, None, None] = training_batches(
             sampler, self.charset, cfg.augmenter(), cfg.data_workers, (cfg.seed, self.dist.rank, self.step),
             pin_memory=self.device.type == "cuda",
         )
@@ -356,7 +359,7 @@ class Trainer:
         validated_at = -1
         self._budget_start = last_checkpoint = time.perf_counter()
         ended: str | None = None
-        with _StopSignals() as signals:
+        with closing(batches), _StopSignals() as signals:
             while ended is None and (ended := self._ended(signals.received)) is None:
                 step_start = time.perf_counter()
                 batch = next(batches)
