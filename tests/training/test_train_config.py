@@ -179,3 +179,40 @@ def test_a_config_with_init_is_not_turned_into_a_fine_tune() -> None:
 
     args = build_parser().parse_args(["--config", "bundled_lines", "--init", "default"])
     assert config_from_args(args).lr == TrainConfig.from_file("bundled_lines").lr
+
+
+def test_fresh_synthetic_crops_need_data_workers() -> None:
+    with pytest.raises(ValueError, match="needs data_workers >= 1"):
+        TrainConfig.from_file(None, ["fresh_synth=0.2"])
+    assert TrainConfig.from_file(None, ["fresh_synth=0.2", "data_workers=2"]).fresh_synth == 0.2
+
+
+@pytest.mark.parametrize("item", ["fresh_synth=1.5", "fresh_synth=-0.1"])
+def test_a_fresh_share_outside_zero_to_one_is_refused(item: str) -> None:
+    with pytest.raises(ValueError, match="fresh_synth is a share"):
+        TrainConfig.from_file(None, [item, "data_workers=2"])
+
+
+def test_fresh_crops_alone_need_no_pool_but_a_share_below_one_does() -> None:
+    assert TrainConfig.from_file(None, ["fresh_synth=1", "data_workers=2", "synth_count=0"]).fresh_synth == 1.0
+    with pytest.raises(ValueError, match="needs synth_count"):
+        TrainConfig.from_file(None, ["fresh_synth=0.5", "data_workers=2", "synth_count=0"])
+
+
+@pytest.mark.parametrize("key", ["data_workers", "max_minutes", "checkpoint_minutes"])
+def test_negative_workers_and_minutes_are_refused(key: str) -> None:
+    with pytest.raises(ValueError, match=f"{key} must not be negative"):
+        TrainConfig.from_file(None, [f"{key}=-1"])
+
+
+def test_amp_dtype_is_auto_bf16_or_fp16() -> None:
+    assert TrainConfig().amp_dtype == "auto"
+    assert TrainConfig.from_file(None, ["amp_dtype=bf16"]).amp_dtype == "bf16"
+    with pytest.raises(ValueError, match="amp_dtype must be one of auto, bf16, fp16"):
+        TrainConfig.from_file(None, ["amp_dtype=fp8"])
+
+
+def test_the_new_fields_default_to_todays_runs() -> None:
+    config = TrainConfig()
+    assert (config.data_workers, config.fresh_synth, config.max_minutes, config.checkpoint_minutes) == (0, 0, 0, 0)
+    assert (config.teacher, config.distill_weight, config.distill_temperature) == ("", 0.0, 1.0)
