@@ -8,9 +8,11 @@ A variant is a space-separated list of ``key=value``: ``max_side``, ``min_side``
 ``box_threshold``, ``unclip_ratio`` and ``binary_threshold`` go to :class:`~ocr_lstm.detection.DetectorConfig`,
 ``model`` names the recognizer's checkpoint, ``orientation=none`` reads no line turned, and any
 other key is a field of :class:`~ocr_lstm.photo.config.OCRConfig`. Without ``--variant`` it
-measures the variants docs/photos.md gives (each default taken away in turn). Every variant
-reads every photo through the public constructors (``OCR(DBDetector(...), Recognizer(...),
-OCRConfig(...))``) in this process, one after the other. Skips when the set is absent.
+measures the variants docs/photos.md gives (each default taken away in turn). Each photo is
+decoded once and its lines detected once per detector setting; every variant then reads those
+lines through the public constructors (``OCR(detector, Recognizer(...), OCRConfig(...))``,
+the detector answering the lines found). Accuracy only: ``benchmarks/scenes.py`` times the
+whole pipeline. Skips when the set is absent.
 """
 
 from __future__ import annotations
@@ -54,27 +56,70 @@ def parse_variant(text: str) -> dict[str, Any]:
     return values
 
 
-def build_pipeline(variant: dict[str, Any], threads: int) -> Any:
-    """The photo pipeline a variant asks for, from the public constructors."""
-    from ocr_lstm.detection import DBDetector, DetectorConfig
-    from ocr_lstm.photo.config import OCRConfig
-    from ocr_lstm.photo.pipeline import OCR
-    from ocr_lstm.recognizer import Recognizer
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    name: str
+    detection: dict[str, Any]  # DetectorConfig fields
+    model: str
+    config: Any  # OCRConfig
+    orientation: bool
 
-    options = dict(variant)
+
+def build_variant(text: str) -> Variant:
+    """What a variant's ``key=value`` list asks of each part; ValueError for an unknown key."""
+    from ocr_lstm.detection import DetectorConfig
+    from ocr_lstm.photo.config import OCRConfig
+
+    options = parse_variant(text)
     detection = {key: options.pop(key) for key in DETECTOR_KEYS if key in options}
     if "max_side" in detection:
         detection.setdefault("min_side", min(DetectorConfig.min_side, detection["max_side"]))
-    model = options.pop("model", "default")
-    orientation = options.pop("orientation", None)
-    if orientation not in (None, "none"):
-        raise ValueError(f"orientation is the default or none, got {orientation!r}")
+    model = str(options.pop("model", "default"))
+    orientation = options.pop("orientation", "classifier")
+    if orientation not in ("classifier", "none"):
+        raise ValueError(f"orientation is classifier (the default) or none, got {orientation!r}")
     known = {field.name for field in dataclasses.fields(OCRConfig)}
     unknown = set(options) - known
     if unknown:
         raise ValueError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    return OCR(DBDetector(DetectorConfig(**detection), threads=threads), Recognizer(model, threads=threads),
-               OCRConfig(**options), False if orientation == "none" else None)
+    return Variant(text or "defaults", detection, model, OCRConfig(**options), orientation == "classifier")
+
+
+class FoundLines:
+    """A detector answering the lines found before (one detection serves every variant)."""
+
+    def __init__(self, lines: list[Any]) -> None:
+        self.lines = lines
+
+    def __call__(self, image: Any, /) -> list[Any]:
+        return self.lines
+
+
+def read_variants(variants: list[Variant], photos: list[Any], threads: int) -> dict[str, Any]:
+    """Each variant's PhotoSetReport-like scores: ``{name: (SceneScores, errors)}``."""
+    from ocr_lstm.detection import DBDetector, DetectorConfig
+    from ocr_lstm.detection.orientation import LineFlipClassifier
+    from ocr_lstm.evaluation.photos import page_detections
+    from ocr_lstm.evaluation.scene_errors import error_table
+    from ocr_lstm.evaluation.scenes import score_photos
+    from ocr_lstm.photo.pipeline import OCR
+    from ocr_lstm.preprocessing import load_image
+    from ocr_lstm.recognizer import Recognizer
+
+    detectors = {repr(sorted(v.detection.items())): DBDetector(DetectorConfig(**v.detection), threads=threads)
+                 for v in variants}
+    recognizers = {v.model: Recognizer(v.model, threads=threads) for v in variants}
+    classifier = LineFlipClassifier(threads=threads)
+    read: dict[str, list[Any]] = {v.name: [] for v in variants}
+    for photo in photos:
+        image = load_image(photo.image_path)
+        found = {key: detector(image) for key, detector in detectors.items()}
+        for v in variants:
+            lines = found[repr(sorted(v.detection.items()))]
+            ocr = OCR(FoundLines(lines), recognizers[v.model], v.config, classifier if v.orientation else False)
+            page = ocr.read_images([image], [str(photo.image_path)])[0]
+            read[v.name].append((photo.ground_truth, page_detections(page)))
+    return {name: (score_photos(pairs), error_table(pairs)) for name, pairs in read.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,21 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "gt").is_dir():
         print(f"skipped: {args.data} has no gt/ (../shared is not here)")
         return 0
-    from ocr_lstm.evaluation.photos import evaluate_photos
     from ocr_lstm.evaluation.scenes import load_scene_folder
 
     photos = load_scene_folder(args.data)[: args.limit]
-    variants = args.variant if args.variant is not None else list(DEFAULT_VARIANTS)
+    variants = [build_variant(text) for text in (args.variant if args.variant is not None else DEFAULT_VARIANTS)]
     print(f"{args.data.name}: {len(photos)} photos, {args.threads} thread(s)")
+    results = read_variants(variants, photos, args.threads)
     tables = {}
-    for text in variants:
-        report = evaluate_photos(build_pipeline(parse_variant(text), args.threads), photos, progress=False)
-        detection, e2e = report.scores.detection, report.scores.end_to_end
-        name = text or "defaults"
-        tables[name] = report.errors
+    for name, (scores, errors) in results.items():
+        detection, e2e = scores.detection, scores.end_to_end
+        tables[name] = errors
         print(f"{name:<45} det P/R/F {100 * detection.precision:5.1f} {100 * detection.recall:5.1f} "
               f"{100 * detection.f_score:5.1f}  e2e P/R/F {100 * e2e.precision:5.1f} {100 * e2e.recall:5.1f} "
-              f"{100 * e2e.f_score:5.1f}  {report.seconds_per_photo:.2f} s/photo", flush=True)
+              f"{100 * e2e.f_score:5.1f}")
     print("\nerror table per variant (ocr_lstm.evaluation.scene_errors):")
     names = list(tables)
     for row in next(iter(tables.values()), {}):

@@ -18,12 +18,12 @@ def test_a_variant_reads_as_typed_values(photo_options) -> None:
 
 
 def test_each_option_reaches_its_part_and_unknown_ones_are_refused(photo_options) -> None:
-    ocr = photo_options.build_pipeline(
-        photo_options.parse_variant("max_side=640 word_height=0.5 orientation=none"), threads=1)
-    assert ocr.detector.config.max_side == 640 and ocr.detector.config.min_side == 640
-    assert ocr.config.word_height == 0.5 and ocr.orientation is None
+    variant = photo_options.build_variant("max_side=640 word_height=0.5 orientation=none model=tiny")
+    assert variant.detection == {"max_side": 640, "min_side": 640} and variant.model == "tiny"
+    assert variant.config.word_height == 0.5 and not variant.orientation
+    assert photo_options.build_variant("").name == "defaults" and photo_options.build_variant("").orientation
     with pytest.raises(ValueError, match="unknown"):
-        photo_options.build_pipeline({"flip": 1}, threads=1)
+        photo_options.build_variant("flip=1")
 
 
 def test_missing_data_is_skipped_not_failed(photo_options, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
