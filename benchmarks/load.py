@@ -183,6 +183,11 @@ class Server:
         status = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines())
         return float(status["VmRSS"].split()[0]) / 1024, float(status["VmHWM"].split()[0]) / 1024
 
+    def cpu_s(self) -> float:
+        """CPU seconds the process has used, user and system (Linux ``/proc``)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 @contextmanager
 def server(
@@ -264,11 +269,15 @@ class Measured:
     started_mb: float  # after start-up and one request
     after_mb: tuple[float, float]  # after the load, and the peak
     idle_mb: float | None  # after the idle wait
+    stalled_opened: int = 0  # stalled connections opened in all
+    server_cpu_s: float = 0.0  # the server's CPU time during the measured load
+    client_cpu_s: float = 0.0  # this process's (the clients') CPU time during it
 
 
-async def hold_stalled(url: str, count: int, until: asyncio.Event) -> None:
+async def hold_stalled(url: str, count: int, until: asyncio.Event) -> int:
     """``count`` connections that send upload headers (no key) and a few body bytes, then nothing; each is opened
-    again when the server closes it, until ``until`` is set."""
+    again when the server closes it, until ``until`` is set. How many were opened in all."""
+    opened = 0
     host, port = url.removeprefix("http://").rsplit(":", 1)
     head = (
         b"POST /v1/recognize HTTP/1.1\r\nHost: bench\r\nContent-Type: multipart/form-data; boundary=x\r\n"
@@ -276,12 +285,14 @@ async def hold_stalled(url: str, count: int, until: asyncio.Event) -> None:
     )
 
     async def one() -> None:
+        nonlocal opened
         while not until.is_set():
             try:
                 reader, writer = await asyncio.open_connection(host, int(port))
             except OSError:
                 await asyncio.sleep(0.1)
                 continue
+            opened += 1
             try:
                 writer.write(head)
                 await writer.drain()
@@ -296,6 +307,7 @@ async def hold_stalled(url: str, count: int, until: asyncio.Event) -> None:
                 writer.close()
 
     await asyncio.gather(*(one() for _ in range(count)))
+    return opened
 
 
 async def measure(serving: Server, load: Load) -> Measured:
@@ -311,6 +323,7 @@ async def measure(serving: Server, load: Load) -> Measured:
         stalled = asyncio.ensure_future(hold_stalled(serving.url, load.stalled, stop)) if load.stalled else None
         if stalled is not None:
             await asyncio.sleep(2)  # all open before the clients start
+        cpu_before, client_before = serving.cpu_s(), time.process_time()
         try:
             runs = [run_load(client, load.image, load.clients, load.duration_s, load.max_requests, files=load.files)]
             if load.photo is not None and load.photo_clients:
@@ -320,14 +333,15 @@ async def measure(serving: Server, load: Load) -> Measured:
             results = await asyncio.gather(*runs)
         finally:
             stop.set()
-            if stalled is not None:
-                await stalled
+            stalled_opened = await stalled if stalled is not None else 0
+    server_cpu_s, client_cpu_s = serving.cpu_s() - cpu_before, time.process_time() - client_before
     after_mb = serving.memory_mb()
     idle_mb = None
     if load.idle_s:
         await asyncio.sleep(load.idle_s)
         idle_mb = serving.memory_mb()[0]
-    return Measured(results[0], results[1] if len(results) > 1 else None, started_mb, after_mb, idle_mb)
+    photos = results[1] if len(results) > 1 else None
+    return Measured(results[0], photos, started_mb, after_mb, idle_mb, stalled_opened, server_cpu_s, client_cpu_s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -450,11 +464,17 @@ def _statuses(result: LoadResult) -> str:
 def _details(measured: Measured, files: int, idle_s: float) -> str:
     """The line under a row: answers by status, useful images/s, photos, memory."""
     words = measured.words
+    images = len(words.latencies_s) * files
     line = f"  words {_statuses(words)}, {words.requests_per_s * files:.1f} images/s"
+    line += f"; CPU s server {measured.server_cpu_s:.1f}, clients {measured.client_cpu_s:.1f}"
+    if images:
+        line += f" (server {1000 * measured.server_cpu_s / images:.2f} ms per word image read)"
     if measured.photos is not None:
         photos = measured.photos
         line += (f"; photos {_statuses(photos)}, {photos.requests_per_s:.2f}/s, "
                  f"p50 {photos.percentile_ms(50):.0f} ms, p99 {photos.percentile_ms(99):.0f} ms")
+    if measured.stalled_opened:
+        line += f"; stalled connections opened {measured.stalled_opened}"
     line += f"; RSS MB after start-up and one request {measured.started_mb:.0f}"
     if measured.idle_mb is not None:
         line += f", after {idle_s:g} s idle {measured.idle_mb:.0f}"

@@ -136,6 +136,10 @@ async def ocr(
 
     async def read_all() -> list[tuple[Page, int, int]]:
         await _admit(state, ticket, contents, state.photo_limits, several, state.admission.photo_pixels)
+        # Room for as many lines as the photos may have, before the costly search for them; what they do have
+        # replaces it once they are found.
+        settings = state.settings
+        _admit_lines(state, ticket, min(len(contents) * settings.max_photo_lines, settings.max_pending_lines))
         found = await asyncio.gather(
             *(_find_lines(state, data, index if several else None) for index, data in enumerate(contents))
         )
@@ -286,8 +290,8 @@ async def _measure(state: ServiceState, contents: list[bytes], limits: ImageLimi
 
 
 def _admit_lines(state: ServiceState, ticket: Ticket, lines: int) -> None:
-    """Take room for the text lines a request's photos will have read: 413 when they could never fit, 503 when
-    they do not fit now."""
+    """Hold room for ``lines`` text lines of a request's photos instead of what it holds: 413 when they could
+    never fit, 503 when they do not fit now."""
     limit = state.settings.max_pending_lines
     if lines > limit:
         raise ServiceError(

@@ -20,6 +20,7 @@ from service_testing import make_settings, png_bytes, serving, until, word_bytes
 from word_images import render_photo
 
 import service.routes.recognition as recognition_module
+from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.recognizer import Recognizer
 from service.app import create_app
 from service.state import ServiceState
@@ -120,6 +121,33 @@ async def test_photo_lines_past_the_budget_in_flight_get_503_at_once(
     assert "photo text lines" in second.json()["detail"]
     assert waited < 5
     assert state.admission.lines.used == 0
+
+
+async def test_a_photo_without_room_for_its_lines_is_refused_before_they_are_searched_for(
+    tiny_model_path: Path, sign: bytes, model_free: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding a dense page's lines takes seconds: room for the most it may read is held before, and what
+    it does read replaces that once they are found."""
+    app = create_app(make_settings(tiny_model_path, max_photo_lines=2, max_pending_lines=3))
+    state: ServiceState = app.state.service
+    async with serving(app) as client, held_model(state, model_free):
+        assert state.detector is not None
+        searches = 0
+        find = state.detector.find
+
+        def counted(image: np.ndarray) -> list[DetectedLine]:
+            nonlocal searches
+            searches += 1
+            return find(image)
+
+        monkeypatch.setattr(state.detector, "find", counted)
+        first = asyncio.ensure_future(client.post("/v1/ocr", files={"file": ("a.png", sign)}))
+        await until(lambda: searches == 1 and state.batcher is not None and state.batcher.queued > 0)
+        second = await asyncio.wait_for(client.post("/v1/ocr", files={"file": ("b.png", sign)}), 10)
+        model_free.set()
+        assert (await first).status_code == 200
+    assert second.status_code == 503 and "photo text lines" in second.json()["detail"]
+    assert searches == 1
 
 
 async def test_photos_in_flight_leave_word_images_their_own_pixel_budget(
