@@ -34,7 +34,8 @@ MINUTES=${2:?$USAGE}
 DRY=0
 if [ "${3:-}" = "--dry-run" ]; then DRY=1; elif [ -n "${3:-}" ]; then echo "$USAGE"; exit 2; fi
 CALL_SECONDS=${CALL_SECONDS:-600}
-RESERVE=45          # after the loop: the final validation, two bundles, the logs
+FINAL=20            # after the loop, in the training process: the last validation and save
+AFTER=30            # after the training process: two bundles, the logs, the report
 SETUP_GPU=25        # there, after the unpacking: Python and torch start, real sets decoded (~13.5 k crops)
 RENDER_GPU=1360     # crops/s the pool renders at there (60,000 in 44 s with 16 processes)
 DRY_MINUTES=0.2     # the dry run's training loop
@@ -72,6 +73,12 @@ else
   say "dry run: would install $(count "$G/whl") wheels, $(count "$G/fonts") fonts, $(count "$G/bg") wallpapers; uses this machine's"
 fi
 
+# 1b. The CUDA tests first (skipped on a CPU): an AMP step, DDP over NCCL, GPU and CPU readings, pinned batches.
+if [ "${CUDA_TESTS:-1}" = 1 ]; then
+  say "CUDA tests (CUDA_TESTS=0 leaves them out)"
+  timeout 180 "$PY" -m pytest -q -rs -p no:cacheprovider tests/training/test_cuda.py 2>&1 | tail -12
+fi
+
 # 2. The real crops, where the GPU configs read them (data/ is git-ignored: it does not travel back).
 DATA=()
 if [ -f "$G/real.tgz" ]; then
@@ -91,15 +98,16 @@ SYNTH=$("$PY" -c "from training.config import TrainConfig; print(TrainConfig.fro
   || { echo "cannot read $CONFIG"; exit 2; }
 START=$((SETUP_GPU + SYNTH / RENDER_GPU))
 ELAPSED=$(($(date +%s) - T0))
-FITS=$((CALL_SECONDS - ELAPSED - START - RESERVE))
+FITS=$((CALL_SECONDS - ELAPSED - START - FINAL - AFTER))
 PLANNED=$(seconds "$MINUTES * 60")
 TRAIN_MINUTES=$MINUTES
 if [ "$PLANNED" -gt "$FITS" ]; then
   TRAIN_MINUTES=$(awk "BEGIN { printf \"%.2f\", $FITS / 60 }")
   echo "warning: $MINUTES min of training do not fit the ${CALL_SECONDS} s call; training $TRAIN_MINUTES min"
 fi
-PLAN="setup ${ELAPSED} s + start-up ~${START} s (pool of ${SYNTH} crops at ~${RENDER_GPU}/s) + training $(seconds "$TRAIN_MINUTES * 60") s + validation and bundling <= ${RESERVE} s"
-say "plan on the GPU: $PLAN = $((ELAPSED + START + $(seconds "$TRAIN_MINUTES * 60") + RESERVE)) s of ${CALL_SECONDS} s"
+TOTAL=$((ELAPSED + START + $(seconds "$TRAIN_MINUTES * 60") + FINAL + AFTER))
+say "plan on the GPU: setup ${ELAPSED} s + start-up ~${START} s (pool of ${SYNTH} crops at ~${RENDER_GPU}/s) +" \
+  "training $(seconds "$TRAIN_MINUTES * 60") s + last validation ${FINAL} s + bundling ${AFTER} s = $TOTAL s of ${CALL_SECONDS} s"
 
 # 4. Train, with the GPU's busy share recorded beside it.
 ARGS=(--config "$CONFIG" --set "output=$RUN" "${DATA[@]}")
@@ -116,7 +124,7 @@ if command -v nvidia-smi >/dev/null 2>&1; then
   nvidia-smi dmon -s u -d 5 -o T > "$OUT/dmon.txt" 2>&1 &
   DMON=$!
 fi
-LEFT=$((CALL_SECONDS - ($(date +%s) - T0) - RESERVE))
+LEFT=$((CALL_SECONDS - ($(date +%s) - T0) - AFTER))
 say "training $STEM ($([ $DRY = 1 ] && echo "tiny, $DRY_MINUTES min on the CPU" || echo "$TRAIN_MINUTES min")), stopped by SIGTERM after ${LEFT} s at the latest"
 TRAIN_START=$(date +%s)
 timeout -s TERM -k 30 "$LEFT" "$PY" -m training.train "${ARGS[@]}" 2>&1 | tr '\r' '\n' | grep -v -E "(it|img|step)/s[],]|^ *$"
@@ -141,7 +149,6 @@ say "\$OUT holds $FILES files (at most 8 come back), $BIG over 16 MB: $(cd "$OUT
 
 if [ $DRY = 1 ]; then
   travel_size || RC=1
-  TOTAL=$((ELAPSED + START + $(seconds "$TRAIN_MINUTES * 60") + RESERVE))
   if [ "$TOTAL" -le "$CALL_SECONDS" ]; then
     say "the GPU call would fit: $TOTAL s of $CALL_SECONDS s"
   else

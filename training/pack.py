@@ -11,7 +11,7 @@ counted on disk, and ``../shared`` does not travel. So:
   training then reads back unchanged), renamed ``images/NNNNN.png`` in the order of their
   ``labels.tsv``, so the seeded holdouts pick the same crops. One archive: the same crops as
   loose files take twice the room on disk (a 4 KB block each).
-- ``whl/``: cp312 manylinux wheels of what the GPU image lacks, installed there with
+- ``whl/``: cp312 manylinux wheels of what the GPU image lacks (and pytest), installed there with
   ``pip install --no-index --no-deps --target``; a wheel not found is listed in the manifest
   and the rest still packs.
 - ``site/wordfreq``: wordfreq unpacked with its English lists only (3 MB; its wheel holds every
@@ -48,7 +48,9 @@ from ocr_lstm.synth.generator import BACKGROUND_DIRS, RASTER_SUFFIXES
 TRAIN_SETS = ("iiit5k_train", "ic15_train", "svt_train", "ic13_born_digital_train", "evarest_train")
 VAL_SETS = ("svt", "ic13")
 PACKED_MAX_WIDTH = 768  # the GPU configs' max_width: training reads the packed crops back unchanged
-WHEELS = ("ftfy", "langcodes", "locate", "lmdb", "rapidfuzz", "wcwidth", "pyclipper", "shapely")
+WHEELS = ("ftfy", "langcodes", "locate", "lmdb", "rapidfuzz", "wcwidth", "pyclipper", "shapely",
+          # and pytest, to run the CUDA tests there first (tests/training/test_cuda.py)
+          "pytest", "pluggy", "iniconfig", "packaging", "pygments")
 # Tried in this order: pip matches a manylinux tag exactly.
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x86_64", "manylinux_2_17_x86_64",
              "manylinux2014_x86_64", "manylinux1_x86_64")

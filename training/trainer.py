@@ -19,6 +19,7 @@ import json
 import math
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Generator
@@ -127,7 +128,7 @@ class Trainer:
             self.optimizer, lambda s: lr_factor(self.progress * config.steps if config.max_minutes else s, config)
         )
         self.use_amp = config.amp and self.device.type == "cuda"
-        self.amp_dtype = _amp_dtype(config.amp_dtype) if self.use_amp else torch.float32
+        self.amp_dtype = _amp_dtype(config.amp_dtype, self.model, self.device) if self.use_amp else torch.float32
         # bf16 keeps fp32's exponent range: only fp16 needs its gradients scaled.
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.ctc = nn.CTCLoss(blank=0, zero_infinity=True)
@@ -388,13 +389,14 @@ class Trainer:
                     if self.dist.is_main:
                         self._save_state(sampler)
                     last_checkpoint = time.perf_counter()
-        if ended == "time" and validated_at != self.step:
-            self._validate_and_log(sampler, val_sets, bar, last_val)  # the decayed weights, validated and saved
-        elif ended in ("SIGINT", "SIGTERM"):
-            if self.dist.is_main:
-                self._save_state(sampler)
-            bar.write(f"{ended}: stopped at step {self.step}, saved {self.output / 'last'} and the state; "
-                      "the same command resumes")
+            # Still under the handlers: a signal now lets the last save finish.
+            if ended == "time" and validated_at != self.step:
+                self._validate_and_log(sampler, val_sets, bar, last_val)  # the decayed weights, validated and saved
+            elif ended in ("SIGINT", "SIGTERM"):
+                if self.dist.is_main:
+                    self._save_state(sampler)
+                bar.write(f"{ended}: stopped at step {self.step}, saved {self.output / 'last'} and the state; "
+                          "the same command resumes")
         bar.close()
         return {"steps": self.step, "samples_seen": self.samples_seen, "best": self.best_score, "ended": ended,
                 **last_val}
@@ -502,11 +504,26 @@ class _StopSignals:
         self._restore()
 
 
-def _amp_dtype(name: str) -> torch.dtype:
-    """``amp_dtype``'s autocast type: "auto" is bf16 where the GPU has it (Ampere and later)."""
-    if name == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
+def _amp_dtype(name: str, model: nn.Module, device: torch.device) -> torch.dtype:
+    """``amp_dtype``'s autocast type. "auto" is bf16 where the GPU has it (Ampere and later) and the
+    model's step runs in it, tried once on a small batch: the cuDNN LSTM has not taken bf16 in
+    every release, and a lent GPU's minutes are too few to lose to that. Else fp16."""
+    if name != "auto":
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
+    if not torch.cuda.is_bf16_supported():
+        return torch.float16
+    training = model.training
+    model.eval()  # no batch-norm statistics moved by the trial
+    try:
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            model(torch.zeros(2, 1, 32, 64, device=device)).float().sum().backward()
+        return torch.bfloat16
+    except RuntimeError as error:
+        print(f"warning: bf16 autocast fails here ({str(error).splitlines()[0]}); training in fp16", file=sys.stderr)
+        return torch.float16
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(training)
 
 
 def run(config: TrainConfig) -> dict[str, Any]:
