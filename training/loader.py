@@ -95,7 +95,7 @@ def training_batches(
     finally:
         # Now, not whenever the iterator is collected: workers left at the interpreter's exit
         # hold it up (multiprocessing joins them there).
-        iterator._shutdown_workers()
+        iterator._shutdown_workers()  # type: ignore[attr-defined]  # with workers: the multiprocessing iterator
 
 
 def _init_worker(worker_id: int) -> None:
