@@ -276,12 +276,17 @@ class OCR:
         words = []
         for span in spans:
             text, confidences = span.text, span.char_confidences
+            as_read = float(np.prod(confidences))
             if word_decoder is not None:
                 again = word_decoder.decode(log_probs[span.first_frame : span.end_frame])
                 if again.text.strip() and " " not in again.text:
                     text, confidences = again.text, tuple(again.char_confidences)
             confidence = float(np.prod(confidences))
-            if confidence < (self.config.short_word_confidence if len(text) < 3 else self.config.min_confidence):
+            # Kept when the model read the word surely, or the word prior or lexicon reads it surely: a
+            # lexicon's word can be a sure choice among a few where the letters alone were not.
+            if max(as_read, confidence) < (
+                self.config.short_word_confidence if len(text) < 3 else self.config.min_confidence
+            ):
                 continue
             chars = tuple(CharConfidence(c, p) for c, p in zip(text, confidences))
             polygon = cut.polygon_of_columns(span.left, span.right, self.config.word_height)
