@@ -41,7 +41,7 @@ def test_an_amp_step_changes_the_weights_and_keeps_them_finite(tmp_path: Path, a
     assert trainer.amp_dtype == {"bf16": torch.bfloat16, "fp16": torch.float16}[amp_dtype]
     assert trainer.scaler.is_enabled() == (amp_dtype == "fp16")
     before = [p.detach().clone() for p in trainer.model.parameters()]
-    for _ in range(3):
+    for _ in range(8):  # fp16's scaler skips the steps whose gradients overflow while it finds its scale
         loss = trainer.train_step(*fake_batch(trainer.charset))
     assert np.isfinite(loss)
     after = list(trainer.model.parameters())
@@ -78,7 +78,8 @@ def test_gpu_and_cpu_readings_agree() -> None:
     cpu = Recognizer(device="cpu", backend="torch", word_prior=None).recognize(images)
     gpu = Recognizer(device="cuda", backend="torch", word_prior=None).recognize(images)
     assert [r.text for r in gpu] == [r.text for r in cpu]
-    assert [r.confidence for r in gpu] == pytest.approx([r.confidence for r in cpu], abs=2e-3)
+    # cuDNN convolutions may run in TF32: confidences agree to about a percent, readings exactly.
+    assert [r.confidence for r in gpu] == pytest.approx([r.confidence for r in cpu], abs=1e-2)
 
 
 def test_data_workers_hand_over_pinned_batches_alike_for_a_seed() -> None:
