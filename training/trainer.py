@@ -14,6 +14,7 @@ and the state saved first, so a run cut by a deadline (``timeout``) can be resum
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import math
@@ -512,18 +513,14 @@ def _amp_dtype(name: str, model: nn.Module, device: torch.device) -> torch.dtype
         return {"bf16": torch.bfloat16, "fp16": torch.float16}[name]
     if not torch.cuda.is_bf16_supported():
         return torch.float16
-    training = model.training
-    model.eval()  # no batch-norm statistics moved by the trial
-    try:
+    trial = copy.deepcopy(model).train()  # in training mode (cuDNN's RNN backward needs it), on a copy:
+    try:  # the model's batch-norm statistics and gradients stay untouched
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            model(torch.zeros(2, 1, 32, 64, device=device)).float().sum().backward()
+            trial(torch.zeros(2, 1, 32, 64, device=device)).float().sum().backward()
         return torch.bfloat16
     except RuntimeError as error:
         print(f"warning: bf16 autocast fails here ({str(error).splitlines()[0]}); training in fp16", file=sys.stderr)
         return torch.float16
-    finally:
-        model.zero_grad(set_to_none=True)
-        model.train(training)
 
 
 def run(config: TrainConfig) -> dict[str, Any]:

@@ -60,3 +60,24 @@ def test_distributed_context_defaults_to_a_single_process(monkeypatch: pytest.Mo
         monkeypatch.delenv(name, raising=False)
     ctx = DistributedContext.from_env()
     assert ctx.world_size == 1 and ctx.is_main
+
+
+def test_auto_amp_tries_a_bf16_step_on_a_copy_and_else_takes_fp16(monkeypatch: pytest.MonkeyPatch) -> None:
+    from torch import nn
+
+    from training.trainer import _amp_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    cpu = torch.device("cpu")  # autocast("cuda") does nothing here: the trial's logic is what is tested
+    model = CRNN(preset("tiny", 10))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert _amp_dtype("auto", model, cpu) == torch.bfloat16
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # batch-norm statistics too
+    assert all(p.grad is None for p in model.parameters())
+
+    class NoBf16(nn.Module):
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            raise RuntimeError("\"_thnn_fused_lstm_cell_cuda\" not implemented for 'BFloat16'")
+
+    assert _amp_dtype("auto", NoBf16(), cpu) == torch.float16
+    assert _amp_dtype("fp16", model, cpu) == torch.float16 and _amp_dtype("bf16", NoBf16(), cpu) == torch.bfloat16
