@@ -128,10 +128,10 @@ class GuardedH11Protocol(H11Protocol):
         super().data_received(data)
         self._watch_headers()
 
-    def eof_received(self) -> bool | None:
+    def eof_received(self) -> None:
         if self.lingering.lingering:
             self.lingering.end()
-        return super().eof_received()
+        super().eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
@@ -195,13 +195,13 @@ class GuardedH11Protocol(H11Protocol):
 
 def guarded_h11(header_timeout_s: float, max_connections: int, max_upload_bytes: int) -> type[GuardedH11Protocol]:
     """The protocol class for ``uvicorn.Config(http=...)`` with these limits; a lingering close reads at most
-    four uploads' worth."""
+    two uploads' worth."""
     return type(
         "GuardedH11Protocol",
         (GuardedH11Protocol,),
         {
             "header_timeout_s": header_timeout_s,
             "max_connections": max_connections,
-            "linger_bytes": 4 * max_upload_bytes,
+            "linger_bytes": 2 * max_upload_bytes,
         },
     )
