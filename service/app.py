@@ -78,8 +78,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     state = ServiceState(
         settings=settings,
         metrics=metrics,
-        crop_limits=ImageLimits(settings.max_crop_pixels, settings.max_aspect_ratio),
-        photo_limits=ImageLimits(settings.max_pixels, settings.max_aspect_ratio),
+        crop_limits=ImageLimits(settings.max_crop_pixels, settings.max_aspect_ratio, "OCR_LSTM_MAX_CROP_PIXELS"),
+        photo_limits=ImageLimits(settings.max_pixels, settings.max_aspect_ratio, "OCR_LSTM_MAX_PIXELS",
+                                 settings.photo_read_pixels),
         # Decoding is CPU work too: more threads than cores only queue behind the GIL.
         decode_limiter=anyio.CapacityLimiter(cores),
         # Large word images (a 2000 x 2000 crop takes some 50 ms to decode) on one thread of their own: small

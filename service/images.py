@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ocr_lstm.preprocessing import load_image
+from ocr_lstm.preprocessing import DecodedPhoto, load_image, load_photo
 from ocr_lstm.recognizer import PreparedImage, Recognizer
 from service.errors import ServiceError
 
@@ -34,8 +34,18 @@ SIGNATURES = (
 
 @dataclass(frozen=True)
 class ImageLimits:
+    """What an endpoint accepts: ``max_pixels`` (named by its ``setting`` in the 413), the aspect
+    ratio and, for photos, ``read_pixels``: a larger photo is decoded at most that large, and
+    costs only that much."""
+
     max_pixels: int
     max_aspect_ratio: float
+    setting: str = "OCR_LSTM_MAX_PIXELS"
+    read_pixels: int | None = None
+
+    def cost(self, pixels: int) -> int:
+        """The pixels an image of ``pixels`` is read at."""
+        return pixels if self.read_pixels is None else min(pixels, self.read_pixels)
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -69,7 +79,8 @@ def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
     if width * height > limits.max_pixels:
         raise ServiceError(
             413,
-            f"image has {width}x{height} = {width * height} pixels, more than the limit of {limits.max_pixels}",
+            f"image has {width}x{height} = {width * height} pixels, more than the limit of {limits.max_pixels} "
+            f"({limits.setting} raises it)",
             "too_many_pixels",
         )
     ratio = max(width, height) / min(width, height)
@@ -94,6 +105,17 @@ def decode_upload(data: bytes, limits: ImageLimits) -> np.ndarray:
     try:
         with image:
             return load_image(image, limits.max_pixels)
+    except Exception as exc:  # truncated or corrupt pixel data: PIL raises OSError, ValueError, EOFError...
+        raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
+
+
+def decode_photo_upload(data: bytes, limits: ImageLimits) -> DecodedPhoto:
+    """Check and decode one photo, at most ``limits.read_pixels`` large (blocking: call it from a worker
+    thread); its page goes back to the photo's own pixels with ``to_photo_pixels``."""
+    image = open_image(data, limits)
+    try:
+        with image:
+            return load_photo(image, limits.max_pixels, limits.read_pixels or limits.max_pixels)
     except Exception as exc:  # truncated or corrupt pixel data: PIL raises OSError, ValueError, EOFError...
         raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
 

@@ -49,9 +49,15 @@ class ServiceSettings(BaseSettings):
         "request's min_confidence parameter overrides it"
     )
 
-    max_upload_bytes: int = Field(10 * MiB, ge=1, description="largest request body; larger ones get 413")
+    # A 48 Mpx phone photo is a 10-25 MB JPEG.
+    max_upload_bytes: int = Field(32 * MiB, ge=1, description="largest request body; larger ones get 413")
     max_pixels: int = Field(
-        25_000_000, ge=1, description="/v1/ocr: largest photo (width x height); larger ones get 413"
+        OCRConfig.max_photo_pixels, ge=1, description="/v1/ocr: largest photo (width x height); larger ones get "
+        "413. A photo past OCR_LSTM_PHOTO_READ_PIXELS is decoded that large, and counts that much"
+    )
+    photo_read_pixels: int = Field(
+        OCRConfig.read_pixels, ge=1, description="/v1/ocr: a larger photo is decoded at most this large (JPEG's "
+        "DCT scaling: fast and small) and its page given in the photo's own pixels"
     )
     # A word crop is small: 4 Mpx is a 2000 x 2000 image, far more than the 32-px-high crop the model
     # reads, and a sixth of a photo's decoding cost at the photo limit.

@@ -20,10 +20,12 @@ from fastapi.responses import JSONResponse, Response
 from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import Page, Recognition
 from ocr_lstm.photo.config import confidence_floor
+from ocr_lstm.photo.pipeline import to_photo_pixels
+from ocr_lstm.preprocessing import DecodedPhoto
 from ocr_lstm.recognizer import PreparedImage
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
-from service.images import ImageLimits, count_pixels, decode_upload, prepare_upload
+from service.images import ImageLimits, count_pixels, decode_photo_upload, decode_upload, prepare_upload
 from service.photo import first_lines
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
@@ -147,8 +149,8 @@ async def ocr(
         _admit_lines(state, ticket, sum(len(lines) for lines in kept))
         pages = await asyncio.gather(
             *(
-                _read_photo(state, image, lines, upload.filename, min_confidence)
-                for (image, _), lines, upload in zip(found, kept, uploads)
+                _read_photo(state, photo, lines, upload.filename, min_confidence)
+                for (photo, _), lines, upload in zip(found, kept, uploads)
             )
         )
         detected = [len(lines) for _, lines in found]
@@ -270,14 +272,14 @@ async def _admit_words(state: ServiceState, ticket: Ticket, contents: list[bytes
 
 
 async def _measure(state: ServiceState, contents: list[bytes], limits: ImageLimits, several: bool) -> list[int]:
-    """Each image's pixels, from its header (4xx for one past ``limits``); 413 when together they pass the
-    request's limit."""
+    """Each image's pixels as it will be read (its header's, at most ``limits.read_pixels``; 4xx for one past
+    ``limits``); 413 when together they pass the request's limit."""
 
     def measure() -> list[int]:
         counts = []
         for index, data in enumerate(contents):
             with _naming(index if several else None):
-                counts.append(count_pixels(data, limits))
+                counts.append(limits.cost(count_pixels(data, limits)))
         return counts
 
     pixels = await anyio.to_thread.run_sync(measure, limiter=state.decode_limiter)
@@ -319,27 +321,27 @@ def _naming(index: int | None) -> Iterator[None]:
         raise
 
 
-async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tuple[np.ndarray, list[DetectedLine]]:
-    """Decode (4xx on bad input) one photo and find its text lines.
+async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tuple[DecodedPhoto, list[DetectedLine]]:
+    """Decode (4xx on bad input) one photo, at most ``photo_read_pixels`` large, and find its text lines.
 
     On the photo limiter, not the word images' decode limiter: a photo can take a second to decode and
     detect, and word images must not wait behind it."""
     assert state.detector is not None
     detector = state.detector
 
-    def find() -> tuple[np.ndarray, list[DetectedLine]]:
+    def find() -> tuple[DecodedPhoto, list[DetectedLine]]:
         with _naming(index):
-            image = decode_upload(data, state.photo_limits)
-        return image, detector.find(image)
+            photo = decode_photo_upload(data, state.photo_limits)
+        return photo, detector.find(photo.image)
 
     return await anyio.to_thread.run_sync(find, limiter=state.photo_limiter)
 
 
 async def _read_photo(
-    state: ServiceState, image: np.ndarray, lines: list[DetectedLine], name: str | None, min_confidence: float | None
+    state: ServiceState, photo: DecodedPhoto, lines: list[DetectedLine], name: str | None, min_confidence: float | None
 ) -> Page:
-    """Read the ``lines`` found in one photo; they go through the batcher. ``min_confidence``: this
-    request's confidence floor, when it gives one."""
+    """Read the ``lines`` found in one photo, through the batcher; its page in the photo's own pixels.
+    ``min_confidence``: this request's confidence floor, when it gives one."""
     assert state.ocr is not None and state.detector is not None
     ocr, detector = state.ocr, state.detector
     if min_confidence is not None:
@@ -347,7 +349,7 @@ async def _read_photo(
 
     def read() -> Page:
         with detector.reading(lines):
-            return ocr.read_images([image], [name])[0]
+            return to_photo_pixels(ocr.read_images([photo.image], [name])[0], photo)
 
     return await anyio.to_thread.run_sync(read, limiter=state.photo_limiter)
 

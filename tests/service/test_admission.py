@@ -17,6 +17,7 @@ from service_testing import CachedWithoutLock, make_settings, multipart, png_byt
 
 import service.routes.recognition as recognition_module
 from ocr_lstm.explain import Explanation
+from ocr_lstm.preprocessing import DecodedPhoto
 from service.app import create_app
 from service.state import ServiceState
 
@@ -136,12 +137,12 @@ async def test_photos_being_decoded_do_not_hold_up_word_images(
     state: ServiceState = client._transport.app.state.service  # type: ignore[attr-defined]
     decoding, release = threading.Semaphore(0), threading.Event()
 
-    def slow_decode(data: bytes, limits: object) -> np.ndarray:
+    def slow_decode(data: bytes, limits: object) -> DecodedPhoto:
         decoding.release()
         release.wait(30)
-        return np.full((64, 64, 3), 255, np.uint8)
+        return DecodedPhoto(np.full((64, 64, 3), 255, np.uint8), 64, 64)
 
-    monkeypatch.setattr(recognition_module, "decode_upload", slow_decode)
+    monkeypatch.setattr(recognition_module, "decode_photo_upload", slow_decode)
     photos = int(state.decode_limiter.total_tokens)  # enough to take every word-decoding thread
     try:
         requests = [asyncio.ensure_future(client.post("/v1/ocr", files=gray(64, 64))) for _ in range(photos)]

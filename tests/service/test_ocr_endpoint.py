@@ -139,3 +139,33 @@ async def test_a_requests_confidence_floor_leaves_out_the_words_below_it(
     assert all(w["confidence"] >= floor and (len(w["text"]) > 2 or w["confidence"] >= 0.97) for w in words(kept))
     bad = await client.post("/v1/ocr?min_confidence=2", files={"file": ("a.png", photo)})
     assert bad.status_code == 422 and "detail" in bad.json()
+
+
+async def test_an_8000_by_6000_phone_photo_is_read_with_the_default_limits(client: httpx.AsyncClient) -> None:
+    """48 Mpx: decoded at most OCR_LSTM_PHOTO_READ_PIXELS large, counted so, answered in its own pixels."""
+    from PIL import ImageDraw, ImageFont
+
+    big = Image.new("RGB", (8000, 6000), (200, 200, 190))
+    dejavu = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    font = ImageFont.truetype(str(dejavu), 600) if dejavu.is_file() else ImageFont.load_default(600)
+    ImageDraw.Draw(big).text((1200, 2400), "OPEN DAILY", font=font, fill=(20, 20, 20))
+    response = await client.post("/v1/ocr", files={"file": ("phone.jpg", png_bytes(big, "JPEG"))})
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert (page["width"], page["height"]) == (8000, 6000)
+    lines = [line for block in page["blocks"] for line in block["lines"]]
+    xs = [x for line in lines for x, _ in line["polygon"]]
+    ys = [y for line in lines for _, y in line["polygon"]]
+    assert lines and min(xs) > 1000 and max(xs) < 7900 and min(ys) > 2200 and max(ys) < 3400
+
+
+async def test_a_photo_past_the_pixel_limit_is_a_413_naming_the_setting(tiny_model_path: Path) -> None:
+    from service_testing import make_settings, serving
+
+    from service.app import create_app
+
+    settings = make_settings(tiny_model_path, max_pixels=10_000, photo_read_pixels=5_000, max_request_pixels=10_000,
+                             max_pending_photo_pixels=10_000)
+    async with serving(create_app(settings)) as client:
+        response = await client.post("/v1/ocr", files={"file": ("big.png", png_bytes(Image.new("RGB", (200, 100))))})
+    assert response.status_code == 413 and "OCR_LSTM_MAX_PIXELS" in response.json()["detail"]
