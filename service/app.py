@@ -112,7 +112,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         state.detector = CountedDetector(detector)
         config = confidence_floor(OCRConfig(), settings.min_confidence)
         state.ocr = OCR(state.detector, BatchedLineReader(recognizer, batcher.submit), config,
-                        LineFlipClassifier(threads=settings.threads))
+                        LineFlipClassifier(threads=settings.threads, memory_arena=settings.detector_memory_arena))
         metrics.model_loaded.set(1)
         trimmer = None
         if settings.trim_memory:
@@ -207,7 +207,8 @@ def _add_middleware(app: FastAPI, state: ServiceState) -> None:
 
 
 def _load_detector(settings: ServiceSettings) -> DBDetector:
-    return DBDetector(DetectorConfig(max_side=settings.detector_max_side), threads=settings.threads)
+    return DBDetector(DetectorConfig(max_side=settings.detector_max_side), threads=settings.threads,
+                      memory_arena=settings.detector_memory_arena)
 
 
 def _load_recognizer(settings: ServiceSettings) -> Recognizer:

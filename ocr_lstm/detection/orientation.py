@@ -46,12 +46,12 @@ def classifier_input(crop: np.ndarray) -> np.ndarray:
 class LineFlipClassifier:
     """A :class:`LineOrientation` running the rapidocr wheel's 0/180 classifier in ONNX Runtime."""
 
-    def __init__(self, model: str = CLASSIFIER_MODEL, threads: int | None = None) -> None:
+    def __init__(self, model: str = CLASSIFIER_MODEL, threads: int | None = None, memory_arena: bool = True) -> None:
         import onnxruntime as ort
 
         self.model_path = locate_model(model)
         self.session = ort.InferenceSession(
-            str(self.model_path), session_options(threads), providers=["CPUExecutionProvider"]
+            str(self.model_path), session_options(threads, memory_arena), providers=["CPUExecutionProvider"]
         )
         self.input_name = self.session.get_inputs()[0].name
 

@@ -48,3 +48,18 @@ async def test_memory_is_trimmed_once_after_each_stretch_of_work_and_never_while
         assert trims == 2
     finally:
         task.cancel()
+
+
+async def test_the_detector_and_classifier_give_their_memory_back_unless_the_arena_is_asked_for(
+    tiny_model_path,
+) -> None:
+    """ONNX Runtime's arena holds a photo's largest tensors after a load (docs/service.md): off by default here."""
+    from service.app import create_app
+    from service_testing import make_settings, serving
+
+    for arena in (False, True):
+        app = create_app(make_settings(tiny_model_path, detector_memory_arena=arena))
+        async with serving(app):
+            state = app.state.service
+            sessions = (state.detector.detector.session, state.ocr.orientation.session)
+            assert all(s.get_session_options().enable_cpu_mem_arena is arena for s in sessions)

@@ -81,7 +81,9 @@ def test_max_pending_bounds_the_queue_and_holds_at_least_one_full_request(
 
 def test_the_pixels_in_flight_hold_at_least_one_full_request(monkeypatch: pytest.MonkeyPatch) -> None:
     defaults = ServiceSettings(_env_file=None)
-    assert defaults.max_pending_pixels >= defaults.max_request_pixels >= defaults.max_pixels > defaults.max_crop_pixels
+    # A photo costs its reading size (a larger one is decoded at most that large): one fits a request.
+    assert defaults.max_pending_pixels >= defaults.max_request_pixels >= defaults.photo_read_pixels
+    assert defaults.max_request_pixels > defaults.max_crop_pixels and defaults.max_pixels >= defaults.photo_read_pixels
     monkeypatch.setenv("OCR_LSTM_MAX_REQUEST_PIXELS", "2000")
     monkeypatch.setenv("OCR_LSTM_MAX_PENDING_PIXELS", "1999")
     with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING_PIXELS \(1999\) must be at least"):
@@ -99,4 +101,10 @@ def test_each_pixel_budget_holds_at_least_one_full_request(monkeypatch: pytest.M
 def test_the_lines_in_flight_hold_at_least_one_capped_photo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OCR_LSTM_MAX_PHOTO_LINES", "2000")
     with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING_LINES \(1024\) must be at least"):
+        ServiceSettings(_env_file=None)
+
+
+def test_a_photos_reading_size_must_fit_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCR_LSTM_PHOTO_READ_PIXELS", "30000000")
+    with pytest.raises(ValidationError, match=r"OCR_LSTM_PHOTO_READ_PIXELS \(30000000\) must be at most"):
         ServiceSettings(_env_file=None)
