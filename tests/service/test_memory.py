@@ -54,8 +54,9 @@ async def test_the_detector_and_classifier_give_their_memory_back_unless_the_are
     tiny_model_path,
 ) -> None:
     """ONNX Runtime's arena holds a photo's largest tensors after a load (docs/service.md): off by default here."""
-    from service.app import create_app
     from service_testing import make_settings, serving
+
+    from service.app import create_app
 
     for arena in (False, True):
         app = create_app(make_settings(tiny_model_path, detector_memory_arena=arena))
