@@ -12,6 +12,7 @@ from ocr_lstm.batch import CROP_CHUNK, PHOTO_BATCH
 from ocr_lstm.commands import Command
 from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, options_from_args
+from ocr_lstm.photo.config import OCRConfig
 
 if TYPE_CHECKING:
     from distributed.stages import ReaderSpec
@@ -56,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            help="GPUs per actor, a fraction shares one (default: 1 when the cluster has GPUs, else 0)")
     ray_group.add_argument("--rows-per-shard", metavar="N", type=positive_int, default=10_000,
                            help="rows per shard file (default: %(default)s)")
+    parser.add_argument("--min-confidence", type=float, default=OCRConfig.min_confidence,
+                        help="--photos: leave out words read with a lower confidence; words of one or two "
+                        f"characters need {OCRConfig.short_word_confidence} (0 keeps every word; default: %(default)s)")
     add_model_arguments(parser)
 
 
@@ -63,7 +67,7 @@ def reader_spec(args: argparse.Namespace) -> ReaderSpec:
     """What each actor builds, from the model options that every reading command takes."""
     from distributed.stages import ReaderSpec
 
-    return ReaderSpec(args.model, options_from_args(args), args.photos)
+    return ReaderSpec(args.model, options_from_args(args), args.photos, args.min_confidence)
 
 
 def run(args: argparse.Namespace) -> int:

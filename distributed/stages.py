@@ -21,6 +21,7 @@ import numpy as np
 from ocr_lstm.batch.rows import Row
 from ocr_lstm.checkpoint import DEFAULT_MODEL, parse_config, read_config, resolve
 from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.photo.config import OCRConfig, confidence_floor
 from ocr_lstm.preprocessing import load_image, to_grayscale
 from ocr_lstm.recognizer import Recognizer
 
@@ -43,7 +44,8 @@ class Decoded:
 @dataclass(frozen=True)
 class ReaderSpec:
     """What each actor builds once: ``Recognizer.from_options(model, options)``, inside
-    ``OCR(DBDetector(options.threads), recognizer)`` with ``photos``.
+    ``OCR(DBDetector(options.threads), recognizer)`` with ``photos``, keeping words of at least
+    ``min_confidence``.
 
     A spec, not a built model, travels to the actors: each node loads the weights itself,
     so ``model`` must be a bundled name or a path that every node can read.
@@ -52,6 +54,7 @@ class ReaderSpec:
     model: str | Path = DEFAULT_MODEL
     options: RecognizerOptions = field(default_factory=RecognizerOptions)
     photos: bool = False
+    min_confidence: float = OCRConfig.min_confidence  # photos: words below it are left out (0: every word)
 
     def max_pixels(self) -> int:
         """The checkpoint's decompression-bomb limit, read from its JSON alone (a bad model fails here, early)."""
@@ -64,7 +67,8 @@ class ReaderSpec:
         from ocr_lstm.detection import DBDetector
         from ocr_lstm.photo.pipeline import OCR
 
-        return partial(read_photos, OCR(DBDetector(threads=self.options.threads), recognizer))
+        config = confidence_floor(OCRConfig(), self.min_confidence)
+        return partial(read_photos, OCR(DBDetector(threads=self.options.threads), recognizer, config))
 
 
 def decode_image(data: bytes, max_pixels: int, gray: bool) -> np.ndarray:

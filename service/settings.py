@@ -182,12 +182,6 @@ class ServiceSettings(BaseSettings):
                     f"OCR_LSTM_{name.upper()} ({getattr(self, name)}) must be at least "
                     f"OCR_LSTM_MAX_REQUEST_PIXELS ({self.max_request_pixels})"
                 )
-        # A photo costs at most its reading size: past the request's pixels, every large photo would get 413.
-        if min(self.photo_read_pixels, self.max_pixels) > self.max_request_pixels:
-            raise ValueError(
-                f"OCR_LSTM_PHOTO_READ_PIXELS ({self.photo_read_pixels}) must be at most "
-                f"OCR_LSTM_MAX_REQUEST_PIXELS ({self.max_request_pixels})"
-            )
         if self.max_pending_lines < self.max_photo_lines:
             raise ValueError(
                 f"OCR_LSTM_MAX_PENDING_LINES ({self.max_pending_lines}) must be at least "

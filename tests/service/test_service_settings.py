@@ -103,8 +103,3 @@ def test_the_lines_in_flight_hold_at_least_one_capped_photo(monkeypatch: pytest.
     with pytest.raises(ValidationError, match=r"OCR_LSTM_MAX_PENDING_LINES \(1024\) must be at least"):
         ServiceSettings(_env_file=None)
 
-
-def test_a_photos_reading_size_must_fit_a_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OCR_LSTM_PHOTO_READ_PIXELS", "30000000")
-    with pytest.raises(ValidationError, match=r"OCR_LSTM_PHOTO_READ_PIXELS \(30000000\) must be at most"):
-        ServiceSettings(_env_file=None)
