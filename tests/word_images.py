@@ -58,3 +58,19 @@ def labelled_folder(root: Path, words: list[str]) -> Path:
     lines = [f"{i}.png\t{word}\n" for i, word in enumerate(words)] + ["bad.png\tbroken\n"]
     (root / "labels.tsv").write_text("".join(lines))
     return root
+
+
+def rendered_scene_folder(folder: Path, lines: list[tuple[str, tuple[int, int], int]]) -> Path:
+    """``folder`` as a one-photo scene set (``images/a.jpg`` and ``gt/gt_a.txt``, ICDAR 2015 boxes)
+    holding ``lines`` rendered by :func:`render_photo`."""
+    from PIL import Image
+
+    (folder / "images").mkdir(parents=True)
+    (folder / "gt").mkdir()
+    image, boxes = render_photo(lines)
+    Image.fromarray(image).save(folder / "images" / "a.jpg")
+    (folder / "gt" / "gt_a.txt").write_text("".join(
+        f"{x0:.0f},{y0:.0f},{x1:.0f},{y0:.0f},{x1:.0f},{y1:.0f},{x0:.0f},{y1:.0f},{text}\n"
+        for text, (x0, y0, x1, y1) in boxes
+    ))
+    return folder

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from word_images import render_photo
+from word_images import rendered_scene_folder
 
 
 def test_a_variant_reads_as_typed_values(photo_options) -> None:
@@ -34,15 +33,7 @@ def test_missing_data_is_skipped_not_failed(photo_options, tmp_path: Path, capsy
 def test_variants_are_scored_on_a_rendered_photo_set(
     photo_options, tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    folder = tmp_path / "scenes"
-    (folder / "images").mkdir(parents=True)
-    (folder / "gt").mkdir()
-    image, boxes = render_photo([("NO PARKING", (100, 100), 48)])
-    Image.fromarray(image).save(folder / "images" / "a.jpg")
-    (folder / "gt" / "gt_a.txt").write_text("".join(
-        f"{x0:.0f},{y0:.0f},{x1:.0f},{y0:.0f},{x1:.0f},{y1:.0f},{x0:.0f},{y1:.0f},{text}\n"
-        for text, (x0, y0, x1, y1) in boxes
-    ))
+    folder = rendered_scene_folder(tmp_path / "scenes", [("NO PARKING", (100, 100), 48)])
     model = f"model={tiny_model_path}"
     assert photo_options.main(["--data", str(folder), "--variant", f"{model} min_confidence=0",
                                "--variant", f"{model} max_side=640"]) == 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from word_images import render_photo
+from word_images import rendered_scene_folder
 
 
 def test_a_word_is_snapped_to_its_closest_lexicon_entry(scenes) -> None:
@@ -20,15 +19,7 @@ def test_missing_data_is_skipped_not_failed(scenes, tmp_path: Path, capsys: pyte
 
 
 def test_ocr_lstm_is_scored_on_a_rendered_photo_set(scenes, tmp_path: Path) -> None:
-    folder = tmp_path / "scenes"
-    (folder / "images").mkdir(parents=True)
-    (folder / "gt").mkdir()
-    image, boxes = render_photo([("NO PARKING", (100, 100), 48)])
-    Image.fromarray(image).save(folder / "images" / "a.jpg")
-    (folder / "gt" / "gt_a.txt").write_text("".join(
-        f"{x0:.0f},{y0:.0f},{x1:.0f},{y0:.0f},{x1:.0f},{y1:.0f},{x0:.0f},{y1:.0f},{text}\n"
-        for text, (x0, y0, x1, y1) in boxes
-    ))
+    folder = rendered_scene_folder(tmp_path / "scenes", [("NO PARKING", (100, 100), 48)])
     row = scenes.run_one("ocr-lstm", folder, None, 1)
     assert row["photos"] == 1 and row["ground_truth"] == 2
     (_, detection_recall, _), (_, e2e_recall, _) = row["detection"], row["end_to_end"]
