@@ -71,6 +71,8 @@ def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
 def test_ctrl_c_keeps_the_chunks_that_finished_behind_an_unfinished_one(tmp_path: Path) -> None:
     """Ctrl-C while the first chunk is still being read and the next two are done: theirs are written
     (after the others, which resume does not mind), the first's are not."""
+    # A shell starts background jobs with SIGINT ignored, and Python keeps it so: Ctrl-C as in a terminal.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     first_may_end = threading.Event()
 
     def reader(folder: Path, paths: list[Path]) -> Iterator[Row]:
@@ -85,6 +87,7 @@ def test_ctrl_c_keeps_the_chunks_that_finished_behind_an_unfinished_one(tmp_path
             run_batch(plan(tmp_path, 6, chunk=2), reader, workers=2)
     finally:
         first_may_end.set()
+        signal.signal(signal.SIGINT, previous)
     rows = [json.loads(line)["path"] for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert rows == ["img002.png", "img003.png", "img004.png", "img005.png"]
     assert (stop.value.written, stop.value.total) == (4, 6)

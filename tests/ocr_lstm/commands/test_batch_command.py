@@ -374,7 +374,9 @@ def test_photo_mode_keeps_every_photo_read_when_interrupted_and_resume_finishes_
     output = tmp_path / "pages.jsonl"
     command = [sys.executable, "-m", "ocr_lstm.cli", "batch", str(root), "--photos", "--output", str(output),
                "--model", str(tiny_model_path), "--device", "cpu", "--threads", "2"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # preexec_fn: a shell starts background jobs with SIGINT ignored, and the child would inherit that.
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while complete_lines(output) < 2 and process.poll() is None and time.monotonic() < deadline:
