@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ocr_lstm.cli import CommandParser
 from ocr_lstm.errors import report_errors
@@ -95,14 +96,29 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def train_from_args(args: argparse.Namespace) -> int:
-    """Train as ``args`` say and print the run's summary as JSON (``ocr-lstm train`` too)."""
-    from training.trainer import run
+    """Train as ``args`` say and print the run's summary as JSON (``ocr-lstm train`` too), then, on
+    stderr, where the model went and how to use it."""
+    from training.trainer import DistributedContext, run
 
     config = config_from_args(args)
     for warning in config.warnings():
         print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps(run(config)))
+    if DistributedContext.from_env().is_main:
+        print("\n".join(how_to_use(Path(config.output))), file=sys.stderr)
     return 0
+
+
+def how_to_use(output: Path) -> list[str]:
+    """Where a run's model is and the three ways to read with it, as lines to print."""
+    best = output / "best"
+    return [
+        f"the model: {best} (.safetensors + .json; the last weights: {output / 'last'})",
+        f"  ocr-lstm recognize IMAGE --model {best}        (and ocr, batch, eval, explain)",
+        f"  OCR_LSTM_MODEL={best} ocr-lstm serve",
+        f"  Recognizer({str(best)!r})                     (from ocr_lstm import Recognizer)",
+        f"  python benchmarks/compare.py {best}.safetensors   (better than the bundled model?)",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

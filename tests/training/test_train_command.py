@@ -37,3 +37,20 @@ def test_the_torchrun_entry_point_answers_a_usage_error_in_one_line(
     assert exit_info.value.code == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("ocr-lstm train: error: ") and line.endswith("(see ocr-lstm train --help)")
+
+
+def test_a_finished_run_says_where_its_model_is_and_how_to_use_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import training.trainer
+    from training.train import build_parser, train_from_args
+
+    monkeypatch.setattr(training.trainer, "run", lambda config: {"steps": 3, "output": config.output})
+    args = build_parser().parse_args(["--output", str(tmp_path / "plates"), "--steps", "3"])
+    assert train_from_args(args) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["steps"] == 3  # stdout stays the summary alone
+    best = tmp_path / "plates" / "best"
+    assert f"--model {best}" in err and f"OCR_LSTM_MODEL={best}" in err and f"Recognizer('{best}')" in err
