@@ -67,13 +67,10 @@ class Variant:
 
 def build_variant(text: str) -> Variant:
     """What a variant's ``key=value`` list asks of each part; ValueError for an unknown key."""
-    from ocr_lstm.detection import DetectorConfig
     from ocr_lstm.photo.config import OCRConfig
 
     options = parse_variant(text)
     detection = {key: options.pop(key) for key in DETECTOR_KEYS if key in options}
-    if "max_side" in detection:
-        detection.setdefault("min_side", min(DetectorConfig.min_side, detection["max_side"]))
     model = str(options.pop("model", "default"))
     orientation = options.pop("orientation", "classifier")
     if orientation not in ("classifier", "none"):

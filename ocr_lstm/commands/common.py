@@ -91,8 +91,6 @@ def ocr_from_args(args: argparse.Namespace, recognizer: Recognizer) -> OCR:
     from ocr_lstm.photo.config import OCRConfig, confidence_floor
     from ocr_lstm.photo.pipeline import OCR
 
-    # A smaller --max-side also caps the scaling up of small photos (min_side may not pass it).
-    detection = DetectorConfig(max_side=args.max_side, min_side=min(DetectorConfig.min_side, args.max_side),
-                               box_threshold=args.box_threshold)
-    detector = DBDetector(detection, threads=args.threads)
+    detector = DBDetector(DetectorConfig(max_side=args.max_side, box_threshold=args.box_threshold),
+                          threads=args.threads)
     return OCR(detector, recognizer, confidence_floor(OCRConfig(), args.min_confidence))

@@ -45,8 +45,8 @@ class DetectorConfig:
             raise ValueError("model must name a detector model or an .onnx path")
         if self.max_side < STRIDE:
             raise ValueError(f"max_side must be at least {STRIDE} (the network's stride), got {self.max_side}")
-        if not 0 <= self.min_side <= self.max_side:
-            raise ValueError(f"min_side must be in [0, max_side={self.max_side}], got {self.min_side}")
+        if self.min_side < 0:
+            raise ValueError(f"min_side must be at least 0, got {self.min_side}")
         if not 0 < self.binary_threshold < 1:
             raise ValueError(f"binary_threshold must be in (0, 1), got {self.binary_threshold}")
         if not 0 <= self.box_threshold <= 1:

@@ -12,8 +12,7 @@ from tqdm import tqdm
 from ocr_lstm.elements import Page
 from ocr_lstm.evaluation.scene_errors import error_table
 from ocr_lstm.evaluation.scenes import ScenePhoto, SceneScores, score_photos
-from ocr_lstm.photo.pipeline import OCR
-from ocr_lstm.preprocessing import load_image
+from ocr_lstm.photo.pipeline import OCR, to_photo_pixels
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,14 @@ def evaluate_photos(ocr: OCR, photos: Sequence[ScenePhoto], progress: bool = Tru
     chosen: Iterable[ScenePhoto] = tqdm(photos, desc="read photos", unit="photo", disable=not progress)
     for photo in chosen:
         started = time.perf_counter()
-        image = load_image(photo.image_path)
-        (lines,) = ocr.read_lines([image])
-        height, width = image.shape[:2]
-        plain.append(ocr.assemble(lines, width, height, str(photo.image_path)))
+        decoded = ocr.decode(photo.image_path)  # as every way in decodes: a large photo is read smaller
+        (lines,) = ocr.read_lines([decoded.image])
+        height, width = decoded.image.shape[:2]
+        plain.append(to_photo_pixels(ocr.assemble(lines, width, height, str(photo.image_path)), decoded))
         seconds += time.perf_counter() - started
         if use_lexicon:
-            constrained.append(ocr.assemble(lines, width, height, str(photo.image_path), photo.lexicon))
+            page = ocr.assemble(lines, width, height, str(photo.image_path), photo.lexicon)
+            constrained.append(to_photo_pixels(page, decoded))
     read = [(photo.ground_truth, page_detections(page)) for photo, page in zip(photos, plain)]
     scores = score_photos(read)
     lexicon_scores = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ocr_lstm.detection import DetectorConfig
@@ -19,7 +20,6 @@ def test_the_defaults_are_valid_and_frozen() -> None:
         ({"model": ""}, "model"),
         ({"max_side": 16}, "max_side"),
         ({"min_side": -1}, "min_side"),
-        ({"max_side": 640, "min_side": 736}, "min_side"),
         ({"binary_threshold": 0.0}, "binary_threshold"),
         ({"binary_threshold": 1.0}, "binary_threshold"),
         ({"box_threshold": 1.5}, "box_threshold"),
@@ -31,3 +31,11 @@ def test_the_defaults_are_valid_and_frozen() -> None:
 def test_settings_out_of_range_raise_value_errors_naming_them(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DetectorConfig(**settings)  # type: ignore[arg-type]
+
+
+def test_a_max_side_under_min_side_is_taken_and_caps_the_scaling_up() -> None:
+    from ocr_lstm.detection.preprocessing import resize_for_detection
+
+    config = DetectorConfig(max_side=640)  # min_side stays 736: scaling up stops at max_side
+    resized, _, _ = resize_for_detection(np.zeros((300, 400, 3), np.uint8), config.max_side, min_side=config.min_side)
+    assert max(resized.shape[:2]) == 640
