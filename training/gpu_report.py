@@ -10,11 +10,12 @@ output says whether the GPU was fed without anyone opening a file.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from training.plots import read_log
 
 
 def gpu_busy(dmon: Path) -> float | None:
@@ -44,25 +45,18 @@ def summary(run: Path, dmon: Path | None = None) -> dict[str, Any]:
                      train_seconds=metadata["train_seconds"])
         if metadata["train_seconds"]:
             found["samples_per_sec"] = round(metadata["samples_seen"] / metadata["train_seconds"])
-    rows = _rows(run / "train_log.csv")
+    rows = read_log(run / "train_log.csv")  # a resumed run's repeated steps counted once
     if rows:
         rates = sorted(float(row["samples_per_sec"]) for row in rows)
         found["median_window_samples_per_sec"] = round(rates[len(rates) // 2])
         found["final_lr"] = rows[-1]["lr"]
-    validations = _rows(run / "val_log.csv")
+    validations = read_log(run / "val_log.csv")
     if validations:
         found["validation"] = {k: v for k, v in validations[-1].items() if k == "step" or k.endswith("word_acc")}
     busy = gpu_busy(dmon) if dmon is not None else None
     if busy is not None:
         found["gpu_sm_busy_percent"] = round(busy, 1)
     return found
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,7 +43,7 @@ from ocr_lstm.data.labels import LABEL_FILE, read_label_file
 from ocr_lstm.errors import report_errors
 from ocr_lstm.preprocessing import ImageDecodeError, PreprocessConfig, prepare_crop
 from ocr_lstm.synth.fonts import find_fonts
-from ocr_lstm.synth.generator import BACKGROUND_DIRS, RASTER_SUFFIXES
+from ocr_lstm.synth.generator import BACKGROUND_DIRS, load_backgrounds
 
 TRAIN_SETS = ("iiit5k_train", "ic15_train", "svt_train", "ic13_born_digital_train", "evarest_train")
 VAL_SETS = ("svt", "ic13")
@@ -57,7 +57,6 @@ PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x
 FONT_MAX_BYTES = 300_000
 FONT_BUDGET = 14_000_000
 WALLPAPERS = 12
-WALLPAPER_SIDE = 640  # generator.load_backgrounds keeps them at most this large
 
 
 def pack_set(source: Path, destination: Path, preprocess: PreprocessConfig, workers: int) -> int:
@@ -143,19 +142,14 @@ def pack_fonts(output: Path, budget: int = FONT_BUDGET) -> int:
 
 
 def pack_wallpapers(output: Path, count: int = WALLPAPERS) -> int:
-    """``count`` wallpapers spread over the installed ones, downscaled as the renderer keeps them."""
+    """``count`` wallpapers spread over the installed ones, as the renderer loads them (downscaled)."""
     (output / "bg").mkdir(parents=True, exist_ok=True)
-    found = sorted(
-        p for d in BACKGROUND_DIRS if d.is_dir() for p in d.rglob("*") if p.suffix.lower() in RASTER_SUFFIXES
-    )
-    images = [(p, image) for p in found if (image := cv2.imread(str(p), cv2.IMREAD_COLOR)) is not None]
-    step = max(1, len(images) // count)
-    for i, (path, image) in enumerate(images[::step][:count]):
-        scale = WALLPAPER_SIDE / max(image.shape[:2])
-        if scale < 1:
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        cv2.imwrite(str(output / "bg" / f"{i:02d}-{path.stem}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-    return min(count, len(images[::step]))
+    images = load_backgrounds(BACKGROUND_DIRS)
+    chosen = images[:: max(1, len(images) // count)][:count]
+    for i, image in enumerate(chosen):
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        cv2.imwrite(str(output / "bg" / f"{i:02d}.jpg"), bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    return len(chosen)
 
 
 def disk_usage(path: Path) -> int:

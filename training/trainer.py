@@ -144,6 +144,7 @@ class Trainer:
         self.elapsed = 0.0
         self.budget_used = 0.0  # wall seconds of the time budget spent before this start (resumed runs)
         self.holdout_sets: dict[str, CropPool] = {}  # filled by _load_data, validated on
+        self._budget_start: float | None = None  # the clock's start in fit(), when a time budget runs
 
     def _device(self) -> torch.device:
         if self.ddp and torch.cuda.is_available() and self.config.device in ("auto", "cuda"):
@@ -294,11 +295,12 @@ class Trainer:
             # Unpacked: batches are width-sorted so padding is small, and packing slowed CPU steps.
             log_probs = self.train_model(images)
             teacher_log_probs = self.teacher(images) if self.teacher is not None else None
+        log_probs = log_probs.float()
         input_lengths = CRNN.output_lengths(widths).clamp(max=log_probs.shape[0])
-        loss = self.ctc(log_probs.float(), targets, input_lengths, lengths)
+        loss = self.ctc(log_probs, targets, input_lengths, lengths)
         if teacher_log_probs is not None:
             loss = loss + self.config.distill_weight * distillation_loss(
-                log_probs.float(), teacher_log_probs.float(), input_lengths.to(log_probs.device),
+                log_probs, teacher_log_probs.float(), input_lengths.to(log_probs.device),
                 self.config.distill_temperature,
             )
         self.optimizer.zero_grad(set_to_none=True)
@@ -404,8 +406,7 @@ class Trainer:
 
     def _budget_clock(self) -> float:
         """Wall seconds of the time budget spent since this start (validation included: the time is the GPU's)."""
-        start = getattr(self, "_budget_start", None)
-        return time.perf_counter() - start if start is not None else 0.0
+        return time.perf_counter() - self._budget_start if self._budget_start is not None else 0.0
 
     def _ended(self, received: int) -> str | None:
         """Why the run ends before the next step (``steps``, ``time`` or the signal's name), or None.

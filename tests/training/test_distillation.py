@@ -81,7 +81,7 @@ def test_a_teacher_of_another_charset_is_refused(tmp_path: Path) -> None:
         Teacher(str(path), CHARSET, PreprocessConfig(), torch.device("cpu"), channels_last=False)
 
 
-def test_a_run_learns_from_a_frozen_teacher(tmp_path: Path) -> None:
+def test_a_run_with_a_teacher_trains_and_leaves_the_teacher_untouched(tmp_path: Path) -> None:
     data = word_folder(tmp_path / "words", heights=(40,))
     teacher_model = tiny(1)
     path = save_checkpoint(tmp_path / "teacher", teacher_model, CHARSET, PreprocessConfig())
