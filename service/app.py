@@ -43,7 +43,7 @@ from service.middleware import (
     BodyRefused,
     MetricsMiddleware,
 )
-from service.photo import BatchedLineReader, BatchItem, BatchResult, CountedDetector, run_batch
+from service.photo import BatchedLineReader, BatchItem, BatchResult, run_batch
 from service.routes import operations, page, recognition
 from service.routes.responses import UNAUTHORIZED
 from service.settings import ServiceSettings
@@ -109,9 +109,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         )
         await batcher.start()
         state.recognizer, state.batcher = recognizer, batcher
-        state.detector = CountedDetector(detector)
+        state.detector = detector  # the routes find a photo's lines first, to count, cap and admit them
         config = confidence_floor(OCRConfig(), settings.min_confidence)
-        state.ocr = OCR(state.detector, BatchedLineReader(recognizer, batcher.submit), config,
+        state.ocr = OCR(detector, BatchedLineReader(recognizer, batcher.submit), config,
                         LineFlipClassifier(threads=settings.threads, memory_arena=settings.detector_memory_arena))
         metrics.model_loaded.set(1)
         trimmer = None
@@ -158,8 +158,10 @@ def _declare_uploads_binary(app: FastAPI) -> None:
     schema_of = app.openapi
 
     def openapi() -> dict[str, Any]:
+        marked = app.openapi_schema is not None  # FastAPI builds the schema once and keeps it: mark it once
         schema = schema_of()
-        _mark_binary(schema)
+        if not marked:
+            _mark_binary(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

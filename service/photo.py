@@ -6,16 +6,14 @@ can count them, cap them and admit them before any is read.
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import anyio.from_thread
 import numpy as np
 
 from ocr_lstm.decoding import CTCDecoder
-from ocr_lstm.detection.base import DetectedLine, TextDetector
+from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import Recognition
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import PreparedImage, Recognizer
@@ -70,29 +68,3 @@ def first_lines(lines: Sequence[DetectedLine], cap: int) -> list[DetectedLine]:
     if len(lines) <= cap:
         return list(lines)
     return sorted(lines, key=lambda line: (min(y for _, y in line.polygon), min(x for x, _ in line.polygon)))[:cap]
-
-
-class CountedDetector:
-    """The service's text detector. ``find`` runs the real one, so that the service can count, cap and admit
-    a photo's lines before any is read; the pipeline, reading that photo on the same thread inside
-    ``reading(lines)``, is then answered those lines instead of detecting again."""
-
-    def __init__(self, detector: TextDetector) -> None:
-        self.detector = detector
-        self.threads = getattr(detector, "threads", None)  # what the pipeline sizes its own sessions by
-        self._handed = threading.local()
-
-    def find(self, image: np.ndarray) -> list[DetectedLine]:
-        return self.detector(image)
-
-    @contextlib.contextmanager
-    def reading(self, lines: Sequence[DetectedLine]) -> Iterator[None]:
-        self._handed.lines = list(lines)
-        try:
-            yield
-        finally:
-            del self._handed.lines
-
-    def __call__(self, image: np.ndarray, /) -> list[DetectedLine]:
-        handed: list[DetectedLine] | None = getattr(self._handed, "lines", None)
-        return self.detector(image) if handed is None else handed

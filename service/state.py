@@ -11,6 +11,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
+from ocr_lstm.detection.base import TextDetector
 from ocr_lstm.photo.pipeline import OCR
 from ocr_lstm.recognizer import Recognizer
 from service.admission import Admission, Slots, Ticket
@@ -18,7 +19,7 @@ from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits
 from service.metrics import ServiceMetrics
-from service.photo import BatchItem, BatchResult, CountedDetector
+from service.photo import BatchItem, BatchResult
 from service.settings import ServiceSettings
 
 API_KEY_HEADER = "X-API-Key"
@@ -41,7 +42,7 @@ class ServiceState:
     recognizer: Recognizer | None = None
     batcher: MicroBatcher[BatchItem, BatchResult] | None = None
     ocr: OCR | None = None
-    detector: CountedDetector | None = None  # the one ocr detects with
+    detector: TextDetector | None = None  # the one ocr holds: the routes find a photo's lines with it first
     draining: bool = False  # set on SIGTERM (service.main): /readyz says 503 while the server drains
 
     @property

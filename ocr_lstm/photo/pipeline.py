@@ -175,12 +175,15 @@ class OCR:
         images: Sequence[np.ndarray],
         sources: Sequence[str | None] | None = None,
         lexicons: Sequence[Sequence[str] | None] | None = None,
+        detections: Sequence[Sequence[DetectedLine]] | None = None,
     ) -> list[Page]:
-        """As :meth:`read`, for decoded RGB ``uint8`` arrays."""
+        """As :meth:`read`, for decoded RGB ``uint8`` arrays; ``detections``: each image's lines when
+        they were found before (a service counts and caps them first), else the detector finds them."""
+        read = self.read_lines(images) if detections is None else self._read_lines(images, detections)
         return [
             self.assemble(lines, image.shape[1], image.shape[0], sources[n] if sources else None,
                           lexicons[n] if lexicons else None)
-            for n, (image, lines) in enumerate(zip(images, self.read_lines(images)))
+            for n, (image, lines) in enumerate(zip(images, read))
         ]
 
     def read_lines(self, images: Sequence[np.ndarray]) -> list[list[LineReading]]:
@@ -205,7 +208,7 @@ class OCR:
         return decoder if decoder.word_prior is not None or decoder.lexicon else None
 
     def _read_lines(
-        self, images: Sequence[np.ndarray], detections: Sequence[list[DetectedLine]]
+        self, images: Sequence[np.ndarray], detections: Sequence[Sequence[DetectedLine]]
     ) -> list[list[LineReading]]:
         """The chosen reading of every detected line, per photo."""
         grays = [to_grayscale(image) for image in images]

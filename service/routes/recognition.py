@@ -332,7 +332,7 @@ async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tu
     def find() -> tuple[DecodedPhoto, list[DetectedLine]]:
         with _naming(index):
             photo = decode_photo_upload(data, state.photo_limits)
-        return photo, detector.find(photo.image)
+        return photo, detector(photo.image)
 
     return await anyio.to_thread.run_sync(find, limiter=state.photo_limiter)
 
@@ -342,14 +342,13 @@ async def _read_photo(
 ) -> Page:
     """Read the ``lines`` found in one photo, through the batcher; its page in the photo's own pixels.
     ``min_confidence``: this request's confidence floor, when it gives one."""
-    assert state.ocr is not None and state.detector is not None
-    ocr, detector = state.ocr, state.detector
+    assert state.ocr is not None
+    ocr = state.ocr
     if min_confidence is not None:
         ocr = ocr.with_config(confidence_floor(ocr.config, min_confidence))
 
     def read() -> Page:
-        with detector.reading(lines):
-            return to_photo_pixels(ocr.read_images([photo.image], [name])[0], photo)
+        return to_photo_pixels(ocr.read_images([photo.image], [name], detections=[lines])[0], photo)
 
     return await anyio.to_thread.run_sync(read, limiter=state.photo_limiter)
 

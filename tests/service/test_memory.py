@@ -62,5 +62,5 @@ async def test_the_detector_and_classifier_give_their_memory_back_unless_the_are
         app = create_app(make_settings(tiny_model_path, detector_memory_arena=arena))
         async with serving(app):
             state = app.state.service
-            sessions = (state.detector.detector.session, state.ocr.orientation.session)
+            sessions = (state.detector.session, state.ocr.orientation.session)
             assert all(s.get_session_options().enable_cpu_mem_arena is arena for s in sessions)

@@ -154,3 +154,11 @@ def test_a_photo_larger_than_the_reading_size_is_read_smaller_and_answered_in_it
     left, top, right, bottom = bounding_box(page.lines[0].polygon)
     assert (left, top, right, bottom) == pytest.approx((100, 50, 500, 90), abs=1)
     assert all(100 - 1 <= x <= 500 + 1 for word in page.words for x, _ in word.polygon)
+
+
+def test_lines_found_before_are_read_without_detecting_again() -> None:
+    box = (100, 50, 500, 90)
+    detector = FakeDetector([])  # would find nothing
+    ocr = OCR(detector, GradientReader(), KEEP_EVERY_WORD, GradientOrientation())
+    [page] = ocr.read_images([painted(640, 200, box, "right")], detections=[[box_line(box)]])
+    assert page.text == "ab cd" and detector.calls == 0
