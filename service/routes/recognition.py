@@ -210,7 +210,7 @@ async def explain(
     batcher, recognizer = state.batcher, state.recognizer
 
     async def run() -> Explanation:
-        from ocr_lstm.explain import explain_prepared  # torch: loaded by the first explanation, not at start
+        from ocr_lstm.explain import explain_prepared  # torch only with the PyTorch backend (ONNX Runtime: numpy)
 
         (pixels,) = await _admit_words(state, ticket, [data], several=False)
 

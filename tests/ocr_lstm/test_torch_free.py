@@ -85,7 +85,7 @@ def test_photos_are_read_and_a_folder_batched_without_torch(exported: Path, tmp_
 
 
 def test_the_service_starts_and_reads_without_torch(exported: Path, tmp_path: Path) -> None:
-    """Only ``/v1/explain`` (the gate LSTM) loads torch, at its first request, not at start."""
+    """Nor does ``/v1/explain`` under ONNX Runtime: numpy replays the gate LSTM (ocr_lstm.runtime.onnx_gates)."""
     render_word("hello").save(tmp_path / "word.png")
     out = run_without_torch(
         "from fastapi.testclient import TestClient\n"
@@ -97,6 +97,8 @@ def test_the_service_starts_and_reads_without_torch(exported: Path, tmp_path: Pa
         "with TestClient(create_app(settings)) as client:\n"
         "    ready = client.get('/readyz').status_code\n"
         f"    read = client.post('/v1/recognize', files={{'files': open({str(tmp_path / 'word.png')!r}, 'rb')}})\n"
-        "print(ready, read.status_code, len(read.json()))"
+        f"    word = open({str(tmp_path / 'word.png')!r}, 'rb')\n"
+        "    explained = client.post('/v1/explain?format=json', files={'file': word})\n"
+        "print(ready, read.status_code, len(read.json()), explained.status_code)"
     )
-    assert out.split() == ["200", "200", "1"]
+    assert out.split() == ["200", "200", "1", "200"]
