@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ocr_lstm.preprocessing import PreprocessConfig
 
 BUNDLED_DIR = Path(__file__).parent / "weights"
+RUN_CHECKPOINTS = ("best", "last")  # what a training run names the checkpoints in its folder
 DEFAULT_MODEL = "default"
 FORMAT_VERSION = 1
 FORMAT_SINCE = "0.1.0"  # the first ocr-lstm that reads FORMAT_VERSION
@@ -102,6 +103,21 @@ class CheckpointInfo:
     metadata: dict[str, Any]
     parameters: int
     weights_path: Path | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name to show: the file's, with its run folder's where the file is a run's ``best``
+        or ``last`` (``plates/best``), which alone would not say which model it is."""
+        if self.weights_path is not None and self.weights_path.stem in RUN_CHECKPOINTS:
+            return f"{self.weights_path.parent.name}/{self.weights_path.stem}"
+        return self.name
+
+    @property
+    def recorded_figures(self) -> dict[str, Any]:
+        """What the model's own checkpoint says it scored: ``evaluation`` (benchmarks run on the
+        finished model, the bundled one's) and ``validation`` (the trainer's, at the saved step)."""
+        return {key: self.metadata[key] for key in ("evaluation", "validation")
+                if isinstance(self.metadata.get(key), dict)}
 
 
 def resolve(path_or_name: str | Path) -> Path:

@@ -113,7 +113,7 @@ class Recognizer:
 
     @property
     def name(self) -> str:
-        return self.info.name
+        return self.info.display_name
 
     @property
     def charset(self) -> Charset:
@@ -175,6 +175,7 @@ class Recognizer:
             "architecture": self.info.model_config.to_dict(),
             "device": self.device,
             "metadata": self.info.metadata,
+            "figures": self.info.recorded_figures,
         }
 
 

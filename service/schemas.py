@@ -27,7 +27,11 @@ class ModelInfo(BaseModel):
     parameters: int
     device: str
     architecture: dict[str, Any]
-    metadata: dict[str, Any]
+    metadata: dict[str, Any] = Field(description="what training measured (numbers), without its paths")
+    figures: dict[str, Any] = Field(
+        description="what this model scored, as its checkpoint records it: `evaluation` (benchmarks run on the "
+        "finished model, with the command) and `validation` (the trainer's word accuracy per set, at the saved step)"
+    )
     max_batch_size: int = Field(description="micro-batching: images per model call")
     max_wait_ms: float = Field(description="micro-batching: how long a batch waits for more images")
 

@@ -1,10 +1,14 @@
-"""Training configuration: a TOML file, then ``--set key=value`` overrides."""
+"""Training configuration: a TOML file, then ``--set key=value`` overrides and the command's options.
+
+A value is parsed once: the file by TOML, an override's value as a TOML value (text that is
+not one is kept as text), the command's options as the types argparse gave them.
+"""
 
 from __future__ import annotations
 
-import ast
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +80,13 @@ class TrainConfig:
     lr: float = 1e-3
     min_lr_ratio: float = 0.02
     warmup_steps: int = 300
+    # A run sized to its steps (the fine-tuning recipe, training/configs/finetune.toml): a
+    # warm-up of this share of the steps, at most warmup_steps (0: warmup_steps as it is) ...
+    warmup_share: float = 0.0
+    # ... and a synthetic pool of the run's synthetic draws (steps x batch_size x the synthetic
+    # share), at least this many crops and at most synth_count (0: synth_count as it is).
+    # Either is left alone when its value is given with --set or a command option.
+    synth_count_floor: int = 0
     weight_decay: float = 1e-4
     grad_clip: float = 5.0
     # Validate, save and ship an exponential moving average of the weights (0: the raw
@@ -91,6 +102,10 @@ class TrainConfig:
     teacher: str = ""  # checkpoint path (a larger model trained on a GPU); empty: none
     distill_weight: float = 0.0
     distill_temperature: float = 1.0
+    # Distil on the crops the teacher reads right only: a fine-tune distilled from its parent
+    # ("learning without forgetting") keeps the parent's reading where it was right and learns
+    # the rest from the labels alone.
+    distill_right_only: bool = False
 
     # validation and checkpoints
     val_sets: list[str] = field(default_factory=list)
@@ -98,6 +113,9 @@ class TrainConfig:
     # general set beside the user's, so a fine-tune on a narrow set shows what it unlearns.
     synth_val_count: int = 0
     val_every: int = 500
+    # A short run validates more often than val_every: at least this many times (and once
+    # before the first step, to compare the end with).
+    min_validations: int = 5
     val_limit: int = 0  # evaluate at most this many crops per set (0: all)
     early_stop_patience: int = 0  # validations without improvement before stopping (0: never)
     log_every: int = 50
@@ -111,19 +129,25 @@ class TrainConfig:
     channels_last: bool = True
 
     @classmethod
-    def from_file(cls, path: str | Path | None, overrides: list[str] | None = None) -> TrainConfig:
+    def from_file(
+        cls, path: str | Path | None, overrides: list[str] | None = None, values: Mapping[str, Any] | None = None
+    ) -> TrainConfig:
+        """The config in ``path`` (a file or the name of one in training/configs), then the
+        ``key=value`` ``overrides``, then ``values`` already typed (the command's options)."""
         data: dict[str, Any] = {}
         if path:
             path = Path(path)
             if not path.is_file() and (CONFIG_DIR / f"{path}.toml").is_file():
                 path = CONFIG_DIR / f"{path}.toml"
             data = tomllib.loads(path.read_text(encoding="utf-8"))
+        given: dict[str, Any] = {}
         for item in overrides or []:
             key, sep, value = item.partition("=")
             if not sep:
                 raise ValueError(f"override {item!r} is not key=value")
-            data[key.strip()] = _parse_value(value.strip())
-        return cls.from_dict(data)
+            given[key.strip()] = _parse_value(value.strip())
+        given.update(values or {})
+        return cls.from_dict({**data, **given}).sized_to_run(explicit=given.keys())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
@@ -156,7 +180,9 @@ class TrainConfig:
             raise ValueError("fresh_synth renders in the data workers: it needs data_workers >= 1")
         if config.fresh_synth and config.synth_count < 1 and config.fresh_synth < 1.0:
             raise ValueError("fresh_synth below 1 draws the rest from the synthetic pool: it needs synth_count >= 1")
-        for key in ("data_workers", "max_minutes", "checkpoint_minutes", "distill_weight"):
+        if not 0.0 <= config.warmup_share <= 1.0:
+            raise ValueError(f"warmup_share is a share of the steps, in [0, 1]; got {config.warmup_share}")
+        for key in ("data_workers", "max_minutes", "checkpoint_minutes", "distill_weight", "synth_count_floor"):
             if getattr(config, key) < 0:
                 raise ValueError(f"{key} must not be negative, got {getattr(config, key)}")
         if config.amp_dtype not in AMP_DTYPES:
@@ -166,6 +192,19 @@ class TrainConfig:
         if bool(config.teacher) != bool(config.distill_weight):
             raise ValueError("distillation needs both teacher (a checkpoint) and distill_weight > 0")
         return config
+
+    def sized_to_run(self, explicit: Collection[str] = ()) -> TrainConfig:
+        """This config with ``warmup_share`` and ``synth_count_floor`` applied to its steps, but to
+        no field in ``explicit`` (given by the user). Applying it twice changes nothing, so a
+        saved run's config.json reads back as the run it was."""
+        sized = {}
+        if self.warmup_share and "warmup_steps" not in explicit:
+            sized["warmup_steps"] = min(self.warmup_steps, int(self.steps * self.warmup_share))
+        if self.synth_count_floor and "synth_count" not in explicit:
+            synthetic_share = 1 - self.real_ratio if self.real_sets else 1.0
+            draws = int(self.steps * self.batch_size * synthetic_share)
+            sized["synth_count"] = min(self.synth_count, max(self.synth_count_floor, draws))
+        return replace(self, **sized)
 
     def warnings(self) -> list[str]:
         """Settings that run but are likely mistakes, in one line each."""
@@ -188,11 +227,13 @@ class TrainConfig:
 
 
 def _parse_value(text: str) -> Any:
+    """An override's value as TOML reads it (``3e-4``, ``["a", "b"]``, ``{path = "x", weight = 2}``);
+    true and false in any case; anything else (a path) is text."""
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
         return text
 
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -103,7 +104,7 @@ class CropPool:
 RenderJob = tuple[int, int, SynthConfig, PreprocessConfig, str]  # seed, crops, style, preprocessing, charset
 
 SHARD = 2000  # crops rendered by one job, and kept as one shard of a pool being rendered
-RENDER_RATE = 300  # crops/s of one render process (597 and 645 with 2 in MODEL_CARD.md's runs), for the estimate
+RATE_PROBE = 32  # crops rendered here, timed, to estimate how long a pool takes
 
 
 def render_crops(
@@ -159,24 +160,6 @@ def _render_jobs(count: int, seed: int, synth: SynthConfig, preprocess: Preproce
             for i in range(-(-count // chunk))]
 
 
-def render_synthetic_pool(
-    count: int,
-    seed: int,
-    synth: SynthConfig,
-    preprocess: PreprocessConfig,
-    charset: Charset,
-    workers: int = 2,
-    chunk: int = SHARD,
-) -> CropPool:
-    """Render ``count`` synthetic crops with ``workers`` processes; deterministic for a seed."""
-    crops: list[tuple[np.ndarray, str]] = []
-    with mp.get_context("spawn").Pool(workers) as pool, tqdm(total=count, desc="render synth", unit="img") as bar:
-        for part in pool.imap(_render_chunk, _render_jobs(count, seed, synth, preprocess, charset, chunk)):
-            crops.extend(part)
-            bar.update(len(part))
-    return CropPool.from_crops(crops, preprocess.height)
-
-
 def load_or_render_synthetic(
     cache: Path,
     count: int,
@@ -229,10 +212,12 @@ def _render_shards(parts: Path, jobs: list[RenderJob], height: int, workers: int
     total, left = sum(job[1] for job in jobs), sum(job[1] for _, job in todo)
     if todo:
         kept = f" of {total:,} ({total - left:,} kept from an earlier start)" if left < total else ""
-        seconds = left / (RENDER_RATE * min(workers, os.cpu_count() or 1))
+        speed = measure_render_speed(todo[0][1])
+        busy = min(workers, len(todo), os.cpu_count() or 1)  # a job is one process's
         processes = f"{workers} process{'es' if workers > 1 else ''}"
-        print(f"rendering {left:,}{kept} synthetic crops into {parts} with {processes}, about {_duration(seconds)}; "
-              "Ctrl-C keeps what is rendered and the same command continues from it", file=sys.stderr)
+        print(f"rendering {left:,}{kept} synthetic crops into {parts} with {processes}: about "
+              f"{_duration(speed.seconds(left, busy))} at the {speed.crops_per_second:.0f} crops/s a process renders "
+              "here now; Ctrl-C keeps what is rendered and the same command continues from it", file=sys.stderr)
         _render_into(parts, todo, height, workers, total)
     return shards
 
@@ -252,6 +237,30 @@ def _render_into(parts: Path, todo: list[tuple[Path, RenderJob]], height: int, w
             tqdm.write(f"stopped: {bar.n:,} of {total:,} crops are kept in {parts}; the same command "
                        "continues from them", file=sys.stderr)
             raise
+
+
+@dataclass(frozen=True)
+class RenderSpeed:
+    """How fast one process renders crops of a kind on this machine, as loaded as it is now."""
+
+    start_seconds: float  # the first crop: fonts, wallpapers and words read, as each process reads them
+    crops_per_second: float  # after that
+
+    def seconds(self, crops: int, processes: int) -> float:
+        """About how long ``processes`` processes take for ``crops`` crops, their start included."""
+        return self.start_seconds + crops / (self.crops_per_second * max(1, processes))
+
+
+def measure_render_speed(job: RenderJob, crops: int = RATE_PROBE) -> RenderSpeed:
+    """One crop, then a few more, of ``job``'s kind rendered and timed here: a machine's speed and
+    load vary too much for a rate written down once."""
+    seed, _, synth, preprocess, symbols = job
+    start = time.perf_counter()
+    generator, charset = SynthGenerator(seed=seed + 1, config=synth), Charset(symbols)
+    render_crops(generator, 1, preprocess, charset)
+    warm = time.perf_counter()
+    render_crops(generator, crops, preprocess, charset)
+    return RenderSpeed(warm - start, crops / max(time.perf_counter() - warm, 1e-6))
 
 
 def _render_shard(task: tuple[Path, RenderJob]) -> tuple[Path, list[tuple[np.ndarray, str]]]:

@@ -41,12 +41,29 @@ class Teacher:
         return self.model(images)
 
 
+def reads_right(
+    log_probs: torch.Tensor, frames: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor
+) -> torch.Tensor:
+    """Which crops of a batch a model's greedy CTC reading spells exactly as labelled: a (B,) mask
+    from per-frame log-probabilities (T, B, C), valid frame counts and the concatenated targets."""
+    best = log_probs.argmax(-1).T.cpu()  # (B, T)
+    labels = torch.split(targets.cpu(), lengths.cpu().tolist())
+    right = []
+    for path, count, label in zip(best, frames.cpu().tolist(), labels):
+        path = path[:count]
+        kept = path[torch.cat([torch.ones(1, dtype=torch.bool), path[1:] != path[:-1]])] if count else path
+        right.append(torch.equal(kept[kept != 0], label))
+    return torch.tensor(right, dtype=torch.bool, device=log_probs.device)
+
+
 def distillation_loss(
-    student: torch.Tensor, teacher: torch.Tensor, frames: torch.Tensor, temperature: float = 1.0
+    student: torch.Tensor, teacher: torch.Tensor, frames: torch.Tensor, temperature: float = 1.0,
+    crops: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean KL(teacher || student) over the valid frames of per-frame log-probabilities (T, B, C);
-    ``frames`` holds each crop's valid frame count. Softened by ``temperature`` and scaled by
-    its square, so the gradient's size does not depend on it (Hinton et al.)."""
+    ``frames`` holds each crop's valid frame count, ``crops`` (a (B,) mask) which crops count
+    (all when None). Softened by ``temperature`` and scaled by its square, so the gradient's
+    size does not depend on it (Hinton et al.)."""
     if student.shape != teacher.shape:
         raise ValueError(f"the teacher gives {tuple(teacher.shape)} (frames, batch, classes) where the student gives "
                          f"{tuple(student.shape)}: distillation needs one frame per 4 columns in both and one charset")
@@ -55,4 +72,6 @@ def distillation_loss(
     teacher_soft = F.log_softmax(teacher / temperature, dim=-1)
     per_frame = F.kl_div(student_soft, teacher_soft, reduction="none", log_target=True).sum(-1)  # (T, B)
     valid = torch.arange(student.shape[0], device=student.device)[:, None] < frames[None, :]
+    if crops is not None:
+        valid = valid & crops[None, :]
     return (per_frame * valid).sum() / valid.sum().clamp(min=1) * temperature**2

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ocr_lstm.cli import CommandParser
 from ocr_lstm.errors import report_errors
-from training.config import RealSet, TrainConfig
+from training.config import TrainConfig
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -43,7 +43,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 
 FINETUNE_CONFIG = "finetune"
-MIN_FINETUNE_POOL = 2_000
+COMMAND_OPTIONS = ("output", "init", "steps", "batch_size", "lr", "synth_count", "device")
 
 
 def _show_defaults(parser: argparse.ArgumentParser) -> None:
@@ -51,13 +51,14 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
     configuration's (training/config.py), and the fine-tuning recipe's where ``--init`` changes
     it. Those options default to None on the parser, meaning "from the config"."""
     plain, fine_tune = TrainConfig(), TrainConfig.from_file(FINETUNE_CONFIG)
+    pool_cap = TrainConfig.from_file(FINETUNE_CONFIG, values={"synth_count_floor": 0}).synth_count  # unsized
     defaults = {
         "config": f"none, the fields' defaults in training/config.py; with --init: {FINETUNE_CONFIG}",
         "init": "none, a model trained from scratch",
         **{key: _either(getattr(plain, key), getattr(fine_tune, key))
            for key in ("output", "steps", "batch_size", "lr", "device")},
         "synth_count": f"{plain.synth_count}; with --init: the run's synthetic draws (steps x batch size x "
-        f"synthetic share), {MIN_FINETUNE_POOL} to {fine_tune.synth_count}",
+        f"synthetic share), {fine_tune.synth_count_floor} to {pool_cap}",
     }
     for action in parser._actions:
         if action.dest in defaults:
@@ -70,29 +71,15 @@ def _either(plain: object, fine_tune: object) -> str:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The run ``args`` ask for. ``--init`` without ``--config`` is a fine-tune, which starts
-    from the ``finetune`` recipe (training/configs/finetune.toml): a gentle learning rate, a
-    warm-up of a tenth of the run, rendered words and lines mixed in, a synthetic pool sized
-    to the run and a general validation set beside the user's, so that it keeps reading
-    what the model read before."""
+    from the ``finetune`` recipe (training/configs/finetune.toml), sized to the run's steps."""
     fine_tune = args.init is not None and args.config is None
-    overrides = list(args.set)
-    for field_name in ("output", "init", "steps", "batch_size", "lr", "synth_count", "device"):
-        value = getattr(args, field_name)
-        if value is not None:
-            overrides.append(f"{field_name}={value!r}")
-    config = TrainConfig.from_file(FINETUNE_CONFIG if fine_tune else args.config, overrides)
-    if fine_tune:
-        given = {item.partition("=")[0].strip() for item in args.set}
-        if "warmup_steps" not in given:
-            config.warmup_steps = min(config.warmup_steps, config.steps // 10)
-        if args.synth_count is None and "synth_count" not in given:
-            synthetic_draws = config.steps * config.batch_size * (1 - config.real_ratio)
-            config.synth_count = int(min(config.synth_count, max(MIN_FINETUNE_POOL, synthetic_draws)))
+    given = {name: getattr(args, name) for name in COMMAND_OPTIONS}
+    values: dict[str, object] = {name: value for name, value in given.items() if value is not None}
     if args.data is not None:
-        config.real_sets = [RealSet(path) for path in args.data]
+        values["real_sets"] = [{"path": path} for path in args.data]
     if args.val is not None:
-        config.val_sets = list(args.val)
-    return config
+        values["val_sets"] = list(args.val)
+    return TrainConfig.from_file(FINETUNE_CONFIG if fine_tune else args.config, args.set, values)
 
 
 def train_from_args(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import json
 import math
 import os
@@ -25,7 +26,7 @@ import threading
 import time
 from collections.abc import Generator
 from contextlib import closing, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,12 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
-from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, with_charset
+from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, resolve, save_checkpoint, with_charset
 from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.data.splits import holdout_split
 from ocr_lstm.device import configure_threads, select_device
 from ocr_lstm.metrics import score
-from ocr_lstm.model.config import preset
+from ocr_lstm.model.config import preset, size_name
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import Recognizer
@@ -52,12 +53,11 @@ from training.crop_pool import (
     FreshCrops,
     load_labelled_pool,
     load_or_render_synthetic,
-    render_synthetic_pool,
     training_preprocess,
 )
-from training.distillation import Teacher, distillation_loss
+from training.distillation import Teacher, distillation_loss, reads_right
 from training.loader import Batch, training_batches
-from training.plots import plot_curves
+from training.plots import plot_curves, read_log
 from training.sampling import MixedBatches
 
 
@@ -108,7 +108,7 @@ class Trainer:
         self.output = Path(config.output)
         torch.manual_seed(config.seed + self.dist.rank)
 
-        self.charset, self.model, self.preprocess, self.init_metadata = self._build_model()
+        self.charset, self.model, self.preprocess, self.lineage = self._build_model()
         self.model.to(self.device)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -144,6 +144,8 @@ class Trainer:
         self.elapsed = 0.0
         self.budget_used = 0.0  # wall seconds of the time budget spent before this start (resumed runs)
         self.holdout_sets: dict[str, CropPool] = {}  # filled by _load_data, validated on
+        self.last_val: dict[str, float] = {}  # the latest validation's scores
+        self.validated_step = 0  # the step they were taken at
         self._budget_start: float | None = None  # the clock's start in fit(), when a time budget runs
 
     def _device(self) -> torch.device:
@@ -154,15 +156,16 @@ class Trainer:
 
     def _build_model(self) -> tuple[Charset, CRNN, PreprocessConfig, dict[str, Any]]:
         """A fresh model, or the ``init`` checkpoint's on the charset extended by ``charset``: a
-        fine-tune keeps its parent's preprocessing, which its weights were trained for."""
+        fine-tune keeps its parent's preprocessing, which its weights were trained for, and its
+        architecture, which the config then names (``model_size``) instead of the default's."""
         symbols = self.config.charset or DEFAULT_SYMBOLS
         if not self.config.init:
             charset = Charset(symbols)
             return charset, CRNN(preset(self.config.model_size, charset.num_classes)), PreprocessConfig(), {}
         source = load_checkpoint(self.config.init)
         start = with_charset(source, source.charset.extend(symbols) if self.config.charset else source.charset)
-        metadata = {"init": self.config.init, "init_metadata": source.metadata}
-        return start.charset, start.model, start.preprocess, metadata
+        self.config = replace(self.config, model_size=size_name(start.model.config))
+        return start.charset, start.model, start.preprocess, lineage(self.config.init, source.metadata)
 
     # ---- data -------------------------------------------------------------------------
     def _load_data(self) -> MixedBatches:
@@ -205,9 +208,11 @@ class Trainer:
                 pool = pool.subset(range(self.config.val_limit))
             sets[Path(path).name] = pool
         if self.config.synth_val_count:
-            sets["synthetic"] = render_synthetic_pool(
-                self.config.synth_val_count, SYNTH_VAL_SEED, self.config.synth_config(),
-                training_preprocess(self.preprocess, self.config.max_width), self.charset, self.config.render_workers,
+            cache = Path(self.config.synth_cache)  # beside the training pool: a run started again renders neither
+            sets["synthetic"] = load_or_render_synthetic(
+                cache.with_name(cache.name + "_val"), self.config.synth_val_count, SYNTH_VAL_SEED,
+                self.config.synth_config(), training_preprocess(self.preprocess, self.config.max_width), self.charset,
+                self.config.render_workers,
             )
         return {**sets, **self.holdout_sets}
 
@@ -222,8 +227,10 @@ class Trainer:
             "samples_seen": self.samples_seen,
             "train_seconds": round(self.elapsed, 1),
             "best_val_word_accuracy": self.best_score,
+            # The latest validation's word accuracy per set: for `best`, the scores that chose it.
+            "validation": {"step": self.validated_step, "word_accuracy": word_accuracies(self.last_val)},
             "config": self.config.to_dict(),
-            **self.init_metadata,
+            **self.lineage,
         }
 
     @property
@@ -299,9 +306,13 @@ class Trainer:
         input_lengths = CRNN.output_lengths(widths).clamp(max=log_probs.shape[0])
         loss = self.ctc(log_probs, targets, input_lengths, lengths)
         if teacher_log_probs is not None:
+            frames = input_lengths.to(log_probs.device)
+            teacher_log_probs = teacher_log_probs.float()
+            # Only where the teacher reads right: a fine-tune's parent reads the user's new
+            # crops wrong as often as not, and must not pull the student back to that.
+            crops = reads_right(teacher_log_probs, frames, targets, lengths) if self.config.distill_right_only else None
             loss = loss + self.config.distill_weight * distillation_loss(
-                log_probs, teacher_log_probs.float(), input_lengths.to(log_probs.device),
-                self.config.distill_temperature,
+                log_probs, teacher_log_probs, frames, self.config.distill_temperature, crops
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -344,6 +355,9 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         cfg = self.config
         self.output.mkdir(parents=True, exist_ok=True)
+        finished = self._finished_run()
+        if finished is not None:
+            return finished
         sampler = self._load_data()
         val_sets = self._load_validation() if self.dist.is_main else {}
         resumed = self._try_resume(sampler)
@@ -358,8 +372,12 @@ class Trainer:
                    disable=not self.dist.is_main, dynamic_ncols=True)
         if resumed:
             bar.write(f"resumed {self.output} at step {self.step}")
+        elif val_sets:
+            bar.write("validating the starting weights (step 0), to compare the end with")
+            self._validate_and_log(sampler, val_sets, bar, self.last_val)
+        val_every, log_every = self.val_every, self.log_every
         window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
-        last_val: dict[str, float] = {}
+        last_val = self.last_val
         validated_at = -1
         self._budget_start = last_checkpoint = time.perf_counter()
         ended: str | None = None
@@ -375,16 +393,16 @@ class Trainer:
                 window_loss += loss
                 window_samples += n
                 bar.update(1)
-                if self.step % cfg.log_every == 0 and self.dist.is_main:
+                if self.step % log_every == 0 and self.dist.is_main:
                     seconds = time.perf_counter() - window_start
-                    row = {"step": self.step, "loss": round(window_loss / cfg.log_every, 4),
+                    row = {"step": self.step, "loss": round(window_loss / log_every, 4),
                            "lr": f"{self.scheduler.get_last_lr()[0]:.3g}",
                            "samples_per_sec": round(window_samples / seconds, 1), "elapsed_sec": round(self.elapsed, 1)}
                     train_log.write(row)
                     shown = {k: v for k, v in last_val.items() if k == "mean_word_acc"}
                     bar.set_postfix(loss=row["loss"], sps=row["samples_per_sec"], **shown)
                     window_loss, window_samples, window_start = 0.0, 0, time.perf_counter()
-                if self.step % cfg.val_every == 0 or (self.step == cfg.steps and not cfg.max_minutes):
+                if self.step % val_every == 0 or (self.step == cfg.steps and not cfg.max_minutes):
                     if self._validate_and_log(sampler, val_sets, bar, last_val):
                         ended = "early stop"
                     validated_at, last_checkpoint = self.step, time.perf_counter()
@@ -401,8 +419,52 @@ class Trainer:
                 bar.write(f"{ended}: stopped at step {self.step}, saved {self.output / 'last'} and the state; "
                           "the same command resumes")
         bar.close()
-        return {"steps": self.step, "samples_seen": self.samples_seen, "best": self.best_score, "ended": ended,
-                **last_val}
+        summary = {"steps": self.step, "samples_seen": self.samples_seen, "best": self.best_score, "ended": ended,
+                   **last_val}
+        if self.dist.is_main:
+            summary.update(self._report_before_and_after())
+        return summary
+
+    @property
+    def val_every(self) -> int:
+        """Steps between validations: ``val_every``, or less so that a short run validates at least
+        ``min_validations`` times (and its curves have points to show)."""
+        return max(1, min(self.config.val_every, math.ceil(self.config.steps / max(1, self.config.min_validations))))
+
+    @property
+    def log_every(self) -> int:
+        """Steps between rows of train_log.csv: ``log_every``, or less so that a short run's loss
+        curve has some 50 points."""
+        return max(1, min(self.config.log_every, self.config.steps // 50))
+
+    def _finished_run(self) -> dict[str, Any] | None:
+        """The summary of the run in ``output`` if it has already ended, before any data is rendered
+        or loaded: the same command run again says so instead of preparing a run with nothing to do."""
+        state_path = self.output / "state.pt"
+        if not state_path.is_file():
+            return None
+        state = torch.load(state_path, map_location="cpu", weights_only=True)
+        cfg = self.config
+        done = (state.get("budget_used", 0.0) >= 60 * cfg.max_minutes if cfg.max_minutes
+                else state["step"] >= cfg.steps)
+        if not done:
+            return None
+        if self.dist.is_main:
+            print(f"{self.output} finished at step {state['step']}; nothing to train (to train on, raise --steps, "
+                  "or give a new --output for a new run)", file=sys.stderr)
+        summary: dict[str, Any] = {"steps": state["step"], "samples_seen": state["samples_seen"],
+                                   "best": state["best_score"], "ended": "already finished"}
+        if self.dist.is_main:
+            summary.update(self._report_before_and_after())
+        return summary
+
+    def _report_before_and_after(self) -> dict[str, Any]:
+        """Print each validation set's word accuracy before the first step and at the best
+        checkpoint, from val_log.csv; the two as ``before`` and ``after`` for the summary."""
+        before, after = before_and_after(read_log(self.output / "val_log.csv"))
+        if before and after:
+            print(before_after_table(before, after), file=sys.stderr)
+        return {"before": before, "after": after} if before or after else {}
 
     def _budget_clock(self) -> float:
         """Wall seconds of the time budget spent since this start (validation included: the time is the GPU's)."""
@@ -429,8 +491,16 @@ class Trainer:
 
     def _validate_and_log(self, sampler: MixedBatches, val_sets: dict[str, CropPool], bar: tqdm,
                           last_val: dict[str, float]) -> bool:
-        """Validate, save, log the scores and draw the curves; whether to stop early."""
-        stop = self._validate_and_save(sampler, val_sets, bar, last_val)
+        """Validate, save, log the scores and draw the curves; whether to stop early. At step 0
+        (the starting weights) nothing is saved: the scores are what the run is compared with."""
+        if self.step == 0:
+            if self.dist.is_main:
+                last_val.clear()
+                last_val.update(self.validate(val_sets))
+                bar.write("step 0: " + ", ".join(f"{k}={v}" for k, v in last_val.items() if "word_acc" in k))
+            stop = False
+        else:
+            stop = self._validate_and_save(sampler, val_sets, bar, last_val)
         if self.dist.is_main and val_sets:
             val_log = _CsvLog(self.output / "val_log.csv", ["step", "samples_seen", "elapsed_sec", *last_val])
             val_log.write({"step": self.step, "samples_seen": self.samples_seen,
@@ -445,6 +515,7 @@ class Trainer:
             results = self.validate(val_sets) if val_sets else {}
             last_val.clear()
             last_val.update(results)
+            self.validated_step = self.step
             current = results.get("mean_word_acc", -1.0)
             if current > self.best_score or not val_sets:
                 self.best_score = current
@@ -524,6 +595,16 @@ def _amp_dtype(name: str, model: nn.Module, device: torch.device) -> torch.dtype
         return torch.float16
 
 
+def lineage(init: str, parent_metadata: dict[str, Any]) -> dict[str, Any]:
+    """What a fine-tune records of where it comes from: its parent (as ``init`` named it, the
+    weights file and their SHA-256, so a renamed or replaced parent is told apart) and the
+    parent's own ancestors, oldest first."""
+    weights = resolve(init)
+    parent = {"model": init, "weights": str(weights), "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+              "steps": parent_metadata.get("steps")}
+    return {"parent": parent, "lineage": [*parent_metadata.get("lineage", []), parent]}
+
+
 def run(config: TrainConfig) -> dict[str, Any]:
     """Train under ``torchrun`` (DDP) or as a single process."""
     ctx = DistributedContext.from_env()
@@ -535,3 +616,34 @@ def run(config: TrainConfig) -> dict[str, Any]:
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def word_accuracies(scores: dict[str, Any]) -> dict[str, float]:
+    """Each set's word accuracy, by set name, from a validation's scores or a val_log.csv row."""
+    return {key.removesuffix("_word_acc"): float(value) for key, value in scores.items()
+            if key.endswith("_word_acc") and key != "mean_word_acc" and value not in ("", None)}
+
+
+def before_and_after(val_rows: list[dict[str, str]]) -> tuple[dict[str, float], dict[str, float]]:
+    """Each set's word accuracy at step 0 and at the best validation after it (the first with the
+    highest ``mean_word_acc``, as the trainer chose ``best``); empty where the log has no such row."""
+    accuracies = word_accuracies
+    start = [row for row in val_rows if int(row["step"]) == 0]
+    later = [row for row in val_rows if int(row["step"]) > 0 and row.get("mean_word_acc")]
+    best = max(later, key=lambda row: float(row["mean_word_acc"]), default=None)  # max keeps the first
+    return (accuracies(start[0]) if start else {}), (accuracies(best) if best else {})
+
+
+def before_after_table(before: dict[str, float], after: dict[str, float]) -> str:
+    """The sets' word accuracy before and after the run, and the change, as aligned text."""
+    width = max(len(name) for name in {*before, *after, "validation set"})
+    lines = [f"{'validation set':<{width}}  {'before':>7}  {'after':>7}  {'change':>7}"]
+    for name in [*before, *(n for n in after if n not in before)]:
+        start, end = before.get(name), after.get(name)
+        change = f"{end - start:+7.2f}" if start is not None and end is not None else f"{'':>7}"
+        lines.append(f"{name:<{width}}  {_cell(start)}  {_cell(end)}  {change}")
+    return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    return f"{value:7.2f}" if value is not None else f"{'-':>7}"

@@ -77,11 +77,26 @@ def _triple(counts: Counts) -> str:
     return f"{100 * counts.precision:.1f}/{100 * counts.recall:.1f}/{100 * counts.f_score:.1f}"
 
 
+def model_lines(recognizer: Recognizer) -> list[str]:
+    """Which model is read with (its file, or the bundled name) and the figures its checkpoint
+    records of itself, so a table is read beside what the model scored before."""
+    info = recognizer.info
+    where = info.weights_path if info.weights_path is not None else "in memory"
+    lines = [f"model: {recognizer.name} ({where})"]
+    for kind, figures in info.recorded_figures.items():
+        scores = figures.get("word_accuracy", {})
+        shown = ", ".join(f"{name} {value}" for name, value in scores.items()) if isinstance(scores, dict) else ""
+        when = f" at step {figures['step']}" if "step" in figures else ""
+        how = f" ({figures['command']})" if "command" in figures else ""
+        lines.append(f"  its recorded {kind}{when}{how}: word accuracy {shown}")
+    return lines
+
+
 def _evaluate_crops(recognizer: Recognizer, paths: list[str], args: argparse.Namespace) -> None:
     from ocr_lstm.evaluation.crops import evaluate_dataset
 
     if not args.json:
-        print(f"model: {recognizer.name}")
+        print("\n".join(model_lines(recognizer)))
         print(f"{'dataset':<40} {'n':>6} {'word acc':>9} {'case-sens':>9} {'CER':>7} {'crops/s':>8}")
     for path in paths:
         row = evaluate_dataset(recognizer, path, args.labels)

@@ -68,6 +68,14 @@ def preset(name: str, num_classes: int, **overrides: Any) -> CRNNConfig:
     return CRNNConfig(num_classes=num_classes, **values)
 
 
+def size_name(config: CRNNConfig) -> str:
+    """The preset ``config`` is built to (its layer sizes), or "custom": what a fine-tune of it records."""
+    for name, sizes in PRESETS.items():
+        if all(getattr(config, key) == value for key, value in sizes.items()):
+            return name
+    return "custom"
+
+
 
 
 def output_frames(widths: Sequence[int] | np.ndarray) -> np.ndarray:

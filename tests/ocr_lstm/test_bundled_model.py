@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from safetensors import safe_open
 
-from ocr_lstm.checkpoint import BUNDLED_DIR, DEFAULT_MODEL, read_config
+from ocr_lstm.checkpoint import BUNDLED_DIR, DEFAULT_MODEL, read_checkpoint_info, read_config
 from ocr_lstm.metrics import reads_right
 from ocr_lstm.recognizer import Recognizer
 
@@ -53,3 +54,14 @@ def test_bundled_model_reads_words_rendered_at_test_time() -> None:
     readings = {w: r.text for w, r in zip(WORDS, results)}
     assert sum(correct) >= 10, readings
     assert all(0.0 <= r.confidence <= 1.0 for r in results)
+
+
+def test_the_bundled_model_records_its_own_figures_as_the_model_card_gives_them() -> None:
+    """``/v1/model`` and ``ocr-lstm eval`` show these: they must be the shipped weights' figures."""
+    evaluation = read_checkpoint_info("default").recorded_figures["evaluation"]
+    card = (Path(__file__).parents[2] / "MODEL_CARD.md").read_text(encoding="utf-8")
+    for name, with_prior in evaluation["word_accuracy"].items():
+        alone = evaluation["word_accuracy_without_word_prior"][name]
+        label = "svt" if name == "svt" else f"ic13 ({name.removeprefix('ic13_')})"
+        row = rf"^\| {re.escape(label)} \| {with_prior:.2f} \| .* \| {alone:.2f} \|"
+        assert re.search(row, card, re.MULTILINE), name

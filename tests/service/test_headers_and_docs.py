@@ -137,11 +137,14 @@ async def test_the_model_endpoint_shows_what_training_measured_but_not_its_paths
         "config": {"real_sets": [{"path": "../shared/data/iiit5k_train"}], "output": "runs/bundled"},
         "source_checkpoint": "runs/bundled-continue/last",
         "averaged_checkpoints": ["runs/stage2-step5000"],
+        "validation": {"step": 5000, "word_accuracy": {"svt": 70.1, "synthetic": 84.6}},
+        "parent": {"model": "runs/bundled/best", "weights": "/home/me/runs/bundled/best.safetensors"},
     }
     model.with_suffix(".json").write_text(json.dumps(config))
     async with serving(create_app(make_settings(model))) as client:
         described = (await client.get("/v1/model")).json()
     assert described["metadata"] == {"steps": 5000, "best_val_word_accuracy": 67.98}
+    assert described["figures"] == {"validation": {"step": 5000, "word_accuracy": {"svt": 70.1, "synthetic": 84.6}}}
     assert "runs/" not in json.dumps(described) and "shared/data" not in json.dumps(described)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -129,12 +130,35 @@ def test_rendering_says_how_many_crops_where_and_about_how_long(
 ) -> None:
     monkeypatch.setattr(crop_pool, "_render_into", fake_renderer([]))
     monkeypatch.setattr(crop_pool.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(crop_pool, "RENDER_RATE", 0.05)  # crops/s per process: 12 crops take 2 min on 2
-    load_or_render_synthetic(tmp_path / "pool", 12, 0, SynthConfig(), PreprocessConfig(), Charset(), workers=2)
+    # 12 crops in 2 jobs of 6 on 2 processes at 0.05 crops/s: 2 min, and 10 s to start
+    monkeypatch.setattr(crop_pool, "measure_render_speed", lambda job: crop_pool.RenderSpeed(10.0, 0.05))
+    load_or_render_synthetic(tmp_path / "pool", 12, 0, SynthConfig(), PreprocessConfig(), Charset(), workers=2,
+                             chunk=6)
     assert capsys.readouterr().err.splitlines() == [
-        f"rendering 12 synthetic crops into {tmp_path / 'pool.parts'} with 2 processes, about 2 min; "
-        "Ctrl-C keeps what is rendered and the same command continues from it"
+        f"rendering 12 synthetic crops into {tmp_path / 'pool.parts'} with 2 processes: about 2 min at the 0 "
+        "crops/s a process renders here now; Ctrl-C keeps what is rendered and the same command continues from it"
     ]
+
+
+def test_the_estimate_counts_the_processes_that_have_a_job_and_their_start() -> None:
+    speed = crop_pool.RenderSpeed(start_seconds=3.0, crops_per_second=100.0)
+    assert speed.seconds(500, processes=1) == pytest.approx(8.0)
+    assert speed.seconds(500, processes=2) == pytest.approx(5.5)
+
+
+def test_the_render_rate_is_measured_on_the_jobs_own_kind_of_crop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The estimate's rate is timed here, not written down: a slower machine gets a longer estimate."""
+    job = (0, 10, SynthConfig(), PreprocessConfig(), Charset().symbols)
+    rate = crop_pool.measure_render_speed(job, crops=4).crops_per_second
+    assert rate > 0
+    real_render = crop_pool.render_crops
+
+    def slow_render(*args: object) -> list:
+        time.sleep(0.5)
+        return real_render(*args)
+
+    monkeypatch.setattr(crop_pool, "render_crops", slow_render)
+    assert crop_pool.measure_render_speed(job, crops=4).crops_per_second < rate
 
 
 def test_an_interrupted_render_keeps_its_shards_and_the_next_start_renders_only_the_rest(
@@ -181,7 +205,7 @@ def test_ctrl_c_during_a_real_render_keeps_the_shards_and_the_rerun_gives_the_sa
     assert f"stopped: 4 of 6 crops are kept in {tmp_path / 'pool.parts'}" in capsys.readouterr().err
     pool = load_or_render_synthetic(cache, 6, 5, synth, preprocess, charset, workers=1, chunk=2)
     assert "rendering 2 of 6 (4 kept from an earlier start)" in capsys.readouterr().err
-    whole = crop_pool.render_synthetic_pool(6, 5, synth, preprocess, charset, workers=1, chunk=2)
+    whole = load_or_render_synthetic(tmp_path / "whole", 6, 5, synth, preprocess, charset, workers=1, chunk=2)
     assert pool.labels == whole.labels
     for i in range(6):
         np.testing.assert_array_equal(pool.crop(i), whole.crop(i))

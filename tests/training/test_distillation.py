@@ -14,7 +14,7 @@ from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 from training.config import TrainConfig
-from training.distillation import Teacher, distillation_loss
+from training.distillation import Teacher, distillation_loss, reads_right
 from training.trainer import Trainer
 
 CHARSET = Charset()
@@ -66,6 +66,36 @@ def test_frames_past_a_crops_width_are_left_out() -> None:
     teacher[int(frames[1]):, 1] = teacher[int(frames[1]):, 1].flip(-1)  # crop 1's padding frames only
     assert float(distillation_loss(student, teacher, frames)) == pytest.approx(0, abs=1e-6)
     assert float(distillation_loss(student, teacher, torch.full_like(frames, student.shape[0]))) > 0
+
+
+def frame_log_probs(paths: list[list[int]], classes: int = 5) -> torch.Tensor:
+    """(T, B, C) log-probabilities whose greedy path is ``paths[b]`` for crop b."""
+    scores = torch.full((len(paths[0]), len(paths), classes), -10.0)
+    for crop, path in enumerate(paths):
+        for frame, label in enumerate(path):
+            scores[frame, crop, label] = 0.0
+    return scores.log_softmax(-1)
+
+
+def test_a_reading_is_right_when_its_collapsed_path_spells_the_label() -> None:
+    # crop 0: "1 1 _ 2" reads [1, 2]; crop 1: "3 _ 3 _" reads [3, 3]; crop 2 reads [4] within its 2 frames
+    log_probs = frame_log_probs([[1, 1, 0, 2], [3, 0, 3, 0], [4, 0, 2, 2]])
+    frames = torch.tensor([4, 4, 2])
+    targets, lengths = torch.tensor([1, 2, 3, 3, 4]), torch.tensor([2, 2, 1])
+    assert reads_right(log_probs, frames, targets, lengths).tolist() == [True, True, True]
+    wrong = torch.tensor([1, 2, 3, 2])  # crop 1 labelled [3], crop 2 [2] -> only crop 0 right
+    assert reads_right(log_probs, frames, wrong[:4], torch.tensor([2, 1, 1])).tolist() == [True, False, False]
+
+
+def test_crops_left_out_of_the_mask_add_nothing_to_the_loss() -> None:
+    images, frames = batch()
+    with torch.no_grad():
+        student = tiny(0).eval()(images)
+    teacher = student.clone()
+    teacher[:, 2] = teacher[:, 2].flip(-1)  # only crop 2 differs
+    assert float(distillation_loss(student, teacher, frames, crops=torch.tensor([True, True, False]))) == \
+        pytest.approx(0, abs=1e-6)
+    assert float(distillation_loss(student, teacher, frames, crops=torch.tensor([True, True, True]))) > 0
 
 
 def test_a_teacher_with_other_frames_is_refused_clearly() -> None:

@@ -36,7 +36,7 @@ def test_a_time_budget_ends_the_run_decayed_and_saved(tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert load_checkpoint(run / "last").metadata["steps"] == summary["steps"]
     assert (run / "best.safetensors").is_file()
-    assert [int(row["step"]) for row in read_log(run / "val_log.csv")] == [summary["steps"]]
+    assert [int(row["step"]) for row in read_log(run / "val_log.csv")] == [0, summary["steps"]]  # before, at the end
     state = torch.load(run / "state.pt", weights_only=True)
     assert state["step"] == summary["steps"] and state["budget_used"] >= 3.0
 
@@ -57,7 +57,7 @@ def test_a_resumed_time_budget_counts_the_time_already_spent(tmp_path: Path) -> 
     assert first.fit()["ended"] == "time"
     again = Trainer(quick_config(tmp_path, data, max_minutes=0.03, steps=1000, warmup_steps=10, val_every=10_000))
     summary = again.fit()
-    assert summary["ended"] == "time" and summary["steps"] == first.step  # no time was left
+    assert summary["ended"] == "already finished" and summary["steps"] == first.step  # no time was left
 
 
 def test_state_is_saved_every_checkpoint_minutes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

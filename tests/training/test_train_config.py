@@ -26,7 +26,7 @@ def test_file_then_overrides(tmp_path: Path) -> None:
     assert config.real_sets == [RealSet("data/one", 2.0)]
 
 
-def test_override_values_are_parsed_as_python_literals_or_kept_as_text() -> None:
+def test_override_values_are_parsed_as_toml_values_or_kept_as_text() -> None:
     config = TrainConfig.from_file(None, ["val_sets=['x', 'y']", "init=runs/a/best", "batch_size=8", "lr=3e-4"])
     assert config.val_sets == ["x", "y"]
     assert config.init == "runs/a/best"
@@ -34,7 +34,7 @@ def test_override_values_are_parsed_as_python_literals_or_kept_as_text() -> None
 
 
 def test_real_sets_override_accepts_paths_and_tables() -> None:
-    config = TrainConfig.from_file(None, ["real_sets=['a', {'path': 'b', 'weight': 3.0}]"])
+    config = TrainConfig.from_file(None, ["real_sets=['a', {path = 'b', weight = 3.0}]"])
     assert config.real_sets == [RealSet("a", 1.0), RealSet("b", 3.0)]
 
 

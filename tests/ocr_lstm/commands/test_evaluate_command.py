@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,26 @@ def labelled(tmp_path: Path) -> Path:
 def test_eval_prints_a_table_row_per_set(labelled: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["eval", str(labelled), str(labelled), "--model", str(tiny_model_path), "--device", "cpu"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "model: tiny"
+    assert out[0] == f"model: tiny ({tiny_model_path})"
     assert out[1].split() == ["dataset", "n", "word", "acc", "case-sens", "CER", "crops/s"]
     rows = [line.split() for line in out[2:]]
     assert len(rows) == 2
     assert rows[0][0] == str(labelled) and rows[0][1] == str(len(WORDS) + 1)
+
+
+def test_eval_names_a_runs_model_by_its_folder_and_shows_its_recorded_figures(
+    labelled: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    run = tmp_path / "plates"
+    run.mkdir()
+    shutil.copyfile(tiny_model_path, run / "best.safetensors")
+    config = json.loads(tiny_model_path.with_suffix(".json").read_text())
+    config["metadata"] = {"validation": {"step": 300, "word_accuracy": {"plates_test": 98.0, "synthetic": 81.0}}}
+    (run / "best.json").write_text(json.dumps(config))
+    assert main(["eval", str(labelled), "--model", str(run / "best")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [f"model: plates/best ({run / 'best.safetensors'})",
+                       "  its recorded validation at step 300: word accuracy plates_test 98.0, synthetic 81.0"]
 
 
 def test_eval_json_reports_every_score(
