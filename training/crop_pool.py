@@ -16,7 +16,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -212,48 +212,57 @@ def _render_shards(parts: Path, jobs: list[RenderJob], height: int, workers: int
     total, left = sum(job[1] for job in jobs), sum(job[1] for _, job in todo)
     if todo:
         kept = f" of {total:,} ({total - left:,} kept from an earlier start)" if left < total else ""
-        speed = measure_render_speed(todo[0][1])
         busy = min(workers, len(todo), os.cpu_count() or 1)  # a job is one process's
         processes = f"{workers} process{'es' if workers > 1 else ''}"
-        print(f"rendering {left:,}{kept} synthetic crops into {parts} with {processes}: about "
-              f"{_duration(speed.seconds(left, busy))} at the {speed.crops_per_second:.0f} crops/s a process renders "
-              "here now; Ctrl-C keeps what is rendered and the same command continues from it", file=sys.stderr)
-        _render_into(parts, todo, height, workers, total)
+
+        def announce(speed: RenderSpeed) -> None:
+            print(f"rendering {left:,}{kept} synthetic crops into {parts} with {processes} (started in "
+                  f"{speed.start_seconds:.0f} s): about {_duration(speed.seconds(left, busy))} more at the "
+                  f"{speed.crops_per_second:.0f} crops/s a process renders here now; Ctrl-C keeps what is rendered "
+                  "and the same command continues from it", file=sys.stderr)
+
+        _render_into(parts, todo, height, workers, total, announce)
     return shards
 
 
-def _render_into(parts: Path, todo: list[tuple[Path, RenderJob]], height: int, workers: int, total: int) -> None:
+def _render_into(parts: Path, todo: list[tuple[Path, RenderJob]], height: int, workers: int, total: int,
+                 announce: Callable[[RenderSpeed], None]) -> None:
+    """Render ``todo`` into ``parts`` with ``workers`` processes; once they have started and one
+    has timed a few crops, ``announce`` how fast they go."""
     done = total - sum(job[1] for _, job in todo)
-    with (mp.get_context("spawn").Pool(workers, initializer=_ignore_interrupts) as pool,
-          tqdm(total=total, initial=done, desc="render synth", unit="img") as bar):
-        try:
-            for shard, crops in pool.imap_unordered(_render_shard, todo):
-                fresh = shard.with_name(shard.name + ".new")
-                shutil.rmtree(fresh, ignore_errors=True)
-                CropPool.from_crops(crops, height).save(fresh)
-                fresh.rename(shard)
-                bar.update(len(crops))
-        except KeyboardInterrupt:
-            tqdm.write(f"stopped: {bar.n:,} of {total:,} crops are kept in {parts}; the same command "
-                       "continues from them", file=sys.stderr)
-            raise
+    started = time.perf_counter()
+    with mp.get_context("spawn").Pool(workers, initializer=_ignore_interrupts) as pool:
+        speed = pool.apply(measure_render_speed, (todo[0][1],))
+        announce(replace(speed, start_seconds=time.perf_counter() - started))
+        with tqdm(total=total, initial=done, desc="render synth", unit="img") as bar:
+            try:
+                for shard, crops in pool.imap_unordered(_render_shard, todo):
+                    fresh = shard.with_name(shard.name + ".new")
+                    shutil.rmtree(fresh, ignore_errors=True)
+                    CropPool.from_crops(crops, height).save(fresh)
+                    fresh.rename(shard)
+                    bar.update(len(crops))
+            except KeyboardInterrupt:
+                tqdm.write(f"stopped: {bar.n:,} of {total:,} crops are kept in {parts}; the same command "
+                           "continues from them", file=sys.stderr)
+                raise
 
 
 @dataclass(frozen=True)
 class RenderSpeed:
-    """How fast one process renders crops of a kind on this machine, as loaded as it is now."""
+    """How fast a render process works on this machine, as loaded as it is now."""
 
-    start_seconds: float  # the first crop: fonts, wallpapers and words read, as each process reads them
-    crops_per_second: float  # after that
+    start_seconds: float  # to start: Python, the imports, the fonts, wallpapers and words
+    crops_per_second: float  # then, per process
 
     def seconds(self, crops: int, processes: int) -> float:
-        """About how long ``processes`` processes take for ``crops`` crops, their start included."""
-        return self.start_seconds + crops / (self.crops_per_second * max(1, processes))
+        """About how long ``processes`` started processes take for ``crops`` crops."""
+        return crops / (self.crops_per_second * max(1, processes))
 
 
 def measure_render_speed(job: RenderJob, crops: int = RATE_PROBE) -> RenderSpeed:
-    """One crop, then a few more, of ``job``'s kind rendered and timed here: a machine's speed and
-    load vary too much for a rate written down once."""
+    """One crop, then a few more, of ``job``'s kind rendered and timed in this process (a render
+    process, for the estimate): a machine's speed and load vary too much for a rate written down once."""
     seed, _, synth, preprocess, symbols = job
     start = time.perf_counter()
     generator, charset = SynthGenerator(seed=seed + 1, config=synth), Charset(symbols)

@@ -94,6 +94,18 @@ def lr_factor(step: float, config: TrainConfig) -> float:
 SYNTH_VAL_SEED = 999
 
 
+def general_check(config: TrainConfig, preprocess: PreprocessConfig, charset: Charset) -> CropPool:
+    """The general check: ``synth_val_count`` rendered words and lines in the run's style, from a
+    seed no training pool uses, cached beside the training pool (a run started again renders
+    neither). Its change from step 0 follows what a fine-tune costs on real photos
+    (benchmarks/finetune_forgetting.py measures both)."""
+    cache = Path(config.synth_cache)
+    return load_or_render_synthetic(
+        cache.with_name(cache.name + "_val"), config.synth_val_count, SYNTH_VAL_SEED, config.synth_config(),
+        training_preprocess(preprocess, config.max_width), charset, config.render_workers,
+    )
+
+
 class Trainer:
     """Builds model, data and optimiser from a :class:`TrainConfig` and runs it."""
 
@@ -208,12 +220,7 @@ class Trainer:
                 pool = pool.subset(range(self.config.val_limit))
             sets[Path(path).name] = pool
         if self.config.synth_val_count:
-            cache = Path(self.config.synth_cache)  # beside the training pool: a run started again renders neither
-            sets["synthetic"] = load_or_render_synthetic(
-                cache.with_name(cache.name + "_val"), self.config.synth_val_count, SYNTH_VAL_SEED,
-                self.config.synth_config(), training_preprocess(self.preprocess, self.config.max_width), self.charset,
-                self.config.render_workers,
-            )
+            sets["general"] = general_check(self.config, self.preprocess, self.charset)
         return {**sets, **self.holdout_sets}
 
     def _barrier(self) -> None:

@@ -55,3 +55,4 @@ def rendered_sets(tmp_path: Path) -> Path:
     (tmp_path / "ic13" / "labels_857.tsv").write_text("images/1.png\tFirst\nimages/2.png\tBMC\n")
     return tmp_path
 photo_options = _script_fixture("photo_options")
+finetune_forgetting = _script_fixture("finetune_forgetting")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-# These two measure training itself.
-MEASURE_TRAINING = {"train_step.py", "synth_speed.py"}
+# These measure training itself.
+MEASURE_TRAINING = {"train_step.py", "synth_speed.py", "finetune_forgetting.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

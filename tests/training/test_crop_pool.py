@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -93,11 +94,16 @@ def test_labelled_pool_reads_only_the_given_items(tmp_path: Path, monkeypatch: p
 RenderTasks = list[tuple[Path, crop_pool.RenderJob]]
 
 
-def fake_renderer(rendered: list[str], stop_after: int | None = None):
-    """Stands in for the render processes: shard ``NNNNN-n`` gets ``n`` crops labelled by its job's
-    seed; ``stop_after`` shards in, Ctrl-C."""
+QUICK = crop_pool.RenderSpeed(1.0, 500.0)
 
-    def render_into(parts: Path, todo: RenderTasks, height: int, workers: int, total: int) -> None:
+
+def fake_renderer(rendered: list[str], stop_after: int | None = None, speed: crop_pool.RenderSpeed = QUICK):
+    """Stands in for the render processes: they start and go at ``speed``, shard ``NNNNN-n`` gets
+    ``n`` crops labelled by its job's seed; ``stop_after`` shards in, Ctrl-C."""
+
+    def render_into(parts: Path, todo: RenderTasks, height: int, workers: int, total: int,
+                    announce: Callable[[crop_pool.RenderSpeed], None]) -> None:
+        announce(speed)
         for shard, (seed, count, *_) in todo:
             if stop_after is not None and len(rendered) == stop_after:
                 raise KeyboardInterrupt
@@ -128,22 +134,22 @@ def test_synthetic_pool_is_rendered_once_per_seed_and_style(tmp_path: Path, monk
 def test_rendering_says_how_many_crops_where_and_about_how_long(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(crop_pool, "_render_into", fake_renderer([]))
+    # 12 crops in 2 jobs of 6 on 2 processes at 0.05 crops/s each: 2 min once started
+    monkeypatch.setattr(crop_pool, "_render_into", fake_renderer([], speed=crop_pool.RenderSpeed(9.6, 0.05)))
     monkeypatch.setattr(crop_pool.os, "cpu_count", lambda: 2)
-    # 12 crops in 2 jobs of 6 on 2 processes at 0.05 crops/s: 2 min, and 10 s to start
-    monkeypatch.setattr(crop_pool, "measure_render_speed", lambda job: crop_pool.RenderSpeed(10.0, 0.05))
     load_or_render_synthetic(tmp_path / "pool", 12, 0, SynthConfig(), PreprocessConfig(), Charset(), workers=2,
                              chunk=6)
     assert capsys.readouterr().err.splitlines() == [
-        f"rendering 12 synthetic crops into {tmp_path / 'pool.parts'} with 2 processes: about 2 min at the 0 "
-        "crops/s a process renders here now; Ctrl-C keeps what is rendered and the same command continues from it"
+        f"rendering 12 synthetic crops into {tmp_path / 'pool.parts'} with 2 processes (started in 10 s): about "
+        "2 min more at the 0 crops/s a process renders here now; Ctrl-C keeps what is rendered and the same "
+        "command continues from it"
     ]
 
 
-def test_the_estimate_counts_the_processes_that_have_a_job_and_their_start() -> None:
+def test_the_estimate_divides_the_crops_among_the_processes() -> None:
     speed = crop_pool.RenderSpeed(start_seconds=3.0, crops_per_second=100.0)
-    assert speed.seconds(500, processes=1) == pytest.approx(8.0)
-    assert speed.seconds(500, processes=2) == pytest.approx(5.5)
+    assert speed.seconds(500, processes=1) == pytest.approx(5.0)
+    assert speed.seconds(500, processes=2) == pytest.approx(2.5)
 
 
 def test_the_render_rate_is_measured_on_the_jobs_own_kind_of_crop(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -81,3 +81,4 @@ def test_auto_amp_tries_a_bf16_step_on_a_copy_and_else_takes_fp16(monkeypatch: p
 
     assert _amp_dtype("auto", NoBf16(), cpu) == torch.float16
     assert _amp_dtype("fp16", model, cpu) == torch.float16 and _amp_dtype("bf16", NoBf16(), cpu) == torch.bfloat16
+

@@ -199,4 +199,4 @@ def test_a_run_validates_on_rendered_words_beside_its_own_sets(tmp_path: Path) -
     config = quick_config(tmp_path, data, steps=2, val_every=2, synth_val_count=6, render_workers=1,
                           val_sets=[str(data)])
     summary = run(config)
-    assert "synthetic_word_acc" in summary and "words_word_acc" in summary
+    assert "general_word_acc" in summary and "words_word_acc" in summary

@@ -1,0 +1,54 @@
+"""benchmarks/finetune_forgetting.py: the plate task it renders and the table it prints."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from ocr_lstm.metrics import reads_right
+from ocr_lstm.recognizer import Recognizer
+
+
+def test_plates_are_the_same_for_a_seed_and_labelled_without_their_country_band(
+    finetune_forgetting: ModuleType, tmp_path: Path
+) -> None:
+    first = finetune_forgetting.write_plates(tmp_path / "a", 12, seed=3)
+    again = finetune_forgetting.write_plates(tmp_path / "b", 12, seed=3)
+    labels = (first / "labels.tsv").read_text().splitlines()
+    assert labels == (again / "labels.tsv").read_text().splitlines()
+    names = [line.split("\t")[0] for line in labels]
+    assert all((first / name).read_bytes() == (again / name).read_bytes() for name in names)
+    for line in labels:
+        assert re.fullmatch(r"images/\d{5}\.jpg\t[A-HJ-NPR-Z]{2}\d{2} [A-HJ-NPR-Z]{3}", line), line
+
+
+def test_the_bundled_model_misreads_some_plates_so_a_fine_tune_has_something_to_learn(
+    finetune_forgetting: ModuleType, tmp_path: Path
+) -> None:
+    folder = finetune_forgetting.write_plates(tmp_path / "plates", 40, seed=1)
+    samples = [line.split("\t") for line in (folder / "labels.tsv").read_text().splitlines()]
+    readings = Recognizer(word_prior=None).recognize([folder / name for name, _ in samples])
+    right = sum(reads_right(r.text, label) for r, (_, label) in zip(readings, samples))
+    assert 0.2 * len(samples) < right < 0.9 * len(samples)
+
+
+@pytest.mark.slow
+def test_scoring_checkpoints_prints_each_models_change_from_the_bundled_one(
+    finetune_forgetting: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--models scores without training; the bundled model against itself changes nothing."""
+    monkeypatch.setattr(finetune_forgetting, "SHARED", tmp_path / "no_shared")
+    monkeypatch.chdir(tmp_path)  # the general check's cache (data/) goes here
+    small_check = {"synth_val_count": 40, "synth_cache": "data/pool", "render_workers": 1}
+    monkeypatch.setattr(finetune_forgetting.TrainConfig, "from_file", classmethod(lambda cls, name: cls(**small_check)))
+    default = Path(sys.modules["ocr_lstm.checkpoint"].BUNDLED_DIR) / "default"
+    monkeypatch.setattr(sys, "argv", ["finetune_forgetting.py", str(tmp_path / "work"), "--models", str(default)])
+    finetune_forgetting.main()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["model", "plates_test", "general"]
+    assert out[2].split()[1:] == [out[1].split()[2], "(+0.00)", out[1].split()[3], "(+0.00)"]
