@@ -50,7 +50,7 @@ COPY pyproject.toml README.md ./
 COPY ocr_lstm ocr_lstm
 COPY service service
 COPY training training
-COPY distributed distributed
+COPY ray_batch ray_batch
 # The constraint keeps the torch installed above; the sources stay readable in /app, where the
 # recipe's ../shared/data paths start.
 RUN printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > /tmp/torch.txt \
@@ -77,7 +77,7 @@ COPY pyproject.toml README.md ./
 COPY ocr_lstm ocr_lstm
 COPY service service
 COPY training training
-COPY distributed distributed
+COPY ray_batch ray_batch
 RUN printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > /tmp/torch.txt \
     && pip install -c /tmp/torch.txt '.[service]' \
     && rm -rf /tmp/torch.txt build ./*.egg-info && chmod -R a+rX /app

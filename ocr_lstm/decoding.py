@@ -33,7 +33,7 @@ from ocr_lstm.word_prior import WordPrior, WordPriorConfig, english_word_prior
 
 
 @dataclass(frozen=True)
-class Decoded:
+class CTCReading:
     """One crop's reading."""
 
     text: str
@@ -43,7 +43,7 @@ class Decoded:
 
 @dataclass
 class CTCDecoder:
-    """Turns a (T, C) log-probability matrix into a :class:`Decoded` reading."""
+    """Turns a (T, C) log-probability matrix into a :class:`CTCReading` reading."""
 
     charset: Charset
     method: Literal["greedy", "beam"] = "greedy"
@@ -89,7 +89,7 @@ class CTCDecoder:
         masked = np.where(self._mask, log_probs, NEG_INF)
         return masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
 
-    def decode(self, log_probs: np.ndarray) -> Decoded:
+    def decode(self, log_probs: np.ndarray) -> CTCReading:
         """Decode one crop's (T, C) log-probabilities."""
         log_probs = self._restrict(np.asarray(log_probs, dtype=np.float64))
         if self.method == "beam":
@@ -106,7 +106,7 @@ class CTCDecoder:
             if rescored != text:
                 confidences = align_confidences(log_probs, self.charset.encode(rescored))
                 text, confidence = rescored, _word_confidence(log_probs, confidences)
-        return Decoded(text, confidence, confidences)
+        return CTCReading(text, confidence, confidences)
 
     def _closest_word(self, log_probs: np.ndarray, reading: str) -> list[int]:
         matches = process.extract(
@@ -117,7 +117,7 @@ class CTCDecoder:
         return self.charset.encode(words[int(np.argmax(scores))])
 
 
-def most_confident_turn(readings: Sequence[Decoded]) -> int:
+def most_confident_turn(readings: Sequence[CTCReading]) -> int:
     """Which of one image's readings to keep: the most confident (the first of equals).
 
     A tall crop is read as given and turned a quarter both ways (``ocr_lstm.preprocessing.

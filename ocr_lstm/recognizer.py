@@ -11,7 +11,7 @@ import numpy as np
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, CheckpointInfo, load_checkpoint, read_checkpoint_info
-from ocr_lstm.decoding import CTCDecoder, Decoded, most_confident_turn
+from ocr_lstm.decoding import CTCDecoder, CTCReading, most_confident_turn
 from ocr_lstm.device import device_name
 from ocr_lstm.elements import CharConfidence, Recognition
 from ocr_lstm.model.config import output_frames
@@ -141,7 +141,7 @@ class Recognizer:
             results.append(_to_recognition(readings[most_confident_turn(readings)]))
         return results
 
-    def decode_crops(self, crops: Sequence[np.ndarray]) -> list[Decoded]:
+    def decode_crops(self, crops: Sequence[np.ndarray]) -> list[CTCReading]:
         """Decode already resized crops, each on its own (a tall one is not turned), batched by width."""
         return [self.decoder.decode(log_probs) for log_probs in self.frame_log_probs(crops)]
 
@@ -178,6 +178,6 @@ class Recognizer:
         }
 
 
-def _to_recognition(decoded: Decoded) -> Recognition:
+def _to_recognition(decoded: CTCReading) -> Recognition:
     chars = [CharConfidence(c, p) for c, p in zip(decoded.text, decoded.char_confidences)]
     return Recognition(decoded.text, decoded.confidence, chars)

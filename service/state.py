@@ -19,7 +19,7 @@ from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits
 from service.metrics import ServiceMetrics
-from service.photo import BatchItem, BatchResult
+from service.model_batches import BatchItem, BatchResult
 from service.settings import ServiceSettings
 
 API_KEY_HEADER = "X-API-Key"

@@ -70,7 +70,7 @@ class BatchSummary:
 
 
 class BatchInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :func:`run_batch`, after ``written`` of the ``total`` planned rows were written
+    """Ctrl-C during :func:`read_folder`, after ``written`` of the ``total`` planned rows were written
     (all of them are in the output: it is closed, so flushed, on the way out)."""
 
     def __init__(self, written: int, total: int) -> None:
@@ -199,7 +199,7 @@ def read_photo_chunk(ocr: OCR, folder: Path, paths: list[Path]) -> Iterator[Row]
     yield from rows
 
 
-def run_batch(plan: BatchPlan, read: ChunkReader, workers: int = 1) -> BatchSummary:
+def read_folder(plan: BatchPlan, read: ChunkReader, workers: int = 1) -> BatchSummary:
     """Read the planned images chunk by chunk with ``read`` (e.g. :func:`read_chunk` bound to a
     recognizer, or :func:`read_photo_chunk` to a photo pipeline), writing and flushing the rows.
 

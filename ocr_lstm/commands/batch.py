@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, plan_batch, run_batch
+    from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, plan_batch, read_folder
     from ocr_lstm.batch.rows import output_format
 
     fmt = args.format or output_format(args.output)
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_batch(job)  # a wrong folder or output fails at once, before the model loads
     try:
         chunk_workers = workers(args)
-        summary = run_batch(plan, _reader(args, chunk_workers), chunk_workers)
+        summary = read_folder(plan, _reader(args, chunk_workers), chunk_workers)
     except BatchInterrupted as stop:
         again = "instead of --overwrite " if args.overwrite else ""
         print(f"{stop}; run the same command with --resume {again}to continue", file=sys.stderr)

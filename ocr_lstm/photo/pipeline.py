@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, overload
 import numpy as np
 
 from ocr_lstm.ctc import best_alignment
-from ocr_lstm.decoding import CTCDecoder, Decoded
+from ocr_lstm.decoding import CTCDecoder, CTCReading
 from ocr_lstm.detection.base import DetectedLine, TextDetector
 from ocr_lstm.elements import CharConfidence, Line, Page, Word
 from ocr_lstm.geometry import LineCut, cut_quad, quad_size, to_polygon, turn
@@ -78,7 +78,7 @@ class _Candidate:
 class _Reading:
     candidate: _Candidate
     log_probs: np.ndarray
-    decoded: Decoded
+    decoded: CTCReading
 
     @property
     def frame_score(self) -> float:

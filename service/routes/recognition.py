@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
@@ -26,7 +26,6 @@ from ocr_lstm.recognizer import PreparedImage
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
 from service.images import ImageLimits, count_pixels, decode_photo_upload, decode_upload, prepare_upload
-from service.photo import first_lines
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
@@ -160,7 +159,7 @@ async def ocr(
     state.metrics.images.inc(len(read))
     skipped = {LINES_SKIPPED_HEADER: ",".join(str(count) for _, _, count in read)}
     if format == "hocr":
-        from ocr_lstm.exports import to_hocr
+        from ocr_lstm.formats import to_hocr
 
         hocr = to_hocr([page for page, _, _ in read])
         return Response(hocr, media_type="text/html; charset=utf-8", headers=skipped)
@@ -382,3 +381,10 @@ async def _wait_for_disconnect(request: Request) -> None:
     # The body has been read, so the next message is the disconnect (or never comes).
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+def first_lines(lines: Sequence[DetectedLine], cap: int) -> list[DetectedLine]:
+    """At most ``cap`` of ``lines``: the first in reading order (top to bottom, then left to right)."""
+    if len(lines) <= cap:
+        return list(lines)
+    return sorted(lines, key=lambda line: (min(y for _, y in line.polygon), min(x for x, _ in line.polygon)))[:cap]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, BatchPlan, run_batch
+from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, BatchPlan, read_folder
 from ocr_lstm.batch.rows import Row
 
 
@@ -49,7 +49,7 @@ def plan(tmp_path: Path, count: int, chunk: int) -> BatchPlan:
 @pytest.mark.parametrize("workers", [1, 3])
 def test_rows_come_out_in_the_planned_order_whatever_chunk_finishes_first(tmp_path: Path, workers: int) -> None:
     reader = SlowReader()
-    summary = run_batch(plan(tmp_path, 23, chunk=2), reader, workers=workers)
+    summary = read_folder(plan(tmp_path, 23, chunk=2), reader, workers=workers)
     rows = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
     assert [r["path"] for r in rows] == [f"img{i:03d}.png" for i in range(23)]
     assert (summary.read, summary.unreadable, reader.calls) == (23, 0, 12)
@@ -58,14 +58,14 @@ def test_rows_come_out_in_the_planned_order_whatever_chunk_finishes_first(tmp_pa
 
 def test_ctrl_c_in_a_chunk_keeps_the_rows_of_the_chunks_before_it(tmp_path: Path) -> None:
     with pytest.raises(BatchInterrupted) as stop:
-        run_batch(plan(tmp_path, 20, chunk=4), SlowReader(interrupt_at=2), workers=2)
+        read_folder(plan(tmp_path, 20, chunk=4), SlowReader(interrupt_at=2), workers=2)
     rows = (tmp_path / "rows.jsonl").read_text().splitlines()
     assert stop.value.written == len(rows) == 8 and stop.value.total == 20  # chunks 0 and 1, whole
 
 
 def test_workers_must_be_at_least_one(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="workers"):
-        run_batch(plan(tmp_path, 2, chunk=1), SlowReader(), workers=0)
+        read_folder(plan(tmp_path, 2, chunk=1), SlowReader(), workers=0)
 
 
 def test_ctrl_c_keeps_the_chunks_that_finished_behind_an_unfinished_one(tmp_path: Path) -> None:
@@ -84,7 +84,7 @@ def test_ctrl_c_keeps_the_chunks_that_finished_behind_an_unfinished_one(tmp_path
 
     try:
         with pytest.raises(BatchInterrupted) as stop:
-            run_batch(plan(tmp_path, 6, chunk=2), reader, workers=2)
+            read_folder(plan(tmp_path, 6, chunk=2), reader, workers=2)
     finally:
         first_may_end.set()
         signal.signal(signal.SIGINT, previous)

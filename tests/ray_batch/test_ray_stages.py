@@ -11,9 +11,9 @@ from PIL import Image
 from ray_testing import CROPS, crop_folder
 from word_images import render_word
 
-from distributed.stages import Decoded, ReaderSpec, decode_file, pack, read_crops, unpack
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.recognizer import Recognizer
+from ray_batch.stages import DecodedFile, ReaderSpec, decode_file, pack, read_crops, unpack
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -63,13 +63,13 @@ def test_decoded_crops_read_as_the_recognizer_reads_their_files(tmp_path: Path, 
 
 
 def test_a_batch_of_unreadable_files_needs_no_model_call(tiny_model_path: Path) -> None:
-    rows = read_crops(Recognizer(tiny_model_path, device="cpu"), [Decoded("a.png", None, "bad")])
+    rows = read_crops(Recognizer(tiny_model_path, device="cpu"), [DecodedFile("a.png", None, "bad")])
     assert rows == [{"path": "a.png", "text": None, "confidence": None, "error": "bad"}]
 
 
 def test_an_unreadable_photo_gets_a_null_page(tiny_model_path: Path) -> None:
     read = ReaderSpec(tiny_model_path, RecognizerOptions(device="cpu", threads=1), photos=True).build()
-    assert read([Decoded("a.png", None, "bad")]) == [{"path": "a.png", "text": None, "page": None, "error": "bad"}]
+    assert read([DecodedFile("a.png", None, "bad")]) == [{"path": "a.png", "text": None, "page": None, "error": "bad"}]
 
 
 def test_the_pixel_limit_comes_from_the_checkpoint_and_a_bad_model_fails_early(tmp_path: Path,

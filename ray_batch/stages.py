@@ -28,12 +28,12 @@ from ocr_lstm.recognizer import Recognizer
 if TYPE_CHECKING:
     from ocr_lstm.photo.pipeline import OCR
 
-RowReader = Callable[[Sequence["Decoded"]], list[Row]]
+RowReader = Callable[[Sequence["DecodedFile"]], list[Row]]
 """Reads decoded images into one row per image, in order."""
 
 
 @dataclass(frozen=True)
-class Decoded:
+class DecodedFile:
     """One file after the CPU stage: its path relative to the folder, and its image or why it has none."""
 
     path: str
@@ -78,14 +78,14 @@ def decode_image(data: bytes, max_pixels: int, gray: bool) -> np.ndarray:
     return to_grayscale(image) if gray else image
 
 
-def decode_file(path: str, data: bytes, max_pixels: int, gray: bool) -> Decoded:
+def decode_file(path: str, data: bytes, max_pixels: int, gray: bool) -> DecodedFile:
     """A file's bytes decoded, or its error; never raises, so one bad file cannot fail the job."""
     try:
-        return Decoded(path, decode_image(data, max_pixels, gray))
+        return DecodedFile(path, decode_image(data, max_pixels, gray))
     # A decoder bug on one file in a million would otherwise fail its task through all of
     # Ray's retries and then the whole job; it becomes that file's error row instead.
     except Exception as exc:  # noqa: BLE001
-        return Decoded(path, None, name_stream(str(exc), path))
+        return DecodedFile(path, None, name_stream(str(exc), path))
 
 
 def name_stream(message: str, path: str) -> str:
@@ -103,12 +103,12 @@ def unpack(data: bytes) -> np.ndarray:
     return np.load(io.BytesIO(data), allow_pickle=False)
 
 
-def error_row(item: Decoded, photos: bool) -> Row:
+def error_row(item: DecodedFile, photos: bool) -> Row:
     """An unreadable file's row, as the local engine writes it."""
     return {"path": item.path, "text": None, "page" if photos else "confidence": None, "error": item.error}
 
 
-def read_crops(recognizer: Recognizer, items: Sequence[Decoded]) -> list[Row]:
+def read_crops(recognizer: Recognizer, items: Sequence[DecodedFile]) -> list[Row]:
     """One row per item, in order, the readable crops recognized in one batched call."""
     rows: list[Row] = [error_row(item, photos=False) if item.image is None else {"path": item.path} for item in items]
     readable = [(row, item.image) for row, item in zip(rows, items) if item.image is not None]
@@ -118,7 +118,7 @@ def read_crops(recognizer: Recognizer, items: Sequence[Decoded]) -> list[Row]:
     return rows
 
 
-def read_photos(ocr: OCR, items: Sequence[Decoded]) -> list[Row]:
+def read_photos(ocr: OCR, items: Sequence[DecodedFile]) -> list[Row]:
     """One row per photo, in order: ``path``, the page's ``text`` and the whole ``page``;
     the lines of all the batch's photos share the recognizer's batches."""
     rows: list[Row] = [error_row(item, photos=True) if item.image is None else {"path": item.path} for item in items]

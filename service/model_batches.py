@@ -1,7 +1,6 @@
-"""Whole photos in the service: the photo pipeline's line crops sent through the service's one
-micro-batcher, so the lines of concurrent requests share model calls (and the model is still
-only ever used by the batcher's thread); and a photo's lines found first, so that the service
-can count them, cap them and admit them before any is read.
+"""What the service's one micro-batcher carries to the model: word images, read whole, and the photo
+pipeline's line crops, answered with their frames; so the lines of concurrent requests share model
+calls with the word images, and the model is only ever used by the batcher's thread.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import anyio.from_thread
 import numpy as np
 
 from ocr_lstm.decoding import CTCDecoder
-from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import Recognition
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import PreparedImage, Recognizer
@@ -31,7 +29,7 @@ BatchItem = PreparedImage | LineCrop
 BatchResult = Recognition | np.ndarray
 
 
-def run_batch(recognizer: Recognizer, items: list[BatchItem]) -> list[BatchResult]:
+def read_model_batch(recognizer: Recognizer, items: list[BatchItem]) -> list[BatchResult]:
     """One batch of the micro-batcher: word images read whole, line crops to their frames."""
     images = [i for i, item in enumerate(items) if isinstance(item, PreparedImage)]
     lines = [i for i, item in enumerate(items) if isinstance(item, LineCrop)]
@@ -62,9 +60,3 @@ class BatchedLineReader:
         results = anyio.from_thread.run(self._submit, [LineCrop(c) for c in crops])
         return [r for r in results if isinstance(r, np.ndarray)]
 
-
-def first_lines(lines: Sequence[DetectedLine], cap: int) -> list[DetectedLine]:
-    """At most ``cap`` of ``lines``: the first in reading order (top to bottom, then left to right)."""
-    if len(lines) <= cap:
-        return list(lines)
-    return sorted(lines, key=lambda line: (min(y for _, y in line.polygon), min(x for x, _ in line.polygon)))[:cap]
