@@ -98,7 +98,7 @@ def _onnx_int8(model: str, settings: dict) -> Recognizer:
 def _bucketed(model: str, settings: dict) -> Recognizer:
     """The default runner (ONNX Runtime on the CPU) behind BucketedRunner."""
     checkpoint = load_checkpoint(model)
-    runner = build_runner(checkpoint.info(), "cpu", RecognizerOptions(**settings), lambda: checkpoint.model)
+    runner = build_runner(checkpoint.info(), "cpu", RecognizerOptions(**settings), checkpoint)
     return Recognizer(checkpoint, runner=BucketedRunner(runner), **settings)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, CheckpointInfo, load_checkpoint, read_checkpoint_info
+from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, CheckpointInfo, checkpoint_from_info, read_checkpoint_info
 from ocr_lstm.decoding import CTCDecoder, CTCReading, most_confident_turn
 from ocr_lstm.device import device_name
 from ocr_lstm.elements import CharConfidence, Recognition
@@ -24,7 +24,7 @@ from ocr_lstm.preprocessing import (
     pad_batch,
     width_sorted_batches,
 )
-from ocr_lstm.runtime.backend import Runner, build_runner
+from ocr_lstm.runtime.backend import Runner, build_runner, resolve_backend
 from ocr_lstm.word_prior import WordPriorConfig
 
 if TYPE_CHECKING:
@@ -79,7 +79,10 @@ class Recognizer:
         self.preparation = preparation or ImagePreparation(self.info.preprocess)
         # An attribute, not a property: the photo pipeline's LineReader protocol asks for one.
         self.preprocess: PreprocessConfig = self.preparation.config
-        self.runner = runner or build_runner(self.info, self.device, self.options, lambda: self.model)
+        if runner is None and self._checkpoint is None and resolve_backend(backend, self.device) == "torch":
+            # Loaded once, from the config read above: PyTorch's runner and :attr:`model` share it.
+            self._checkpoint = checkpoint_from_info(self.info, self.device)
+        self.runner = runner or build_runner(self.info, self.device, self.options, self._checkpoint)
         self.decoder = decoder or CTCDecoder.from_options(self.info.charset, self.options, lexicon)
 
     @classmethod
@@ -97,19 +100,15 @@ class Recognizer:
     def checkpoint(self) -> Checkpoint:
         """The PyTorch checkpoint, loaded on first use when the recognizer was given a path or a name."""
         if self._checkpoint is None:
-            self._checkpoint = load_checkpoint(cast(Path, self.info.weights_path), self.device)
+            self._checkpoint = checkpoint_from_info(self.info, self.device)
         return self._checkpoint
 
     @cached_property
     def model(self) -> CRNN:
         """The checkpoint's CRNN on :attr:`device`, in eval mode and the memory layout the options ask for."""
-        model = self.checkpoint.model.to(self.device).eval()
-        if self.options.channels_last:
-            import torch
+        from ocr_lstm.runtime.torch_runner import inference_model
 
-            # +10-30% batched CPU inference measured for this CNN (docs/performance.md).
-            model = model.to(memory_format=torch.channels_last)
-        return model
+        return cast("CRNN", inference_model(self.checkpoint.model, self.device, self.options.channels_last))
 
     @property
     def name(self) -> str:

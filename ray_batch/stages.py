@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ocr_lstm.batch.rows import Row
-from ocr_lstm.checkpoint import DEFAULT_MODEL, parse_config, read_config, resolve
+from ocr_lstm.checkpoint import DEFAULT_MODEL, read_checkpoint_info
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.photo.config import OCRConfig, confidence_floor
 from ocr_lstm.preprocessing import load_image, to_grayscale
@@ -57,8 +57,8 @@ class ReaderSpec:
     min_confidence: float = OCRConfig.min_confidence  # photos: words below it are left out (0: every word)
 
     def max_pixels(self) -> int:
-        """The checkpoint's decompression-bomb limit, read from its JSON alone (a bad model fails here, early)."""
-        return parse_config(read_config(self.model), resolve(self.model).with_suffix(".json"))[2].max_pixels
+        """The checkpoint's decompression-bomb limit, from what it holds (a bad model fails here, early)."""
+        return read_checkpoint_info(self.model).preprocess.max_pixels
 
     def build(self) -> RowReader:
         recognizer = Recognizer.from_options(self.model, self.options)
