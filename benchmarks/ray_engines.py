@@ -36,7 +36,8 @@ import ray
 from PIL import Image, ImageDraw, ImageFont
 from ray.cluster_utils import Cluster
 
-from ocr_lstm.batch.engine import BatchJob, find_images, plan_batch, read_chunk, read_folder
+from ocr_lstm.batch.engine import BatchJob, find_images, plan_batch, read_folder
+from ocr_lstm.batch.reading import crop_rows
 from ocr_lstm.checkpoint import DEFAULT_MODEL
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.recognizer import Recognizer
@@ -110,7 +111,7 @@ def measure(engine: str, nodes: int, actors: int, read: Callable[[Path, Path], N
 
 def read_local(model: str, options: RecognizerOptions, folder: Path, output: Path) -> None:
     recognizer = Recognizer.from_options(model, options)
-    read_folder(plan_batch(BatchJob(folder, output / "results.jsonl")), partial(read_chunk, recognizer))
+    read_folder(plan_batch(BatchJob(folder, output / "results.jsonl")), partial(crop_rows, recognizer))
 
 
 def read_ray(model: str, options: RecognizerOptions, actors: int, folder: Path, output: Path) -> None:

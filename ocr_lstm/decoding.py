@@ -34,11 +34,13 @@ from ocr_lstm.word_prior import WordPrior, WordPriorConfig, english_word_prior
 
 @dataclass(frozen=True)
 class CTCReading:
-    """One crop's reading."""
+    """One crop's reading: its text, confidence, each character's confidence and its ``labels``, the
+    charset's class of each character (what an alignment of the reading with its frames takes)."""
 
     text: str
     confidence: float
     char_confidences: list[float] = field(default_factory=list)
+    labels: tuple[int, ...] = ()
 
 
 @dataclass
@@ -63,8 +65,7 @@ class CTCDecoder:
                 raise ValueError(f"allowlist characters outside the charset: {''.join(missing)!r}")
             keep = np.zeros(self.charset.num_classes, dtype=bool)
             keep[BLANK] = True
-            # Straight from the symbols: encode() would normalise (` -> ') and strip spaces.
-            keep[[self.charset.symbols.index(c) + 1 for c in set(self.allowlist)]] = True
+            keep[[self.charset.label(c) for c in set(self.allowlist)]] = True
             self._mask = keep
         self._lexicon: list[str] = []
         if self.lexicon is not None:
@@ -104,9 +105,10 @@ class CTCDecoder:
         if self.word_prior is not None and not self._lexicon:
             rescored = self.word_prior.rescore(log_probs, text, confidence)
             if rescored != text:
-                confidences = align_confidences(log_probs, self.charset.encode(rescored))
+                labels = self.charset.encode(rescored)
+                confidences = align_confidences(log_probs, labels)
                 text, confidence = rescored, _word_confidence(log_probs, confidences)
-        return CTCReading(text, confidence, confidences)
+        return CTCReading(text, confidence, confidences, tuple(labels))
 
     def _closest_word(self, log_probs: np.ndarray, reading: str) -> list[int]:
         matches = process.extract(

@@ -23,9 +23,10 @@ import ray
 import ray.data
 
 from ocr_lstm.batch import CROP_CHUNK, PHOTO_BATCH  # the chunk sizes, declared once
+from ocr_lstm.batch.reading import RowImage
 from ray_batch.shards import ShardFormat, ShardWriter, written_paths
 from ray_batch.sources import Source, list_images, open_source
-from ray_batch.stages import DecodedFile, ReaderSpec, decode_file, pack, unpack
+from ray_batch.stages import ReaderSpec, decode_file, pack, unpack
 
 # Decoding waits on reads, so two tasks share a CPU; and resources unlike the actors' keep Ray
 # from fusing the decoding into the actors, where it would run beside the model one file at a time.
@@ -65,7 +66,7 @@ class ReaderActor:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         items = [
-            DecodedFile(path, None, error) if error is not None else DecodedFile(path, unpack(pixels))
+            RowImage(path, None, error) if error is not None else RowImage(path, unpack(pixels))
             for path, pixels, error in zip(*(batch.column(name).to_pylist() for name in ("path", "pixels", "error")))
         ]
         rows = self.read(items)

@@ -271,8 +271,7 @@ class OCR:
     def _line(self, line: LineReading, word_decoder: CTCDecoder | None) -> Line | None:
         reading, detected = line.reading, line.detected
         decoded, log_probs = reading.decoded, reading.log_probs
-        symbols = self.line_decoder.charset.symbols
-        labels = [symbols.index(c) + 1 for c in decoded.text]
+        labels = list(decoded.labels)
         frames = label_frames(best_alignment(log_probs, labels), len(labels))
         cut = reading.candidate.cut
         spans = split_words(decoded.text, decoded.char_confidences, frames, len(log_probs), cut.crop.shape[1])

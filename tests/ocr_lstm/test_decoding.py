@@ -21,6 +21,12 @@ def test_greedy_collapses_repeats_and_removes_blanks() -> None:
     assert decoded.text == "cat"
 
 
+@pytest.mark.parametrize("method", ["greedy", "beam"])
+def test_a_reading_carries_the_labels_of_its_text(method: str) -> None:
+    decoded = CTCDecoder(CHARSET, method=method).decode(frames("-", "c", "-", "a", "t", "-"))  # type: ignore[arg-type]
+    assert decoded.text == "cat" and decoded.labels == tuple(CHARSET.encode("cat"))
+
+
 def test_greedy_needs_a_blank_between_repeated_letters() -> None:
     decoder = CTCDecoder(CHARSET)
     assert decoder.decode(frames("h", "e", "l", "-", "l", "o")).text == "hello"

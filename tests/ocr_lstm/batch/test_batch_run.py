@@ -7,12 +7,13 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, BatchPlan, read_folder
+from ocr_lstm.batch.reading import RowImage
 from ocr_lstm.batch.rows import Row
 
 
@@ -25,7 +26,7 @@ class SlowReader:
         self.running = self.most_at_once = self.calls = 0
         self.interrupt_at = interrupt_at
 
-    def __call__(self, folder: Path, paths: list[Path]) -> Iterator[Row]:
+    def __call__(self, items: Sequence[RowImage]) -> list[Row]:
         with self.lock:
             call = self.calls
             self.calls += 1
@@ -35,7 +36,7 @@ class SlowReader:
             if call == self.interrupt_at:
                 raise KeyboardInterrupt
             time.sleep(0.05 if call % 2 == 0 else 0.005)  # even chunks are slow
-            yield from ({"path": p.name, "text": p.stem, "confidence": 1.0} for p in paths)
+            return [{"path": item.path, "text": Path(item.path).stem, "confidence": 1.0} for item in items]
         finally:
             with self.lock:
                 self.running -= 1
@@ -75,12 +76,12 @@ def test_ctrl_c_keeps_the_chunks_that_finished_behind_an_unfinished_one(tmp_path
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     first_may_end = threading.Event()
 
-    def reader(folder: Path, paths: list[Path]) -> Iterator[Row]:
-        if paths[0].name == "img000.png":
+    def reader(items: Sequence[RowImage]) -> list[Row]:
+        if items[0].path == "img000.png":
             first_may_end.wait(10)
-        elif paths[0].name == "img002.png":  # the third chunk follows it at once; then Ctrl-C
+        elif items[0].path == "img002.png":  # the third chunk follows it at once; then Ctrl-C
             threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
-        yield from ({"path": p.name, "text": p.stem, "confidence": 1.0} for p in paths)
+        return [{"path": item.path, "text": Path(item.path).stem, "confidence": 1.0} for item in items]
 
     try:
         with pytest.raises(BatchInterrupted) as stop:
