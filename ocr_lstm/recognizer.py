@@ -134,11 +134,13 @@ class Recognizer:
 
     def recognize_prepared(self, prepared: Sequence[PreparedImage]) -> list[Recognition]:
         """Read images already through :meth:`prepare`; one result per image, in order."""
-        results = []
-        for frames in self._image_log_probs([item.crops for item in prepared]):
-            readings = [self.decoder.decode(log_probs) for log_probs in frames]
-            results.append(_to_recognition(readings[most_confident_turn(readings)]))
-        return results
+        return [self.recognition(frames) for frames in self.image_log_probs([item.crops for item in prepared])]
+
+    def recognition(self, frames: Sequence[np.ndarray]) -> Recognition:
+        """One image's reading from its crops' frames (:meth:`image_log_probs`): each crop decoded, and the
+        most confident reading kept (a tall crop's three turns)."""
+        readings = [self.decoder.decode(log_probs) for log_probs in frames]
+        return _to_recognition(readings[most_confident_turn(readings)])
 
     def decode_crops(self, crops: Sequence[np.ndarray]) -> list[CTCReading]:
         """Decode already resized crops, each on its own (a tall one is not turned), batched by width."""
@@ -146,11 +148,12 @@ class Recognizer:
 
     def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each resized crop's (T, C) per-frame log-probabilities, ``batch_size`` crops per pass, by width."""
-        return [frames for (frames,) in self._image_log_probs([(crop,) for crop in crops])]
+        return [frames for (frames,) in self.image_log_probs([(crop,) for crop in crops])]
 
-    def _image_log_probs(self, images: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
-        """Per image, each of its crops' (T, C) log-probabilities. Images are sorted by their widest crop
-        and run ``batch_size`` at a time, all crops of an image in one pass padded to its widest."""
+    def image_log_probs(self, images: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+        """Per image, each of its resized crops' (T, C) log-probabilities: the one model call that word images
+        and a photo's lines share. Images are sorted by their widest crop and run ``batch_size`` at a time,
+        all crops of an image in one pass padded to its widest."""
         out: list[list[np.ndarray]] = [[] for _ in images]
         widest = [max(crop.shape[1] for crop in crops) for crops in images]
         # ONNX Runtime's arena keeps the memory of the largest batch it ran; PyTorch frees it but

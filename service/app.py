@@ -43,7 +43,7 @@ from service.middleware import (
     BodyRefused,
     MetricsMiddleware,
 )
-from service.model_batches import BatchedLineReader, BatchItem, BatchResult, read_model_batch
+from service.model_batches import BatchedLineReader, BatchItem, BatchResult
 from service.routes import operations, page, recognition
 from service.routes.responses import UNAUTHORIZED
 from service.settings import ServiceSettings
@@ -101,7 +101,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         recognizer = await anyio.to_thread.run_sync(_load_recognizer, settings)
         detector = await anyio.to_thread.run_sync(_load_detector, settings)
         batcher: MicroBatcher[BatchItem, BatchResult] = MicroBatcher(
-            lambda items: read_model_batch(recognizer, items),
+            recognizer.image_log_probs,
             settings.max_batch_size,
             settings.max_wait_ms,
             on_batch=metrics.batch_size.observe,

@@ -86,7 +86,7 @@ async def recognize(
     several = files is not None
     contents = [await upload.read() for upload in uploads]
     assert state.batcher is not None and state.recognizer is not None
-    batcher = state.batcher
+    batcher, recognizer = state.batcher, state.recognizer
 
     async def read_all() -> list[Recognition]:
         with batcher.expecting(len(contents)):
@@ -97,7 +97,11 @@ async def recognize(
                     for index, (data, count) in enumerate(zip(contents, pixels))
                 )
             )
-        return [r for r in await batcher.submit(prepared) if isinstance(r, Recognition)]
+        frames = await batcher.submit([image.crops for image in prepared])
+        # CTC decoding (and the word prior) off the model's thread, which goes on to the next batch.
+        return await anyio.to_thread.run_sync(
+            lambda: [recognizer.recognition(image) for image in frames], limiter=state.decode_limiter
+        )
 
     recognitions = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
