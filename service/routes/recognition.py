@@ -16,6 +16,7 @@ import anyio
 import numpy as np
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from PIL import Image
 
 from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import Page, Recognition
@@ -25,7 +26,7 @@ from ocr_lstm.preprocessing import DecodedPhoto
 from ocr_lstm.recognizer import PreparedImage
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
-from service.images import ImageLimits, count_pixels, decode_photo_upload, decode_upload, prepare_upload
+from service.images import ImageLimits, decode_photo_upload, decode_upload, open_image, pixels, prepare_upload
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
@@ -90,12 +91,9 @@ async def recognize(
 
     async def read_all() -> list[Recognition]:
         with batcher.expecting(len(contents)):
-            pixels = await _admit_words(state, ticket, contents, several)
+            images = await _admit_words(state, ticket, contents, several)
             prepared = await asyncio.gather(
-                *(
-                    _prepare(state, data, count, index if several else None)
-                    for index, (data, count) in enumerate(zip(contents, pixels))
-                )
+                *(_prepare(state, image, index if several else None) for index, image in enumerate(images))
             )
         frames = await batcher.submit([image.crops for image in prepared])
         # CTC decoding (and the word prior) off the model's thread, which goes on to the next batch.
@@ -123,6 +121,7 @@ async def recognize(
 )
 async def ocr(
     request: Request,
+    response: Response,
     state: State,
     ticket: Admitted,
     file: Annotated[UploadFile | None, File(description="one photo")] = None,
@@ -133,20 +132,20 @@ async def ocr(
         Query(ge=0, le=1, description="leave out words read with a lower confidence (one- and two-character "
               "words need at least 0.97 unless this is 0, which keeps every word); default: OCR_LSTM_MIN_CONFIDENCE"),
     ] = None,
-) -> Response:
+) -> Response | PageOut | list[PageOut]:
     started = time.perf_counter()
     uploads = _uploads(file, files, state.settings.max_files)
     several = files is not None
     contents = [await upload.read() for upload in uploads]
 
     async def read_all() -> list[tuple[Page, int, int]]:
-        await _admit(state, ticket, contents, state.photo_limits, several, state.admission.photo_pixels)
+        images = await _admit(state, ticket, contents, state.photo_limits, several, state.admission.photo_pixels)
         # Room for as many lines as the photos may have, before the costly search for them; what they do have
         # replaces it once they are found.
         settings = state.settings
         _admit_lines(state, ticket, min(len(contents) * settings.max_photo_lines, settings.max_pending_lines))
         found = await asyncio.gather(
-            *(_find_lines(state, data, index if several else None) for index, data in enumerate(contents))
+            *(_find_lines(state, image, index if several else None) for index, image in enumerate(images))
         )
         kept = [first_lines(lines, state.settings.max_photo_lines) for _, lines in found]
         _admit_lines(state, ticket, sum(len(lines) for lines in kept))
@@ -169,17 +168,13 @@ async def ocr(
         return Response(hocr, media_type="text/html; charset=utf-8", headers=skipped)
     assert state.recognizer is not None
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-    out = [
-        {
-            **page.export(),
-            "lines_detected": detected,
-            "lines_skipped": count,
-            "model": state.recognizer.name,
-            "elapsed_ms": elapsed_ms,
-        }
+    response.headers.update(skipped)
+    pages = [
+        PageOut(**page.export(), lines_detected=detected, lines_skipped=count, model=state.recognizer.name,
+                elapsed_ms=elapsed_ms)
         for page, detected, count in read
     ]
-    return JSONResponse(out if several else out[0], headers=skipped)
+    return pages if several else pages[0]  # through response_model: the answer is what the schema says
 
 
 @router.post(
@@ -215,14 +210,14 @@ async def explain(
     async def run() -> Explanation:
         from ocr_lstm.explain import explain_prepared  # torch only with the PyTorch backend (ONNX Runtime: numpy)
 
-        (pixels,) = await _admit_words(state, ticket, [data], several=False)
+        (upload,) = await _admit_words(state, ticket, [data], several=False)
 
         def decode() -> tuple[PreparedImage, np.ndarray]:
-            """Checks and decodes (4xx on bad input), keeping the image to show and map the frames onto."""
-            image = decode_upload(data, state.crop_limits)
+            """Decodes (4xx on bad pixels), keeping the image to show and map the frames onto."""
+            image = decode_upload(upload, state.crop_limits)
             return recognizer.prepare(image), image
 
-        prepared, image = await anyio.to_thread.run_sync(decode, limiter=_decode_limiter(state, pixels))
+        prepared, image = await anyio.to_thread.run_sync(decode, limiter=_decode_limiter(state, upload))
         # Only the forward pass holds the model thread; the picture is drawn beside it.
         explanation = await batcher.run_exclusive(
             lambda: explain_prepared(recognizer, prepared, render=False, image=image)
@@ -255,43 +250,46 @@ def _uploads(file: UploadFile | None, files: list[UploadFile] | None, max_files:
 
 async def _admit(
     state: ServiceState, ticket: Ticket, contents: list[bytes], limits: ImageLimits, several: bool, budget: Budget
-) -> list[int]:
+) -> list[Image.Image]:
     """Check every image's header against ``limits`` and the request's pixels against its limit, then take the
     request's room: its images, and its pixels in ``budget``. 413 for a request that could never fit, 503 for
-    one that does not fit now. The pixels of each image."""
-    pixels = await _measure(state, contents, limits, several)
-    ticket.hold({state.admission.images: len(contents), budget: sum(pixels)})
-    return pixels
+    one that does not fit now. The images, opened: their headers read, their pixels not yet decoded."""
+    images = await _open(state, contents, limits, several)
+    ticket.hold({state.admission.images: len(contents), budget: sum(limits.cost(pixels(i)) for i in images)})
+    return images
 
 
-async def _admit_words(state: ServiceState, ticket: Ticket, contents: list[bytes], several: bool) -> list[int]:
+async def _admit_words(
+    state: ServiceState, ticket: Ticket, contents: list[bytes], several: bool
+) -> list[Image.Image]:
     """As ``_admit`` for word images, whose pixels count in two budgets: those of large images, and the others'."""
-    pixels = await _measure(state, contents, state.crop_limits, several)
-    large = sum(count for count in pixels if count > state.settings.large_crop_pixels)
+    images = await _open(state, contents, state.crop_limits, several)
+    counts = [pixels(image) for image in images]
+    large = sum(count for count in counts if count > state.settings.large_crop_pixels)
     admission = state.admission
-    small = sum(pixels) - large
+    small = sum(counts) - large
     ticket.hold({admission.images: len(contents), admission.pixels: small, admission.large_pixels: large})
-    return pixels
+    return images
 
 
-async def _measure(state: ServiceState, contents: list[bytes], limits: ImageLimits, several: bool) -> list[int]:
-    """Each image's pixels as it will be read (its header's, at most ``limits.read_pixels``; 4xx for one past
-    ``limits``); 413 when together they pass the request's limit."""
+async def _open(state: ServiceState, contents: list[bytes], limits: ImageLimits, several: bool) -> list[Image.Image]:
+    """Each image opened from its header (4xx for one past ``limits``); 413 when together they pass the request's
+    limit of pixels, counted as they will be read (at most ``limits.read_pixels`` each)."""
 
-    def measure() -> list[int]:
-        counts = []
+    def open_all() -> list[Image.Image]:
+        images = []
         for index, data in enumerate(contents):
             with _naming(index if several else None):
-                counts.append(limits.cost(count_pixels(data, limits)))
-        return counts
+                images.append(open_image(data, limits))
+        return images
 
-    pixels = await anyio.to_thread.run_sync(measure, limiter=state.decode_limiter)
-    limit = state.settings.max_request_pixels
-    if sum(pixels) > limit:
+    images = await anyio.to_thread.run_sync(open_all, limiter=state.decode_limiter)
+    total, limit = sum(limits.cost(pixels(image)) for image in images), state.settings.max_request_pixels
+    if total > limit:
         raise ServiceError(
-            413, f"the images have {sum(pixels)} pixels together, more than the limit of {limit}", "too_many_pixels"
+            413, f"the images have {total} pixels together, more than the limit of {limit}", "too_many_pixels"
         )
-    return pixels
+    return images
 
 
 def _admit_lines(state: ServiceState, ticket: Ticket, lines: int) -> None:
@@ -308,9 +306,9 @@ def _admit_lines(state: ServiceState, ticket: Ticket, lines: int) -> None:
     ticket.hold({state.admission.lines: lines})
 
 
-def _decode_limiter(state: ServiceState, pixels: int) -> anyio.CapacityLimiter:
-    """The threads that decode a word image of ``pixels``: large ones have their own."""
-    return state.large_decode_limiter if pixels > state.settings.large_crop_pixels else state.decode_limiter
+def _decode_limiter(state: ServiceState, image: Image.Image) -> anyio.CapacityLimiter:
+    """The threads that decode a word image: large ones have their own."""
+    return state.large_decode_limiter if pixels(image) > state.settings.large_crop_pixels else state.decode_limiter
 
 
 @contextlib.contextmanager
@@ -324,7 +322,9 @@ def _naming(index: int | None) -> Iterator[None]:
         raise
 
 
-async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tuple[DecodedPhoto, list[DetectedLine]]:
+async def _find_lines(
+    state: ServiceState, image: Image.Image, index: int | None
+) -> tuple[DecodedPhoto, list[DetectedLine]]:
     """Decode (4xx on bad input) one photo, at most ``photo_read_pixels`` large, and find its text lines.
 
     On the photo limiter, not the word images' decode limiter: a photo can take a second to decode and
@@ -334,7 +334,7 @@ async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tu
 
     def find() -> tuple[DecodedPhoto, list[DetectedLine]]:
         with _naming(index):
-            photo = decode_photo_upload(data, state.photo_limits)
+            photo = decode_photo_upload(image, state.photo_limits)
         return photo, detector(photo.image)
 
     return await anyio.to_thread.run_sync(find, limiter=state.photo_limiter)
@@ -356,11 +356,11 @@ async def _read_photo(
     return await anyio.to_thread.run_sync(read, limiter=state.photo_limiter)
 
 
-async def _prepare(state: ServiceState, data: bytes, pixels: int, index: int | None) -> PreparedImage:
+async def _prepare(state: ServiceState, image: Image.Image, index: int | None) -> PreparedImage:
     assert state.recognizer is not None
     with _naming(index):
         return await anyio.to_thread.run_sync(
-            prepare_upload, state.recognizer, data, state.crop_limits, limiter=_decode_limiter(state, pixels)
+            prepare_upload, state.recognizer, image, state.crop_limits, limiter=_decode_limiter(state, image)
         )
 
 

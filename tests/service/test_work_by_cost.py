@@ -6,7 +6,6 @@ requests keep their latency. Every wait is bounded."""
 from __future__ import annotations
 
 import asyncio
-import io
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -179,13 +178,11 @@ async def test_large_word_images_decode_on_their_own_thread(
     decoding, release = threading.Semaphore(0), threading.Event()
     prepare = recognition_module.prepare_upload
 
-    def slow_for_large(recognizer: Recognizer, data: bytes, limits: object) -> object:
-        with Image.open(io.BytesIO(data)) as image:
-            large = image.width * image.height > state.settings.large_crop_pixels
-        if large:
+    def slow_for_large(recognizer: Recognizer, image: Image.Image, limits: object) -> object:
+        if image.width * image.height > state.settings.large_crop_pixels:
             decoding.release()
             release.wait(30)
-        return prepare(recognizer, data, limits)  # type: ignore[arg-type]
+        return prepare(recognizer, image, limits)  # type: ignore[arg-type]
 
     monkeypatch.setattr(recognition_module, "prepare_upload", slow_for_large)
     large = {"file": ("big.png", png_bytes(Image.new("L", (1200, 1000), 255)))}
