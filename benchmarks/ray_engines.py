@@ -38,9 +38,7 @@ from ray.cluster_utils import Cluster
 
 from ocr_lstm.batch.engine import BatchJob, find_images, plan_batch, read_folder
 from ocr_lstm.batch.reading import crop_rows
-from ocr_lstm.checkpoint import DEFAULT_MODEL
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import DEFAULT_MODEL, Recognizer, RecognizerOptions
 from ocr_lstm.synth.words import vocabulary
 from ray_batch.engine import RayBatchOptions, run_ray_batch
 from ray_batch.stages import ReaderSpec

@@ -9,8 +9,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ocr_lstm.batch import CROP_CHUNK, PHOTO_BATCH
-from ocr_lstm.commands import Command
-from ocr_lstm.commands.argtypes import positive_int
+from ocr_lstm.commands import Command, positive_int
 from ocr_lstm.commands.common import add_model_arguments, options_from_args
 from ocr_lstm.photo.config import OCRConfig
 

@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ocr_lstm.batch.reading import RowImage, RowReader, crop_rows, photo_rows
-from ocr_lstm.checkpoint import DEFAULT_MODEL, read_checkpoint_info
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.photo.config import OCRConfig, confidence_floor
-from ocr_lstm.preprocessing import load_image, to_grayscale
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.io import load_image, to_grayscale
+from ocr_lstm.predictors import (
+    DEFAULT_MODEL,
+    OCRConfig,
+    Recognizer,
+    RecognizerOptions,
+    confidence_floor,
+    read_checkpoint_info,
+)
 
 if TYPE_CHECKING:
     pass
@@ -48,8 +52,7 @@ class ReaderSpec:
         recognizer = Recognizer.from_options(self.model, self.options)
         if not self.photos:
             return partial(crop_rows, recognizer)
-        from ocr_lstm.detection import DBDetector
-        from ocr_lstm.photo.pipeline import OCR
+        from ocr_lstm.predictors import OCR, DBDetector
 
         config = confidence_floor(OCRConfig(), self.min_confidence)
         return partial(photo_rows, OCR(DBDetector(threads=self.options.threads), recognizer, config))

@@ -24,11 +24,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from ocr_lstm import __version__
-from ocr_lstm.detection import DBDetector, DetectorConfig
-from ocr_lstm.detection.orientation import LineFlipClassifier
-from ocr_lstm.photo.config import OCRConfig, confidence_floor
-from ocr_lstm.photo.pipeline import OCR
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import (
+    OCR,
+    DBDetector,
+    DetectorConfig,
+    LineFlipClassifier,
+    OCRConfig,
+    Recognizer,
+    confidence_floor,
+)
 from service.admission import Admission, Slots
 from service.batcher import MicroBatcher
 from service.errors import ServiceError

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ocr_lstm.preprocessing import DecodedPhoto, load_image, load_photo
-from ocr_lstm.recognizer import PreparedImage, Recognizer
+from ocr_lstm.io import DecodedPhoto, load_image, load_photo
+from ocr_lstm.predictors import PreparedImage, Recognizer
 from service.errors import ServiceError
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")

@@ -11,9 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import anyio.from_thread
 import numpy as np
 
-from ocr_lstm.decoding import CTCDecoder
-from ocr_lstm.preprocessing import PreprocessConfig
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import CTCDecoder, PreprocessConfig, Recognizer
 
 BatchItem = tuple[np.ndarray, ...]  # an image's crops
 BatchResult = list[np.ndarray]  # their frames' log-probabilities

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ocr_lstm.elements import PageJSON, RecognitionJSON
+from ocr_lstm.io import PageJSON, RecognitionJSON
 
 
 class RecognitionOut(RecognitionJSON):

@@ -11,9 +11,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
-from ocr_lstm.detection.base import TextDetector
-from ocr_lstm.photo.pipeline import OCR
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import OCR, Recognizer, TextDetector
 from service.admission import Admission, Slots, Ticket
 from service.batcher import MicroBatcher
 from service.errors import ServiceError

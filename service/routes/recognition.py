@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import numpy as np
@@ -18,21 +18,21 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from PIL import Image
 
-from ocr_lstm.detection.base import DetectedLine
-from ocr_lstm.elements import Page, Recognition
-from ocr_lstm.photo.config import confidence_floor
-from ocr_lstm.photo.pipeline import to_photo_pixels
-from ocr_lstm.preprocessing import DecodedPhoto
-from ocr_lstm.recognizer import PreparedImage
+from ocr_lstm.io import DecodedPhoto, Page, Recognition, to_hocr
+from ocr_lstm.predictors import (
+    DetectedLine,
+    Explanation,
+    PreparedImage,
+    confidence_floor,
+    explain_prepared,
+    to_photo_pixels,
+)
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
 from service.images import ImageLimits, decode_photo_upload, decode_upload, open_image, pixels, prepare_upload
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
-
-if TYPE_CHECKING:
-    from ocr_lstm.explain import Explanation
 
 T = TypeVar("T")
 
@@ -162,8 +162,6 @@ async def ocr(
     state.metrics.images.inc(len(read))
     skipped = {LINES_SKIPPED_HEADER: ",".join(str(count) for _, _, count in read)}
     if format == "hocr":
-        from ocr_lstm.formats import to_hocr
-
         hocr = to_hocr([page for page, _, _ in read])
         return Response(hocr, media_type="text/html; charset=utf-8", headers=skipped)
     assert state.recognizer is not None
@@ -208,8 +206,6 @@ async def explain(
     batcher, recognizer = state.batcher, state.recognizer
 
     async def run() -> Explanation:
-        from ocr_lstm.explain import explain_prepared  # torch only with the PyTorch backend (ONNX Runtime: numpy)
-
         (upload,) = await _admit_words(state, ticket, [data], several=False)
 
         def decode() -> tuple[PreparedImage, np.ndarray]:
