@@ -27,7 +27,7 @@ from ocr_lstm.errors import UnavailableError
 from ocr_lstm.explain import Explanation, explain_prepared
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.photo.config import OCRConfig, confidence_floor
-from ocr_lstm.photo.pipeline import OCR, to_photo_pixels
+from ocr_lstm.photo.pipeline import OCR, LineReading, LineSteps, run_steps, to_photo_pixels
 from ocr_lstm.preprocessing import PreparedImage, PreprocessConfig, pad_batch, prepare_crop, width_sorted_batches
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.runtime.backend import Runner, build_runner
@@ -41,12 +41,13 @@ if TYPE_CHECKING:
     from ocr_lstm.runtime.torch_runner import TorchRunner
 
 __all__ = [
-    "DEFAULT_MODEL", "OCR", "CTCDecoder", "CTCReading", "Checkpoint", "CheckpointInfo", "DBDetector", "DetectedLine",
-    "DetectorConfig", "Explanation", "LineFlipClassifier", "OCRConfig", "OnnxRunner", "PreparedImage",
-    "PreprocessConfig", "Recognizer", "RecognizerOptions", "Runner", "TextDetector", "TorchRunner",
-    "UnavailableError", "WordPriorConfig", "build_runner", "check_checkpoint", "confidence_floor", "device_name",
-    "english_word_prior", "explain_prepared", "export_onnx", "load_checkpoint", "most_confident_turn", "pad_batch",
-    "prepare_crop", "read_checkpoint_info", "save_checkpoint", "to_photo_pixels", "width_sorted_batches",
+    "DEFAULT_MODEL", "OCR", "CTCDecoder", "CTCReading", "Checkpoint", "CheckpointInfo", "DBDetector",
+    "DetectedLine", "DetectorConfig", "Explanation", "LineFlipClassifier", "LineReading", "LineSteps", "OCRConfig",
+    "OnnxRunner", "PreparedImage", "PreprocessConfig", "Recognizer", "RecognizerOptions", "Runner", "TextDetector",
+    "TorchRunner", "UnavailableError", "WordPriorConfig", "build_runner", "check_checkpoint", "confidence_floor",
+    "device_name", "english_word_prior", "explain_prepared", "export_onnx", "load_checkpoint",
+    "most_confident_turn", "pad_batch", "prepare_crop", "read_checkpoint_info", "run_steps", "save_checkpoint",
+    "to_photo_pixels", "width_sorted_batches",
 ]
 
 _ON_FIRST_USE = {

@@ -47,7 +47,7 @@ from service.middleware import (
     BodyRefused,
     MetricsMiddleware,
 )
-from service.model_batches import BatchedLineReader, BatchItem, BatchResult
+from service.model_batches import BatchItem, BatchResult
 from service.routes import operations, page, recognition
 from service.routes.responses import UNAUTHORIZED
 from service.settings import ServiceSettings
@@ -115,7 +115,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         state.recognizer, state.batcher = recognizer, batcher
         state.detector = detector  # the routes find a photo's lines first, to count, cap and admit them
         config = confidence_floor(OCRConfig(), settings.min_confidence)
-        state.ocr = OCR(detector, BatchedLineReader(recognizer, batcher.submit), config,
+        # Its recognizer gives the lines' preparation and decoding; the routes run the model through the batcher.
+        state.ocr = OCR(detector, recognizer, config,
                         LineFlipClassifier(threads=settings.threads, memory_arena=settings.detector_memory_arena))
         metrics.model_loaded.set(1)
         trimmer = None

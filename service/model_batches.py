@@ -6,27 +6,33 @@ share model calls with the word images, and the model is only ever used by the b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
-import anyio.from_thread
+import anyio
 import numpy as np
 
-from ocr_lstm.predictors import CTCDecoder, PreprocessConfig, Recognizer
+from ocr_lstm.predictors import LineReading, LineSteps
+from service.batcher import MicroBatcher
 
 BatchItem = tuple[np.ndarray, ...]  # an image's crops
 BatchResult = list[np.ndarray]  # their frames' log-probabilities
 
 
-class BatchedLineReader:
-    """The photo pipeline's recognizer inside the service: called from a worker thread, it
-    submits its line crops to the event loop's batcher and waits for their frames."""
+async def read_lines(
+    steps: LineSteps, batcher: MicroBatcher[BatchItem, BatchResult], limiter: anyio.CapacityLimiter
+) -> list[list[LineReading]]:
+    """Run the photo pipeline's steps (:meth:`ocr_lstm.predictors.OCR.line_steps`): its own work (cutting the
+    lines, the orientation classifier, decoding) on a thread of ``limiter``, its crops through the batcher,
+    which the steps hand over and wait for without holding a thread."""
 
-    def __init__(
-        self, recognizer: Recognizer, submit: Callable[[list[BatchItem]], Awaitable[list[BatchResult]]]
-    ) -> None:
-        self.preprocess: PreprocessConfig = recognizer.preprocess
-        self.decoder: CTCDecoder = recognizer.decoder
-        self._submit = submit
+    def step(frames: list[np.ndarray] | None) -> tuple[bool, Any]:
+        try:
+            return False, steps.send(frames)  # type: ignore[arg-type]  # None starts the steps
+        except StopIteration as done:
+            return True, done.value
 
-    def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
-        return [frames for (frames,) in anyio.from_thread.run(self._submit, [(crop,) for crop in crops])]
+    done, value = await anyio.to_thread.run_sync(step, None, limiter=limiter)
+    while not done:
+        frames = await batcher.submit([(crop,) for crop in value])
+        done, value = await anyio.to_thread.run_sync(step, [f for (f,) in frames], limiter=limiter)
+    return value

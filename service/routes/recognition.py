@@ -30,6 +30,7 @@ from ocr_lstm.predictors import (
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
 from service.images import ImageLimits, decode_photo_upload, decode_upload, open_image, pixels, prepare_upload
+from service.model_batches import read_lines
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
@@ -341,15 +342,17 @@ async def _read_photo(
 ) -> Page:
     """Read the ``lines`` found in one photo, through the batcher; its page in the photo's own pixels.
     ``min_confidence``: this request's confidence floor, when it gives one."""
-    assert state.ocr is not None
+    assert state.ocr is not None and state.batcher is not None
     ocr = state.ocr
     if min_confidence is not None:
         ocr = ocr.with_config(confidence_floor(ocr.config, min_confidence))
+    (read,) = await read_lines(ocr.line_steps([photo.image], [lines]), state.batcher, state.photo_limiter)
+    height, width = photo.image.shape[:2]
 
-    def read() -> Page:
-        return to_photo_pixels(ocr.read_images([photo.image], [name], detections=[lines])[0], photo)
+    def assemble() -> Page:
+        return to_photo_pixels(ocr.assemble(read, width, height, name), photo)
 
-    return await anyio.to_thread.run_sync(read, limiter=state.photo_limiter)
+    return await anyio.to_thread.run_sync(assemble, limiter=state.photo_limiter)
 
 
 async def _prepare(state: ServiceState, image: Image.Image, index: int | None) -> PreparedImage:
