@@ -18,12 +18,9 @@ BatchItem = tuple[np.ndarray, ...]  # an image's crops
 BatchResult = list[np.ndarray]  # their frames' log-probabilities
 
 
-async def read_lines(
-    steps: LineSteps, batcher: MicroBatcher[BatchItem, BatchResult], limiter: anyio.CapacityLimiter
-) -> list[list[LineReading]]:
+async def read_lines(steps: LineSteps, batcher: MicroBatcher[BatchItem, BatchResult]) -> list[list[LineReading]]:
     """Run the photo pipeline's steps (:meth:`ocr_lstm.predictors.OCR.line_steps`): its own work (cutting the
-    lines, the orientation classifier, decoding) on a thread of ``limiter``, its crops through the batcher,
-    which the steps hand over and wait for without holding a thread."""
+    lines, the orientation classifier, decoding) in a worker thread, its crops through the batcher."""
 
     def step(frames: list[np.ndarray] | None) -> tuple[bool, Any]:
         try:
@@ -31,8 +28,8 @@ async def read_lines(
         except StopIteration as done:
             return True, done.value
 
-    done, value = await anyio.to_thread.run_sync(step, None, limiter=limiter)
+    done, value = await anyio.to_thread.run_sync(step, None)
     while not done:
         frames = await batcher.submit([(crop,) for crop in value])
-        done, value = await anyio.to_thread.run_sync(step, [f for (f,) in frames], limiter=limiter)
+        done, value = await anyio.to_thread.run_sync(step, [f for (f,) in frames])
     return value

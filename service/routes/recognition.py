@@ -346,13 +346,12 @@ async def _read_photo(
     ocr = state.ocr
     if min_confidence is not None:
         ocr = ocr.with_config(confidence_floor(ocr.config, min_confidence))
-    (read,) = await read_lines(ocr.line_steps([photo.image], [lines]), state.batcher, state.photo_limiter)
     height, width = photo.image.shape[:2]
-
-    def assemble() -> Page:
-        return to_photo_pixels(ocr.assemble(read, width, height, name), photo)
-
-    return await anyio.to_thread.run_sync(assemble, limiter=state.photo_limiter)
+    # The photo's slot is held while its lines are read, model waits included: photos finish in the order
+    # they took a slot, and at most that many photos' lines wait in the batcher at once.
+    async with state.photo_limiter:
+        (read,) = await read_lines(ocr.line_steps([photo.image], [lines]), state.batcher)
+        return await anyio.to_thread.run_sync(lambda: to_photo_pixels(ocr.assemble(read, width, height, name), photo))
 
 
 async def _prepare(state: ServiceState, image: Image.Image, index: int | None) -> PreparedImage:

@@ -60,8 +60,8 @@ async def test_several_photos_come_back_in_order(client: httpx.AsyncClient, phot
 
 
 async def test_concurrent_photos_share_recognition_batches(client: httpx.AsyncClient, photo: bytes) -> None:
-    """While the model is busy, the lines of the photos in flight queue up (a photo waiting for the model
-    holds no photo thread, so every photo's lines may); the next batch takes them together."""
+    """While the model is busy, the lines of the photos in flight queue up (two at once: the
+    photo limiter's floor); the next batch takes them together."""
     import asyncio
     import threading
 
@@ -74,7 +74,7 @@ async def test_concurrent_photos_share_recognition_batches(client: httpx.AsyncCl
     try:
         requests = [asyncio.ensure_future(client.post("/v1/ocr", files={"file": (f"{i}.png", photo)}))
                     for i in range(4)]
-        # Until at least two photos' two lines each wait for the model thread.
+        # Until two photos' two lines each wait for the model thread.
         for _ in range(400):
             if batcher.queued >= 4:
                 break
@@ -86,7 +86,7 @@ async def test_concurrent_photos_share_recognition_batches(client: httpx.AsyncCl
         release.set()
         batcher._on_batch = original
     assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
-    assert sizes[0] >= 4  # the lines of two requests or more in one model call
+    assert sizes[0] == 4  # the lines of two requests in one model call
 
 
 async def test_hocr_is_returned_on_request(client: httpx.AsyncClient, photo: bytes) -> None:
