@@ -27,6 +27,15 @@ RUN python3 -m venv /opt/venv && useradd --create-home --uid 1000 ocr
 WORKDIR /app
 
 
+# The project's sources, copied once for both targets (each installs them with its own extras).
+FROM scratch AS sources
+COPY pyproject.toml README.md /app/
+COPY ocr_lstm /app/ocr_lstm
+COPY service /app/service
+COPY training /app/training
+COPY ray_batch /app/ray_batch
+
+
 # Training adds the fonts and backgrounds the synthetic generator renders with (the list in
 # scripts/install_system_deps.sh, less the browser used by the tests) and a CUDA build of torch.
 FROM base AS train
@@ -46,11 +55,7 @@ RUN apt-get update \
 ARG TRAIN_TORCH_INDEX_URL=
 RUN pip install ${TRAIN_TORCH_INDEX_URL:+--extra-index-url=$TRAIN_TORCH_INDEX_URL} \
         "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
-COPY pyproject.toml README.md ./
-COPY ocr_lstm ocr_lstm
-COPY service service
-COPY training training
-COPY distributed distributed
+COPY --from=sources /app /app
 # The constraint keeps the torch installed above; the sources stay readable in /app, where the
 # recipe's ../shared/data paths start.
 RUN printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > /tmp/torch.txt \
@@ -73,11 +78,7 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 # torch first, in a layer of its own, so that editing the sources does not reinstall it.
 RUN pip install ${TORCH_INDEX_URL:+--extra-index-url=$TORCH_INDEX_URL} \
         "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
-COPY pyproject.toml README.md ./
-COPY ocr_lstm ocr_lstm
-COPY service service
-COPY training training
-COPY distributed distributed
+COPY --from=sources /app /app
 RUN printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > /tmp/torch.txt \
     && pip install -c /tmp/torch.txt '.[service]' \
     && rm -rf /tmp/torch.txt build ./*.egg-info && chmod -R a+rX /app

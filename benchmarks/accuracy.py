@@ -22,7 +22,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ocr_lstm.evaluation.crops import DatasetReadings, read_dataset
 from ocr_lstm.metrics import reads_right
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import Recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = [("svt", None), ("ic13", None), ("ic13", "labels_1015.tsv"), ("ic13", "labels_857.tsv")]

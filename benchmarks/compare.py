@@ -33,7 +33,7 @@ from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.data.splits import holdout_split
 from ocr_lstm.evaluation.crops import read_dataset
 from ocr_lstm.metrics import reads_right
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import Recognizer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # (row name, training set, crops the runs hold out of it): the development sets.

@@ -31,11 +31,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from rapidfuzz.distance import Levenshtein
 
-from ocr_lstm.detection.base import DetectedLine
-from ocr_lstm.elements import box_polygon
+from ocr_lstm.io import box_polygon
 from ocr_lstm.metrics import reads_right, standard_form
-from ocr_lstm.photo.pipeline import OCR
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import OCR, DetectedLine, Recognizer
 from ocr_lstm.synth.fonts import find_fonts
 from ocr_lstm.synth.words import sample_line
 

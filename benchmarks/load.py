@@ -154,10 +154,9 @@ def random_checkpoint(preset_name: str, folder: Path) -> Path:
     import torch
 
     from ocr_lstm.charset import Charset
-    from ocr_lstm.checkpoint import save_checkpoint
     from ocr_lstm.model.config import preset
     from ocr_lstm.model.crnn import CRNN
-    from ocr_lstm.preprocessing import PreprocessConfig
+    from ocr_lstm.predictors import PreprocessConfig, save_checkpoint
 
     torch.manual_seed(0)
     charset = Charset()

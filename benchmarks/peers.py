@@ -43,7 +43,7 @@ SYSTEMS = ("ocr-lstm", "ocr-lstm-greedy", "ocr-lstm-torch", "tesseract", "easyoc
 
 def _load_crops(dataset: str, limit: int | None) -> tuple[list, list[str]]:
     from ocr_lstm.data.datasets import open_dataset
-    from ocr_lstm.preprocessing import load_image
+    from ocr_lstm.io import load_image
 
     data = open_dataset(dataset)
     count = len(data) if limit is None else min(limit, len(data))
@@ -56,7 +56,7 @@ def _load_crops(dataset: str, limit: int | None) -> tuple[list, list[str]]:
 
 
 def _ocr_lstm(args: argparse.Namespace) -> tuple[Callable, Callable, dict]:
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.predictors import Recognizer
 
     settings = {"ocr-lstm-greedy": {"word_prior": None}, "ocr-lstm-torch": {"backend": "torch"}}.get(args.system, {})
     recognizer = Recognizer(args.model, device="cpu", threads=args.threads, batch_size=args.batch_size, **settings)
@@ -240,7 +240,7 @@ def flops_per_crop(model_name: str, widths: Sequence[int]) -> float:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ocr_lstm.checkpoint import load_checkpoint
+    from ocr_lstm.predictors import load_checkpoint
 
     model = load_checkpoint(model_name).model.eval()
     config = model.config
@@ -269,9 +269,8 @@ def cpu_peak_gflops(cores: int = 2) -> tuple[float, str]:
 
 
 def _crop_widths(model_name: str, dataset: str, limit: int | None) -> list[int]:
-    from ocr_lstm.checkpoint import load_checkpoint
     from ocr_lstm.data.datasets import open_dataset
-    from ocr_lstm.preprocessing import prepare_crop
+    from ocr_lstm.predictors import load_checkpoint, prepare_crop
 
     config = load_checkpoint(model_name).preprocess
     data = open_dataset(dataset)

@@ -67,7 +67,7 @@ class Variant:
 
 def build_variant(text: str) -> Variant:
     """What a variant's ``key=value`` list asks of each part; ValueError for an unknown key."""
-    from ocr_lstm.photo.config import OCRConfig
+    from ocr_lstm.predictors import OCRConfig
 
     options = parse_variant(text)
     detection = {key: options.pop(key) for key in DETECTOR_KEYS if key in options}
@@ -94,14 +94,11 @@ class FoundLines:
 
 def read_variants(variants: list[Variant], photos: list[Any], threads: int) -> dict[str, Any]:
     """Each variant's PhotoSetReport-like scores: ``{name: (SceneScores, errors)}``."""
-    from ocr_lstm.detection import DBDetector, DetectorConfig
-    from ocr_lstm.detection.orientation import LineFlipClassifier
     from ocr_lstm.evaluation.photos import page_detections
     from ocr_lstm.evaluation.scene_errors import error_table
     from ocr_lstm.evaluation.scenes import score_photos
-    from ocr_lstm.photo.pipeline import OCR
-    from ocr_lstm.preprocessing import load_image
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.io import load_image
+    from ocr_lstm.predictors import OCR, DBDetector, DetectorConfig, LineFlipClassifier, Recognizer
 
     detectors = {repr(sorted(v.detection.items())): DBDetector(DetectorConfig(**v.detection), threads=threads)
                  for v in variants}

@@ -64,10 +64,8 @@ def run_one(system: str, data: Path, limit: int | None, threads: int) -> dict:
     photos = load_scene_folder(data)[:limit]
     started = time.perf_counter()
     if system == "ocr-lstm":
-        from ocr_lstm.detection import DBDetector
         from ocr_lstm.evaluation.photos import evaluate_photos
-        from ocr_lstm.photo.pipeline import OCR
-        from ocr_lstm.recognizer import Recognizer
+        from ocr_lstm.predictors import OCR, DBDetector, Recognizer
 
         ocr = OCR(DBDetector(threads=threads), Recognizer(threads=threads))
         load_s = time.perf_counter() - started

@@ -32,15 +32,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.data.datasets import open_dataset
-from ocr_lstm.decoding import most_confident_turn
 from ocr_lstm.metrics import score
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.recognizer import Recognizer
-from ocr_lstm.runtime.backend import Runner, build_runner
-from ocr_lstm.runtime.onnx_runner import OnnxRunner
-from ocr_lstm.runtime.torch_runner import TorchRunner
+from ocr_lstm.predictors import (
+    OnnxRunner,
+    Recognizer,
+    RecognizerOptions,
+    Runner,
+    TorchRunner,
+    build_runner,
+    load_checkpoint,
+    most_confident_turn,
+)
 
 BUCKET = 64
 CPU = torch.device("cpu")
@@ -83,7 +86,7 @@ def _onnx_int8(model: str, settings: dict) -> Recognizer:
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from ocr_lstm.runtime.export import export_onnx
+    from ocr_lstm.predictors import export_onnx
 
     logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process applies to CNNs, not here
     checkpoint = load_checkpoint(model)
@@ -98,7 +101,7 @@ def _onnx_int8(model: str, settings: dict) -> Recognizer:
 def _bucketed(model: str, settings: dict) -> Recognizer:
     """The default runner (ONNX Runtime on the CPU) behind BucketedRunner."""
     checkpoint = load_checkpoint(model)
-    runner = build_runner(checkpoint.info(), "cpu", RecognizerOptions(**settings), lambda: checkpoint.model)
+    runner = build_runner(checkpoint.info(), "cpu", RecognizerOptions(**settings), checkpoint)
     return Recognizer(checkpoint, runner=BucketedRunner(runner), **settings)
 
 
@@ -112,8 +115,7 @@ def _onnx_int8_static(model: str, settings: dict, calibration: str | None) -> Re
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    from ocr_lstm.preprocessing import pad_batch
-    from ocr_lstm.runtime.export import export_onnx
+    from ocr_lstm.predictors import export_onnx, pad_batch
 
     if calibration is None:
         raise ValueError("onnx-int8-static needs --calibration DATASET (a training set)")

@@ -22,12 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr_lstm.batch.engine import find_images
-from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.preprocessing import load_image, width_sorted_batches
-from ocr_lstm.recognizer import PreparedImage, Recognizer
-from ocr_lstm.runtime.export import export_onnx
-from ocr_lstm.runtime.onnx_runner import OnnxRunner
+from ocr_lstm.io import find_images, load_image
+from ocr_lstm.predictors import (
+    OnnxRunner,
+    PreparedImage,
+    Recognizer,
+    export_onnx,
+    load_checkpoint,
+    width_sorted_batches,
+)
 
 
 def graph_times(model: str, widths: Sequence[int], batch: int, repeats: int) -> None:

@@ -131,7 +131,7 @@ def installed(system: str, photos: bool) -> str | None:
 
 
 def measure(system: str, folder: Path, args: argparse.Namespace, photos: bool) -> dict:
-    from ocr_lstm.batch.engine import find_images
+    from ocr_lstm.io import find_images
 
     with tempfile.TemporaryDirectory() as scratch:
         images = find_images(folder)

@@ -24,10 +24,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.data.splits import holdout_split
-from ocr_lstm.decoding import CTCDecoder, most_confident_turn
 from ocr_lstm.metrics import score
-from ocr_lstm.recognizer import Recognizer
-from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
+from ocr_lstm.predictors import CTCDecoder, Recognizer, WordPriorConfig, english_word_prior, most_confident_turn
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -1,7 +1,9 @@
 """ocr-lstm: scene-text recognition with a CRNN (CNN + bidirectional LSTM + CTC).
 
-``Recognizer`` and ``Charset`` are imported lazily, so importing the package
-sets OpenMP's environment before torch starts.
+The names here, and the two public modules :mod:`ocr_lstm.predictors` (what reads: the
+Recognizer, the photo pipeline, their parts and options) and :mod:`ocr_lstm.io` (images in,
+readings out, and their formats), are what callers import. The names here are imported lazily,
+so importing the package sets OpenMP's environment before torch starts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
-__all__ = ["Charset", "Recognition", "Recognizer"]
+__all__ = ["OCR", "Charset", "Page", "Recognition", "Recognizer"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,6 +26,14 @@ def __getattr__(name: str) -> Any:
         from ocr_lstm import recognizer
 
         return getattr(recognizer, name)
+    if name == "OCR":
+        from ocr_lstm.photo.pipeline import OCR
+
+        return OCR
+    if name == "Page":
+        from ocr_lstm.elements import Page
+
+        return Page
     if name == "Charset":
         from ocr_lstm.charset import Charset
 

@@ -79,6 +79,10 @@ class Charset:
             text = _WHITESPACE.sub(" ", "".join(c for c in text if c in self._index)).strip()
         return text
 
+    def label(self, symbol: str) -> int:
+        """The class of one symbol as it is: no normalisation (``encode`` would fold ` into ')."""
+        return self._index[symbol]
+
     def encode(self, text: str) -> list[int]:
         """Class indices of the cleaned text (never the blank)."""
         return [self._index[c] for c in self.clean(text)]

@@ -194,13 +194,13 @@ def read_config(path_or_name: str | Path) -> dict[str, Any]:
     return config
 
 
-def parse_config(
+def _parse_config(
     config: dict, config_path: Path, **model_overrides: Any
 ) -> tuple[CRNNConfig, Charset, PreprocessConfig]:
     """Architecture, charset and preprocessing of a checkpoint config; one ``ValueError`` for any flaw."""
     from ocr_lstm.preprocessing import PreprocessConfig  # with OpenCV: not for a command's --help
 
-    check_format(config, config_path)
+    _check_format(config, config_path)
     name = config.get("architecture")
     architecture = ARCHITECTURES.get(name) if isinstance(name, str) else None
     if architecture is None:
@@ -216,7 +216,7 @@ def parse_config(
         raise ValueError(f"{config_path} is not a valid checkpoint config ({reason})") from None
 
 
-def check_format(config: dict[str, Any], config_path: Path) -> None:
+def _check_format(config: dict[str, Any], config_path: Path) -> None:
     """Refuse a checkpoint written in a newer format than this ocr-lstm reads, naming the release it needs.
 
     A config without ``format_version`` is read as format 1, the format of every checkpoint so far.
@@ -250,7 +250,7 @@ def read_checkpoint_info(path_or_name: str | Path = DEFAULT_MODEL, **model_overr
     ``ValueError`` (or ``FileNotFoundError``) line for any flaw."""
     weights_path = resolve(path_or_name)
     config = read_config(weights_path)
-    model_config, charset, preprocess = parse_config(config, weights_path.with_suffix(".json"), **model_overrides)
+    model_config, charset, preprocess = _parse_config(config, weights_path.with_suffix(".json"), **model_overrides)
     try:
         with safe_open(str(weights_path), framework="numpy") as weights:
             parameters = sum(
@@ -279,12 +279,22 @@ def load_checkpoint(
     path_or_name: str | Path = DEFAULT_MODEL, device: str | torch.device = "cpu", **model_overrides: Any
 ) -> Checkpoint:
     """Rebuild the model from a checkpoint, weights upcast to fp32 on ``device``."""
-    from safetensors.torch import load_file
+    return checkpoint_from_info(read_checkpoint_info(path_or_name, **model_overrides), device)
 
-    info = read_checkpoint_info(path_or_name, **model_overrides)
+
+def checkpoint_from_info(
+    info: CheckpointInfo, device: str | torch.device = "cpu", weights: bytes | None = None
+) -> Checkpoint:
+    """The model of the checkpoint file ``info`` describes, its config already read and checked, weights
+    upcast to fp32 on ``device``; ``weights``: the file's bytes when the caller holds them already (the
+    ONNX cache hashes them), so the file is not read again."""
+    from safetensors.torch import load, load_file
+
+    if info.weights_path is None:
+        raise ValueError("only a checkpoint read from a file can be loaded from its description")
+    tensors = load(weights) if weights is not None else load_file(str(info.weights_path))
     model = ARCHITECTURES[info.architecture].module(info.model_config)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(info.weights_path)).items()}
-    model.load_state_dict(state)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
     model.to(device).eval()
     return Checkpoint(
         model=model,  # type: ignore[arg-type]  # the registry's module for a "crnn" checkpoint

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
-from ocr_lstm.commands import batch, evaluate, explain, export, ocr, recognize, registered_commands, synth, tools
+from ocr_lstm.commands import batch, evaluate, explain, export, ocr, recognize, registered_commands, synth, to_lmdb
 from ocr_lstm.errors import report_errors
 
 CommandSpec = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
@@ -22,7 +22,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "eval": ("accuracy, CER and speed on labelled sets", evaluate.add_arguments, evaluate.run),
     "synth": ("render labelled synthetic word images", synth.add_arguments, synth.run),
     "explain": ("picture of the LSTM's gates over an image", explain.add_arguments, explain.run),
-    "lmdb": ("convert a labelled folder to LMDB", tools.add_lmdb_arguments, tools.run_lmdb),
+    "lmdb": ("convert a labelled folder to LMDB", to_lmdb.add_arguments, to_lmdb.run),
     "export": ("export the model to ONNX (dynamic batch and width)", export.add_arguments, export.run),
 }
 

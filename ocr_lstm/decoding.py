@@ -33,17 +33,19 @@ from ocr_lstm.word_prior import WordPrior, WordPriorConfig, english_word_prior
 
 
 @dataclass(frozen=True)
-class Decoded:
-    """One crop's reading."""
+class CTCReading:
+    """One crop's reading: its text, confidence, each character's confidence and its ``labels``, the
+    charset's class of each character (what an alignment of the reading with its frames takes)."""
 
     text: str
     confidence: float
     char_confidences: list[float] = field(default_factory=list)
+    labels: tuple[int, ...] = ()
 
 
 @dataclass
 class CTCDecoder:
-    """Turns a (T, C) log-probability matrix into a :class:`Decoded` reading."""
+    """Turns a (T, C) log-probability matrix into a :class:`CTCReading` reading."""
 
     charset: Charset
     method: Literal["greedy", "beam"] = "greedy"
@@ -63,8 +65,7 @@ class CTCDecoder:
                 raise ValueError(f"allowlist characters outside the charset: {''.join(missing)!r}")
             keep = np.zeros(self.charset.num_classes, dtype=bool)
             keep[BLANK] = True
-            # Straight from the symbols: encode() would normalise (` -> ') and strip spaces.
-            keep[[self.charset.symbols.index(c) + 1 for c in set(self.allowlist)]] = True
+            keep[[self.charset.label(c) for c in set(self.allowlist)]] = True
             self._mask = keep
         self._lexicon: list[str] = []
         if self.lexicon is not None:
@@ -89,7 +90,7 @@ class CTCDecoder:
         masked = np.where(self._mask, log_probs, NEG_INF)
         return masked - np.logaddexp.reduce(masked, axis=1, keepdims=True)
 
-    def decode(self, log_probs: np.ndarray) -> Decoded:
+    def decode(self, log_probs: np.ndarray) -> CTCReading:
         """Decode one crop's (T, C) log-probabilities."""
         log_probs = self._restrict(np.asarray(log_probs, dtype=np.float64))
         if self.method == "beam":
@@ -104,9 +105,10 @@ class CTCDecoder:
         if self.word_prior is not None and not self._lexicon:
             rescored = self.word_prior.rescore(log_probs, text, confidence)
             if rescored != text:
-                confidences = align_confidences(log_probs, self.charset.encode(rescored))
+                labels = self.charset.encode(rescored)
+                confidences = align_confidences(log_probs, labels)
                 text, confidence = rescored, _word_confidence(log_probs, confidences)
-        return Decoded(text, confidence, confidences)
+        return CTCReading(text, confidence, confidences, tuple(labels))
 
     def _closest_word(self, log_probs: np.ndarray, reading: str) -> list[int]:
         matches = process.extract(
@@ -117,7 +119,7 @@ class CTCDecoder:
         return self.charset.encode(words[int(np.argmax(scores))])
 
 
-def most_confident_turn(readings: Sequence[Decoded]) -> int:
+def most_confident_turn(readings: Sequence[CTCReading]) -> int:
     """Which of one image's readings to keep: the most confident (the first of equals).
 
     A tall crop is read as given and turned a quarter both ways (``ocr_lstm.preprocessing.

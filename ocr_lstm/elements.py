@@ -4,16 +4,78 @@
 Geometry is in the pixels of the image the user gave: a polygon is a tuple of
 ``(x, y)`` points, clockwise from the top-left corner of the text as it reads (so a
 line read upside down starts at the photo's bottom right). Nothing here imports
-torch, the model or the detector; ``export()`` gives JSON-ready dicts.
+torch, the model or the detector.
+
+``export()`` (``as_dict()`` for a crop) gives the JSON form, whose shape is declared once, here, by the
+``...JSON`` types: every way out writes it (``ocr-lstm ocr --json``, the batch rows, the REST API, whose
+schemas extend these types, so its answers and its OpenAPI document cannot drift from them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+
+from typing_extensions import TypedDict  # pydantic (the service's schemas) reads only this one on Python 3.11
 
 Point = tuple[float, float]
 Polygon = tuple[Point, ...]
+
+
+class CharJSON(TypedDict):
+    """A character and the model's confidence in it, in [0, 1]."""
+
+    char: str
+    confidence: float
+
+
+class RecognitionJSON(TypedDict):
+    """A crop's reading: its text, the confidence of the whole reading in [0, 1], and each character."""
+
+    text: str
+    confidence: float
+    chars: list[CharJSON]
+
+
+class WordJSON(TypedDict):
+    """A word: its text; its confidence in [0, 1], the product of its characters'; its polygon, [x, y]
+    points in the photo's pixels clockwise from the text's top left; and each character."""
+
+    text: str
+    confidence: float
+    polygon: list[list[float]]
+    chars: list[CharJSON]
+
+
+class LineJSON(TypedDict):
+    """A text line: its words joined by single spaces; the reading's confidence in [0, 1]; the detector's
+    mean text probability in the line (detection_score, in [0, 1]); its polygon; and its words."""
+
+    text: str
+    confidence: float
+    detection_score: float
+    polygon: list[list[float]]
+    words: list[WordJSON]
+
+
+class BlockJSON(TypedDict):
+    """Lines that belong together: their text joined by newlines, the polygon around them, and the lines."""
+
+    text: str
+    polygon: list[list[float]]
+    lines: list[LineJSON]
+
+
+class PageJSON(TypedDict):
+    """A photo's reading: the photo's name (source, its path or the uploaded file's name, when it has one),
+    its width and height in pixels, the text of its blocks in reading order separated by blank lines, and the
+    blocks, top to bottom and left to right."""
+
+    source: str | None
+    width: int
+    height: int
+    text: str
+    blocks: list[BlockJSON]
 
 
 def bounding_box(polygon: Polygon) -> tuple[float, float, float, float]:
@@ -51,12 +113,16 @@ class Recognition:
     confidence: float
     chars: list[CharConfidence] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RecognitionJSON:
         return {
             "text": self.text,
             "confidence": round(self.confidence, 4),
-            "chars": [{"char": c.char, "confidence": round(c.confidence, 4)} for c in self.chars],
+            "chars": _export_chars(self.chars),
         }
+
+
+def _export_chars(chars: Sequence[CharConfidence]) -> list[CharJSON]:
+    return [{"char": c.char, "confidence": round(c.confidence, 4)} for c in chars]
 
 
 @dataclass(frozen=True)
@@ -69,12 +135,12 @@ class Word:
     polygon: Polygon
     chars: tuple[CharConfidence, ...] = ()
 
-    def export(self) -> dict[str, Any]:
+    def export(self) -> WordJSON:
         return {
             "text": self.text,
             "confidence": round(self.confidence, 4),
             "polygon": _export_polygon(self.polygon),
-            "chars": [{"char": c.char, "confidence": round(c.confidence, 4)} for c in self.chars],
+            "chars": _export_chars(self.chars),
         }
 
 
@@ -95,7 +161,7 @@ class Line:
     def text(self) -> str:
         return " ".join(word.text for word in self.words)
 
-    def export(self) -> dict[str, Any]:
+    def export(self) -> LineJSON:
         return {
             "text": self.text,
             "confidence": round(self.confidence, 4),
@@ -116,7 +182,7 @@ class Block:
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
 
-    def export(self) -> dict[str, Any]:
+    def export(self) -> BlockJSON:
         return {"text": self.text, "polygon": _export_polygon(self.polygon),
                 "lines": [line.export() for line in self.lines]}
 
@@ -156,7 +222,7 @@ class Page:
     def text(self) -> str:
         return "\n\n".join(block.text for block in self.blocks)
 
-    def export(self) -> dict[str, Any]:
+    def export(self) -> PageJSON:
         return {
             "source": self.source,
             "width": self.width,

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, CheckpointInfo, load_checkpoint, read_checkpoint_info
-from ocr_lstm.decoding import CTCDecoder, Decoded, most_confident_turn
+from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, CheckpointInfo, checkpoint_from_info, read_checkpoint_info
+from ocr_lstm.decoding import CTCDecoder, CTCReading, most_confident_turn
 from ocr_lstm.device import device_name
 from ocr_lstm.elements import CharConfidence, Recognition
 from ocr_lstm.model.config import output_frames
@@ -24,7 +24,7 @@ from ocr_lstm.preprocessing import (
     pad_batch,
     width_sorted_batches,
 )
-from ocr_lstm.runtime.backend import Runner, build_runner
+from ocr_lstm.runtime.backend import Runner, build_runner, resolve_backend
 from ocr_lstm.word_prior import WordPriorConfig
 
 if TYPE_CHECKING:
@@ -79,7 +79,10 @@ class Recognizer:
         self.preparation = preparation or ImagePreparation(self.info.preprocess)
         # An attribute, not a property: the photo pipeline's LineReader protocol asks for one.
         self.preprocess: PreprocessConfig = self.preparation.config
-        self.runner = runner or build_runner(self.info, self.device, self.options, lambda: self.model)
+        if runner is None and self._checkpoint is None and resolve_backend(backend, self.device) == "torch":
+            # Loaded once, from the config read above: PyTorch's runner and :attr:`model` share it.
+            self._checkpoint = checkpoint_from_info(self.info, self.device)
+        self.runner = runner or build_runner(self.info, self.device, self.options, self._checkpoint)
         self.decoder = decoder or CTCDecoder.from_options(self.info.charset, self.options, lexicon)
 
     @classmethod
@@ -97,19 +100,15 @@ class Recognizer:
     def checkpoint(self) -> Checkpoint:
         """The PyTorch checkpoint, loaded on first use when the recognizer was given a path or a name."""
         if self._checkpoint is None:
-            self._checkpoint = load_checkpoint(cast(Path, self.info.weights_path), self.device)
+            self._checkpoint = checkpoint_from_info(self.info, self.device)
         return self._checkpoint
 
     @cached_property
     def model(self) -> CRNN:
         """The checkpoint's CRNN on :attr:`device`, in eval mode and the memory layout the options ask for."""
-        model = self.checkpoint.model.to(self.device).eval()
-        if self.options.channels_last:
-            import torch
+        from ocr_lstm.runtime.torch_runner import inference_model
 
-            # +10-30% batched CPU inference measured for this CNN (docs/performance.md).
-            model = model.to(memory_format=torch.channels_last)
-        return model
+        return cast("CRNN", inference_model(self.checkpoint.model, self.device, self.options.channels_last))
 
     @property
     def name(self) -> str:
@@ -135,23 +134,26 @@ class Recognizer:
 
     def recognize_prepared(self, prepared: Sequence[PreparedImage]) -> list[Recognition]:
         """Read images already through :meth:`prepare`; one result per image, in order."""
-        results = []
-        for frames in self._image_log_probs([item.crops for item in prepared]):
-            readings = [self.decoder.decode(log_probs) for log_probs in frames]
-            results.append(_to_recognition(readings[most_confident_turn(readings)]))
-        return results
+        return [self.recognition(frames) for frames in self.image_log_probs([item.crops for item in prepared])]
 
-    def decode_crops(self, crops: Sequence[np.ndarray]) -> list[Decoded]:
+    def recognition(self, frames: Sequence[np.ndarray]) -> Recognition:
+        """One image's reading from its crops' frames (:meth:`image_log_probs`): each crop decoded, and the
+        most confident reading kept (a tall crop's three turns)."""
+        readings = [self.decoder.decode(log_probs) for log_probs in frames]
+        return _to_recognition(readings[most_confident_turn(readings)])
+
+    def decode_crops(self, crops: Sequence[np.ndarray]) -> list[CTCReading]:
         """Decode already resized crops, each on its own (a tall one is not turned), batched by width."""
         return [self.decoder.decode(log_probs) for log_probs in self.frame_log_probs(crops)]
 
     def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each resized crop's (T, C) per-frame log-probabilities, ``batch_size`` crops per pass, by width."""
-        return [frames for (frames,) in self._image_log_probs([(crop,) for crop in crops])]
+        return [frames for (frames,) in self.image_log_probs([(crop,) for crop in crops])]
 
-    def _image_log_probs(self, images: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
-        """Per image, each of its crops' (T, C) log-probabilities. Images are sorted by their widest crop
-        and run ``batch_size`` at a time, all crops of an image in one pass padded to its widest."""
+    def image_log_probs(self, images: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+        """Per image, each of its resized crops' (T, C) log-probabilities: the one model call that word images
+        and a photo's lines share. Images are sorted by their widest crop and run ``batch_size`` at a time,
+        all crops of an image in one pass padded to its widest."""
         out: list[list[np.ndarray]] = [[] for _ in images]
         widest = [max(crop.shape[1] for crop in crops) for crops in images]
         # ONNX Runtime's arena keeps the memory of the largest batch it ran; PyTorch frees it but
@@ -179,6 +181,6 @@ class Recognizer:
         }
 
 
-def _to_recognition(decoded: Decoded) -> Recognition:
+def _to_recognition(decoded: CTCReading) -> Recognition:
     chars = [CharConfidence(c, p) for c, p in zip(decoded.text, decoded.char_confidences)]
     return Recognition(decoded.text, decoded.confidence, chars)

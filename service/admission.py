@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 
-from service.asgi import RETRY_AFTER_S, retry_after
+from service.early_answers import RETRY_AFTER_S, retry_after
 from service.errors import ServiceError
 from service.settings import ServiceSettings
 

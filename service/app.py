@@ -24,11 +24,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Route
 
 from ocr_lstm import __version__
-from ocr_lstm.detection import DBDetector, DetectorConfig
-from ocr_lstm.detection.orientation import LineFlipClassifier
-from ocr_lstm.photo.config import OCRConfig, confidence_floor
-from ocr_lstm.photo.pipeline import OCR
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import (
+    OCR,
+    DBDetector,
+    DetectorConfig,
+    LineFlipClassifier,
+    OCRConfig,
+    Recognizer,
+    confidence_floor,
+)
 from service.admission import Admission, Slots
 from service.batcher import MicroBatcher
 from service.errors import ServiceError
@@ -43,7 +47,7 @@ from service.middleware import (
     BodyRefused,
     MetricsMiddleware,
 )
-from service.photo import BatchedLineReader, BatchItem, BatchResult, run_batch
+from service.model_batches import BatchItem, BatchResult
 from service.routes import operations, page, recognition
 from service.routes.responses import UNAUTHORIZED
 from service.settings import ServiceSettings
@@ -101,7 +105,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         recognizer = await anyio.to_thread.run_sync(_load_recognizer, settings)
         detector = await anyio.to_thread.run_sync(_load_detector, settings)
         batcher: MicroBatcher[BatchItem, BatchResult] = MicroBatcher(
-            lambda items: run_batch(recognizer, items),
+            recognizer.image_log_probs,
             settings.max_batch_size,
             settings.max_wait_ms,
             on_batch=metrics.batch_size.observe,
@@ -111,7 +115,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         state.recognizer, state.batcher = recognizer, batcher
         state.detector = detector  # the routes find a photo's lines first, to count, cap and admit them
         config = confidence_floor(OCRConfig(), settings.min_confidence)
-        state.ocr = OCR(detector, BatchedLineReader(recognizer, batcher.submit), config,
+        # Its recognizer gives the lines' preparation and decoding; the routes run the model through the batcher.
+        state.ocr = OCR(detector, recognizer, config,
                         LineFlipClassifier(threads=settings.threads, memory_arena=settings.detector_memory_arena))
         metrics.model_loaded.set(1)
         trimmer = None

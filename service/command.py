@@ -6,8 +6,7 @@ import argparse
 import errno
 import socket
 
-from ocr_lstm.commands import Command
-from ocr_lstm.commands.argtypes import port_number
+from ocr_lstm.commands import Command, port_number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,7 +3,8 @@
 The type is sniffed from the content (never the file name or the declared
 content type) and restricted to a few raster formats, so no exotic decoder
 (EPS through Ghostscript, say) ever sees user data. Size and shape are checked
-from the header, before any pixel is decoded.
+from the header, before any pixel is decoded; the header is read once (``open_image``),
+and the image it opened is what is decoded once the request is admitted.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ocr_lstm.preprocessing import DecodedPhoto, load_image, load_photo
-from ocr_lstm.recognizer import PreparedImage, Recognizer
+from ocr_lstm.io import DecodedPhoto, load_image, load_photo
+from ocr_lstm.predictors import PreparedImage, Recognizer
 from service.errors import ServiceError
 
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
@@ -93,15 +94,14 @@ def open_image(data: bytes, limits: ImageLimits) -> Image.Image:
     return image
 
 
-def count_pixels(data: bytes, limits: ImageLimits) -> int:
-    """Width x height of one upload, checked as ``open_image`` checks it, without decoding a pixel."""
-    with open_image(data, limits) as image:
-        return image.width * image.height
+def pixels(image: Image.Image) -> int:
+    """Width x height of an upload opened by ``open_image``, known from its header alone."""
+    return image.width * image.height
 
 
-def decode_upload(data: bytes, limits: ImageLimits) -> np.ndarray:
-    """Check and decode one upload to RGB (blocking: call it from a worker thread)."""
-    image = open_image(data, limits)
+def decode_upload(image: Image.Image, limits: ImageLimits) -> np.ndarray:
+    """Decode one upload, opened (and checked) by ``open_image``, to RGB (blocking: call it from a worker
+    thread)."""
     try:
         with image:
             return load_image(image, limits.max_pixels)
@@ -109,10 +109,10 @@ def decode_upload(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
 
 
-def decode_photo_upload(data: bytes, limits: ImageLimits) -> DecodedPhoto:
-    """Check and decode one photo, at most ``limits.read_pixels`` large (blocking: call it from a worker
-    thread); its page goes back to the photo's own pixels with ``to_photo_pixels``."""
-    image = open_image(data, limits)
+def decode_photo_upload(image: Image.Image, limits: ImageLimits) -> DecodedPhoto:
+    """Decode one photo, opened (and checked) by ``open_image``, at most ``limits.read_pixels`` large
+    (blocking: call it from a worker thread); its page goes back to the photo's own pixels with
+    ``to_photo_pixels``."""
     try:
         with image:
             return load_photo(image, limits.max_pixels, limits.read_pixels or limits.max_pixels)
@@ -120,6 +120,6 @@ def decode_photo_upload(data: bytes, limits: ImageLimits) -> DecodedPhoto:
         raise ServiceError(422, f"cannot decode image: {exc}", "corrupt") from exc
 
 
-def prepare_upload(recognizer: Recognizer, data: bytes, limits: ImageLimits) -> PreparedImage:
-    """Check, decode and resize one upload (blocking: call it from a worker thread)."""
-    return recognizer.prepare(decode_upload(data, limits))
+def prepare_upload(recognizer: Recognizer, image: Image.Image, limits: ImageLimits) -> PreparedImage:
+    """Decode and resize one upload opened by ``open_image`` (blocking: call it from a worker thread)."""
+    return recognizer.prepare(decode_upload(image, limits))

@@ -10,9 +10,7 @@ from types import FrameType
 
 import uvicorn
 
-from ocr_lstm.checkpoint import check_checkpoint
-from ocr_lstm.device import device_name
-from ocr_lstm.errors import UnavailableError
+from ocr_lstm.predictors import UnavailableError, check_checkpoint, device_name
 from service.app import create_app
 from service.protocol import guarded_h11
 from service.settings import ServiceSettings, read_settings

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.admission import Admission, Budget, Ticket
-from service.asgi import send_json
+from service.early_answers import send_json
 from service.errors import ServiceError
 from service.metrics import ServiceMetrics
 from service.state import API_KEY_HEADER, ServiceState, key_matches, not_ready, unauthorized

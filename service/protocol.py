@@ -34,7 +34,7 @@ import h11
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from service.asgi import retry_after, send_json
+from service.early_answers import retry_after, send_json
 from service.headers import api_security_headers
 
 LINGER_IDLE_S = 1.0  # a client still sending its body sends more within a second; a stalled one is let go

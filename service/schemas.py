@@ -1,23 +1,24 @@
-"""What the API returns, as pydantic models (they also make the OpenAPI schema)."""
+"""What the API returns, as pydantic models and typed dicts (they also make the OpenAPI schema).
+
+A reading's JSON is the library's (:mod:`ocr_lstm.elements`): the answers extend its types with what
+the service adds, and the routes return through them, so an answer cannot drift from the document.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class CharOut(BaseModel):
-    char: str
-    confidence: float = Field(ge=0, le=1)
+from ocr_lstm.io import PageJSON, RecognitionJSON
 
 
-class RecognitionOut(BaseModel):
-    text: str = Field(description="the text read from the image")
-    confidence: float = Field(ge=0, le=1, description="confidence of the whole reading")
-    chars: list[CharOut] = Field(description="each character with its confidence")
-    model: str = Field(description="name of the model that read it")
-    elapsed_ms: float = Field(description="server time for the request: decoding, queueing, inference")
+class RecognitionOut(RecognitionJSON):
+    """A word image's reading: its text, the confidence of the whole reading in [0, 1], each character with
+    its confidence, the model that read it and the server's time for the request."""
+
+    model: Annotated[str, Field(description="name of the model that read it")]
+    elapsed_ms: Annotated[float, Field(description="server time for the request: decoding, queueing, inference")]
 
 
 class ModelInfo(BaseModel):
@@ -49,43 +50,17 @@ class ErrorOut(BaseModel):
     detail: Any = Field(description="what was wrong with the request")
 
 
-Polygon = list[list[float]]
+class PageOut(PageJSON):
+    """A photo's reading (blocks of lines of words, each with its polygon in the photo's pixels), and what
+    the service adds: the lines found and skipped, the model and the time."""
 
-
-class WordOut(BaseModel):
-    text: str
-    confidence: float = Field(ge=0, le=1, description="the product of its characters' confidences")
-    polygon: Polygon = Field(description="[x, y] points in the photo's pixels, clockwise from the text's top left")
-    chars: list[CharOut]
-
-
-class LineOut(BaseModel):
-    text: str = Field(description="the words joined by single spaces")
-    confidence: float = Field(ge=0, le=1)
-    detection_score: float = Field(ge=0, le=1, description="the detector's mean text probability in the line")
-    polygon: Polygon
-    words: list[WordOut]
-
-
-class BlockOut(BaseModel):
-    text: str = Field(description="the lines joined by newlines")
-    polygon: Polygon
-    lines: list[LineOut]
-
-
-class PageOut(BaseModel):
-    source: str | None = Field(description="the uploaded file's name")
-    width: int
-    height: int
-    text: str = Field(description="the blocks in reading order, separated by blank lines")
-    blocks: list[BlockOut] = Field(description="top to bottom, left to right")
-    lines_detected: int = Field(description="text lines the detector found in the photo")
-    lines_skipped: int = Field(
+    lines_detected: Annotated[int, Field(description="text lines the detector found in the photo")]
+    lines_skipped: Annotated[int, Field(
         description="of those, the lines not read: past OCR_LSTM_MAX_PHOTO_LINES, the last in reading order "
         "(also in the OCR-Lines-Skipped header, one count per page, for hOCR)"
-    )
-    model: str = Field(description="name of the recognition model")
-    elapsed_ms: float = Field(description="server time for the request")
+    )]
+    model: Annotated[str, Field(description="name of the recognition model")]
+    elapsed_ms: Annotated[float, Field(description="server time for the request")]
 
 
 class _Strict(BaseModel):

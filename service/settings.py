@@ -7,10 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ocr_lstm.checkpoint import DEFAULT_MODEL
-from ocr_lstm.detection.config import DetectorConfig
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.photo.config import OCRConfig
+from ocr_lstm.predictors import DEFAULT_MODEL, DetectorConfig, OCRConfig, RecognizerOptions
 
 MiB = 1024 * 1024
 

@@ -11,15 +11,13 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
-from ocr_lstm.detection.base import TextDetector
-from ocr_lstm.photo.pipeline import OCR
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import OCR, Recognizer, TextDetector
 from service.admission import Admission, Slots, Ticket
 from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits
 from service.metrics import ServiceMetrics
-from service.photo import BatchItem, BatchResult
+from service.model_batches import BatchItem, BatchResult
 from service.settings import ServiceSettings
 
 API_KEY_HEADER = "X-API-Key"

@@ -8,33 +8,25 @@ both release the GIL, so one chunk decodes while another is in the model, and bo
 stay busy without a process per core. An unreadable file gets
 an ``error`` row and the run goes on. Planning refuses what would lose or mix up
 earlier rows (replacing them unasked, appending another format to them) and a folder
-without images, before a model is loaded. The stages (finding images, planning,
-reading a chunk, writing rows) are plain functions, for other engines to reuse.
+without images, before a model is loaded. The stages (finding images, planning, writing rows)
+are plain functions, and a chunk is read by :mod:`ocr_lstm.batch.reading`, as on the Ray engine.
 """
 
 from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
 from ocr_lstm.batch import crop_chunk
+from ocr_lstm.batch.reading import RowImage, RowReader
 from ocr_lstm.batch.rows import Row, RowFormat, RowWriter, done_paths, drop_partial_line, written_format
-from ocr_lstm.preprocessing import IMAGE_SUFFIXES, DecodedPhoto, ImageDecodeError
-from ocr_lstm.recognizer import PreparedImage, Recognizer
-
-if TYPE_CHECKING:
-
-    from ocr_lstm.photo.pipeline import OCR
-
-ChunkReader = Callable[[Path, list[Path]], Iterator[Row]]
-"""Reads one chunk of paths under a folder into one row per path, in order."""
+from ocr_lstm.preprocessing import IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -70,7 +62,7 @@ class BatchSummary:
 
 
 class BatchInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :func:`run_batch`, after ``written`` of the ``total`` planned rows were written
+    """Ctrl-C during :func:`read_folder`, after ``written`` of the ``total`` planned rows were written
     (all of them are in the output: it is closed, so flushed, on the way out)."""
 
     def __init__(self, written: int, total: int) -> None:
@@ -160,48 +152,9 @@ def _holds_rows(output: Path) -> bool:
     return output.is_file() and output.stat().st_size > 0
 
 
-def read_chunk(recognizer: Recognizer, folder: Path, paths: list[Path]) -> Iterator[Row]:
-    """One row per path, in order, the chunk's readable images recognized in one batched call."""
-    prepared: list[tuple[int, PreparedImage]] = []
-    rows: list[Row] = []
-    for path in paths:
-        row: Row = {"path": path.relative_to(folder).as_posix()}
-        try:
-            prepared.append((len(rows), recognizer.prepare(path)))
-        except (ImageDecodeError, OSError) as exc:
-            row.update(text=None, confidence=None, error=str(exc))
-        rows.append(row)
-    results = recognizer.recognize_prepared([p for _, p in prepared]) if prepared else []
-    for (index, _), result in zip(prepared, results):
-        rows[index].update(text=result.text, confidence=round(result.confidence, 4))
-    yield from rows
-
-
-def read_photo_chunk(ocr: OCR, folder: Path, paths: list[Path]) -> Iterator[Row]:
-    """One row per photo, in order: ``path``, the page's ``text`` and the whole ``page``
-    (blocks, lines, words with polygons); the chunk's lines share the recognizer's batches."""
-    from ocr_lstm.photo.pipeline import to_photo_pixels
-
-    photos: list[tuple[int, DecodedPhoto]] = []
-    rows: list[Row] = []
-    for path in paths:
-        row: Row = {"path": path.relative_to(folder).as_posix()}
-        try:
-            photos.append((len(rows), ocr.decode(path)))
-        except (ImageDecodeError, OSError) as exc:
-            row.update(text=None, page=None, error=str(exc))
-        rows.append(row)
-    images = [photo.image for _, photo in photos]
-    pages = ocr.read_images(images, [rows[i]["path"] for i, _ in photos]) if photos else []
-    for (index, photo), page in zip(photos, pages):
-        page = to_photo_pixels(page, photo)
-        rows[index].update(text=page.text, page=page.export())
-    yield from rows
-
-
-def run_batch(plan: BatchPlan, read: ChunkReader, workers: int = 1) -> BatchSummary:
-    """Read the planned images chunk by chunk with ``read`` (e.g. :func:`read_chunk` bound to a
-    recognizer, or :func:`read_photo_chunk` to a photo pipeline), writing and flushing the rows.
+def read_folder(plan: BatchPlan, read: RowReader, workers: int = 1) -> BatchSummary:
+    """Read the planned images chunk by chunk with ``read`` (:func:`ocr_lstm.batch.reading.crop_rows`
+    bound to a recognizer, or ``photo_rows`` to a photo pipeline), writing and flushing the rows.
 
     ``workers`` chunks are read at once, each in a thread of its own (``read`` must allow that:
     the Recognizer and the photo pipeline do), and one more waits its turn; rows are written in
@@ -256,6 +209,6 @@ def run_batch(plan: BatchPlan, read: ChunkReader, workers: int = 1) -> BatchSumm
     return BatchSummary(read=written, skipped=plan.skipped, unreadable=unreadable)
 
 
-def _read_rows(read: ChunkReader, folder: Path, paths: list[Path]) -> list[Row]:
-    """A chunk's rows, read to the end in the worker's thread (``read`` may yield them lazily)."""
-    return list(read(folder, paths))
+def _read_rows(read: RowReader, folder: Path, paths: list[Path]) -> list[Row]:
+    """A chunk's rows, read in the worker's thread; a row's path is relative to the folder."""
+    return read([RowImage(path.relative_to(folder).as_posix(), path) for path in paths])

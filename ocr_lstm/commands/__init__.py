@@ -12,6 +12,10 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import NamedTuple
 
+from ocr_lstm.commands.argtypes import port_number, positive_int
+
+__all__ = ["ENTRY_POINT_GROUP", "Command", "port_number", "positive_int", "registered_commands"]
+
 ENTRY_POINT_GROUP = "ocr_lstm.commands"
 
 

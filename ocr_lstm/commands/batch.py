@@ -15,7 +15,7 @@ from ocr_lstm.commands.argtypes import positive_int
 from ocr_lstm.commands.common import add_model_arguments, add_photo_arguments, ocr_from_args, options_from_args
 
 if TYPE_CHECKING:
-    from ocr_lstm.batch.engine import ChunkReader
+    from ocr_lstm.batch.reading import RowReader
 
 
 def workers(args: argparse.Namespace) -> int:
@@ -31,8 +31,8 @@ def workers(args: argparse.Namespace) -> int:
     return args.threads or os.cpu_count() or 1
 
 
-def _reader(args: argparse.Namespace, chunk_workers: int) -> ChunkReader:
-    from ocr_lstm.batch.engine import read_chunk, read_photo_chunk
+def _reader(args: argparse.Namespace, chunk_workers: int) -> RowReader:
+    from ocr_lstm.batch.reading import crop_rows, photo_rows
     from ocr_lstm.recognizer import Recognizer
 
     options = options_from_args(args)
@@ -40,9 +40,9 @@ def _reader(args: argparse.Namespace, chunk_workers: int) -> ChunkReader:
         options = dataclasses.replace(options, threads=1)
     recognizer = Recognizer.from_options(args.model, options)
     if not args.photos:
-        return partial(read_chunk, recognizer)
+        return partial(crop_rows, recognizer)
     args = argparse.Namespace(**{**vars(args), "threads": options.threads})
-    return partial(read_photo_chunk, ocr_from_args(args, recognizer))
+    return partial(photo_rows, ocr_from_args(args, recognizer))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, plan_batch, run_batch
+    from ocr_lstm.batch.engine import BatchInterrupted, BatchJob, plan_batch, read_folder
     from ocr_lstm.batch.rows import output_format
 
     fmt = args.format or output_format(args.output)
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_batch(job)  # a wrong folder or output fails at once, before the model loads
     try:
         chunk_workers = workers(args)
-        summary = run_batch(plan, _reader(args, chunk_workers), chunk_workers)
+        summary = read_folder(plan, _reader(args, chunk_workers), chunk_workers)
     except BatchInterrupted as stop:
         again = "instead of --overwrite " if args.overwrite else ""
         print(f"{stop}; run the same command with --resume {again}to continue", file=sys.stderr)

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _render(pages: list[Page], args: argparse.Namespace) -> str:
-    from ocr_lstm.exports import to_alto, to_hocr
+    from ocr_lstm.formats import to_alto, to_hocr
 
     if args.json:
         return json.dumps([page.export() for page in pages], ensure_ascii=False) + "\n"
@@ -81,7 +81,7 @@ def _render(pages: list[Page], args: argparse.Namespace) -> str:
 def _draw(pages: list[tuple[Page, np.ndarray]], target: Path, several: bool) -> None:
     import cv2
 
-    from ocr_lstm.exports import draw_page
+    from ocr_lstm.formats import draw_page
 
     if several:
         target.mkdir(parents=True, exist_ok=True)

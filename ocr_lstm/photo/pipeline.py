@@ -18,7 +18,7 @@ word's own frames are read again with it, since both judge single words.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, overload
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, overload
 import numpy as np
 
 from ocr_lstm.ctc import best_alignment
-from ocr_lstm.decoding import CTCDecoder, Decoded
+from ocr_lstm.decoding import CTCDecoder, CTCReading
 from ocr_lstm.detection.base import DetectedLine, TextDetector
 from ocr_lstm.elements import CharConfidence, Line, Page, Word
 from ocr_lstm.geometry import LineCut, cut_quad, quad_size, to_polygon, turn
@@ -78,7 +78,7 @@ class _Candidate:
 class _Reading:
     candidate: _Candidate
     log_probs: np.ndarray
-    decoded: Decoded
+    decoded: CTCReading
 
     @property
     def frame_score(self) -> float:
@@ -93,6 +93,23 @@ class LineReading:
 
     reading: _Reading
     detected: DetectedLine
+
+
+LineSteps = Generator[list[np.ndarray], list[np.ndarray], list[list[LineReading]]]
+"""Reading a photo's lines as steps around the model: yields the line crops to run, is sent each one's
+(T, C) frame log-probabilities, and returns every photo's line readings (:meth:`OCR.line_steps`)."""
+
+
+def run_steps(steps: LineSteps, frame_log_probs: Callable[[list[np.ndarray]], list[np.ndarray]]) -> list[
+    list[LineReading]
+]:
+    """Run ``steps`` to the end, each of its crops through ``frame_log_probs`` (a recognizer's, in this thread)."""
+    try:
+        crops = next(steps)
+        while True:
+            crops = steps.send(frame_log_probs(crops))
+    except StopIteration as done:
+        return done.value
 
 
 class OCR:
@@ -179,7 +196,10 @@ class OCR:
     ) -> list[Page]:
         """As :meth:`read`, for decoded RGB ``uint8`` arrays; ``detections``: each image's lines when
         they were found before (a service counts and caps them first), else the detector finds them."""
-        read = self.read_lines(images) if detections is None else self._read_lines(images, detections)
+        if detections is None:
+            read = self.read_lines(images)
+        else:
+            read = run_steps(self.line_steps(images, detections), self.recognizer.frame_log_probs)
         return [
             self.assemble(lines, image.shape[1], image.shape[0], sources[n] if sources else None,
                           lexicons[n] if lexicons else None)
@@ -189,7 +209,8 @@ class OCR:
     def read_lines(self, images: Sequence[np.ndarray]) -> list[list[LineReading]]:
         """Detect the lines of each photo and read each in its likeliest orientation (the
         costly part of reading a photo: :meth:`assemble` then makes its page)."""
-        return self._read_lines(images, [self.detector(image) for image in images])
+        detections = [self.detector(image) for image in images]
+        return run_steps(self.line_steps(images, detections), self.recognizer.frame_log_probs)
 
     def assemble(
         self, lines: Sequence[LineReading], width: int, height: int, source: str | None = None,
@@ -207,10 +228,10 @@ class OCR:
         decoder = self.recognizer.decoder
         return decoder if decoder.word_prior is not None or decoder.lexicon else None
 
-    def _read_lines(
-        self, images: Sequence[np.ndarray], detections: Sequence[Sequence[DetectedLine]]
-    ) -> list[list[LineReading]]:
-        """The chosen reading of every detected line, per photo."""
+    def line_steps(self, images: Sequence[np.ndarray], detections: Sequence[Sequence[DetectedLine]]) -> LineSteps:
+        """The chosen reading of every detected line, per photo, as steps around the model (:data:`LineSteps`):
+        whoever holds the model runs the crops (:func:`run_steps` with a recognizer, or a service's batcher),
+        and the pipeline never calls back into it."""
         grays = [to_grayscale(image) for image in images]
         first: list[_Candidate] = []
         owners: list[tuple[int, DetectedLine]] = []
@@ -218,7 +239,7 @@ class OCR:
             for detected in lines:
                 owners.append((photo, detected))
                 first += self._candidates(gray, len(owners) - 1, detected)
-        readings = self._recognize(first)
+        readings = yield from self._recognize(first)
         best: dict[int, _Reading] = {}
         for reading in readings:
             held = best.get(reading.candidate.line)
@@ -228,7 +249,7 @@ class OCR:
             self._candidate(grays[owners[c.line][0]], c.line, np.roll(c.quad, -2, axis=0))
             for c in self._upside_down([r.candidate for r in best.values()])
         ]
-        for reading in self._recognize(flipped):
+        for reading in (yield from self._recognize(flipped)):
             best[reading.candidate.line] = reading
         out: list[list[LineReading]] = [[] for _ in images]
         for line, (photo, detected) in enumerate(owners):
@@ -262,17 +283,16 @@ class OCR:
         cut = cut_quad(gray, quad)
         return _Candidate(line, quad, cut, resize_to_height(cut.crop, self.line_preprocess))
 
-    def _recognize(self, candidates: list[_Candidate]) -> list[_Reading]:
+    def _recognize(self, candidates: list[_Candidate]) -> Generator[list[np.ndarray], list[np.ndarray], list[_Reading]]:
         if not candidates:
             return []
-        log_probs = self.recognizer.frame_log_probs([c.model_input for c in candidates])
+        log_probs = yield [c.model_input for c in candidates]
         return [_Reading(c, lp, self.line_decoder.decode(lp)) for c, lp in zip(candidates, log_probs)]
 
     def _line(self, line: LineReading, word_decoder: CTCDecoder | None) -> Line | None:
         reading, detected = line.reading, line.detected
         decoded, log_probs = reading.decoded, reading.log_probs
-        symbols = self.line_decoder.charset.symbols
-        labels = [symbols.index(c) + 1 for c in decoded.text]
+        labels = list(decoded.labels)
         frames = label_frames(best_alignment(log_probs, labels), len(labels))
         cut = reading.candidate.cut
         spans = split_words(decoded.text, decoded.char_confidences, frames, len(log_probs), cut.crop.shape[1])

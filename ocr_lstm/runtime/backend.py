@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
-from ocr_lstm.checkpoint import CheckpointInfo
+from ocr_lstm.checkpoint import Checkpoint, CheckpointInfo, checkpoint_from_info
 from ocr_lstm.options import RecognizerOptions
-
-if TYPE_CHECKING:
-    from ocr_lstm.model.crnn import CRNN
 
 
 class Runner(Protocol):
@@ -35,25 +31,26 @@ def resolve_backend(backend: str, device: str) -> Literal["torch", "onnx"]:
 
 
 def build_runner(
-    info: CheckpointInfo, device: str, options: RecognizerOptions, model: Callable[[], CRNN]
+    info: CheckpointInfo, device: str, options: RecognizerOptions, checkpoint: Checkpoint | None = None
 ) -> Runner:
     """The runner ``options.backend`` chooses for the checkpoint ``info`` describes, on ``device``.
 
-    ONNX Runtime runs the checkpoint's cached export (:mod:`.onnx_cache`), or for a checkpoint
-    held only in memory an export made now; ``model`` gives the PyTorch model, loaded only when
-    one is needed: for PyTorch, or to export.
+    ONNX Runtime runs the checkpoint file's cached export (:mod:`.onnx_cache`: no PyTorch model is
+    built), or for a ``checkpoint`` held only in memory an export of its model made now. PyTorch runs
+    ``checkpoint``'s model, loaded from ``info`` when not given, on ``device`` in eval mode.
     """
     if resolve_backend(options.backend, device) == "onnx":
         from ocr_lstm.runtime.onnx_runner import OnnxRunner
 
-        if info.weights_path is not None:
+        if info.weights_path is not None and checkpoint is None:
             from ocr_lstm.runtime.onnx_cache import cached_onnx
 
             ragged, uniform = cached_onnx(info)
             return OnnxRunner(ragged, options.threads, uniform)
-        return OnnxRunner.from_model(model(), options.threads)
+        return OnnxRunner.from_model(checkpoint or checkpoint_from_info(info), options.threads)
     from ocr_lstm.device import configure_threads, select_device
-    from ocr_lstm.runtime.torch_runner import TorchRunner
+    from ocr_lstm.runtime.torch_runner import TorchRunner, inference_model
 
     configure_threads(options.threads)
-    return TorchRunner(model(), select_device(device), options.channels_last)
+    model = inference_model((checkpoint or checkpoint_from_info(info, device)).model, device, options.channels_last)
+    return TorchRunner(model, select_device(device), options.channels_last)

@@ -30,11 +30,12 @@ class OnnxExports(NamedTuple):
     uniform: Path | bytes
 
 
-def export_key(weights_path: Path) -> str:
-    """Hex SHA-256 of the weights, their JSON and the export's revision: equal keys, equal graphs."""
+def export_key(weights_path: Path, weights: bytes | None = None) -> str:
+    """Hex SHA-256 of the weights (``weights``: their bytes, when already read), their JSON and the export's
+    revision: equal keys, equal graphs."""
     digest = hashlib.sha256(f"ocr-lstm onnx export {EXPORT_REVISION} opset {OPSET}\n".encode())
-    for path in (weights_path, weights_path.with_suffix(".json")):
-        digest.update(path.read_bytes())
+    digest.update(weights_path.read_bytes() if weights is None else weights)
+    digest.update(weights_path.with_suffix(".json").read_bytes())
     return digest.hexdigest()
 
 
@@ -45,12 +46,13 @@ def cached_onnx(info: CheckpointInfo, directory: Path | None = None) -> OnnxExpo
     """
     if info.weights_path is None:
         raise ValueError("only a checkpoint read from a file has a cached export")
-    stem = f"{info.name}-{export_key(info.weights_path)[:32]}"
+    weights = info.weights_path.read_bytes()  # read once: hashed here and, on a first start, exported
+    stem = f"{info.name}-{export_key(info.weights_path, weights)[:32]}"
     folder = (directory or cache_dir()) / "onnx"
     paths = (folder / f"{stem}.onnx", folder / f"{stem}-uniform.onnx")
     if all(path.is_file() for path in paths):
         return OnnxExports(*paths)
-    exports = _export(info.weights_path)
+    exports = _export(info, weights)
     try:
         for path, data in zip(paths, exports):
             write_atomically(path, data)
@@ -60,14 +62,15 @@ def cached_onnx(info: CheckpointInfo, directory: Path | None = None) -> OnnxExpo
     return OnnxExports(*paths)
 
 
-def _export(weights_path: Path) -> tuple[bytes, bytes]:
-    """The checkpoint's ragged and uniform graphs, exported in memory; the one step here that needs torch."""
+def _export(info: CheckpointInfo, weights: bytes) -> tuple[bytes, bytes]:
+    """The checkpoint's ragged and uniform graphs, exported in memory from the weights' bytes; the one
+    step here that needs torch."""
     import io
 
-    from ocr_lstm.checkpoint import load_checkpoint
+    from ocr_lstm.checkpoint import checkpoint_from_info
     from ocr_lstm.runtime.export import export_onnx
 
-    checkpoint = load_checkpoint(weights_path)
+    checkpoint = checkpoint_from_info(info, weights=weights)
     graphs = []
     for ragged in (True, False):
         buffer = io.BytesIO()

@@ -7,6 +7,15 @@ import torch
 from torch import nn
 
 
+def inference_model(model: nn.Module, device: str | torch.device, channels_last: bool) -> nn.Module:
+    """``model`` itself, moved to ``device`` in eval mode and in the memory layout asked for."""
+    model = model.to(device).eval()
+    if channels_last:
+        # +10-30% batched CPU inference measured for this CNN (docs/performance.md).
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
 class TorchRunner:
     """Runs a model with the CRNN's signature with PyTorch: ``(images, widths) -> log_probs`` (T, B, C).
 

@@ -9,30 +9,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import numpy as np
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from PIL import Image
 
-from ocr_lstm.detection.base import DetectedLine
-from ocr_lstm.elements import Page, Recognition
-from ocr_lstm.photo.config import confidence_floor
-from ocr_lstm.photo.pipeline import to_photo_pixels
-from ocr_lstm.preprocessing import DecodedPhoto
-from ocr_lstm.recognizer import PreparedImage
+from ocr_lstm.io import DecodedPhoto, Page, Recognition, to_hocr
+from ocr_lstm.predictors import (
+    DetectedLine,
+    Explanation,
+    PreparedImage,
+    confidence_floor,
+    explain_prepared,
+    to_photo_pixels,
+)
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
-from service.images import ImageLimits, count_pixels, decode_photo_upload, decode_upload, prepare_upload
-from service.photo import first_lines
+from service.images import ImageLimits, decode_photo_upload, decode_upload, open_image, pixels, prepare_upload
+from service.model_batches import read_lines
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
-
-if TYPE_CHECKING:
-    from ocr_lstm.explain import Explanation
 
 T = TypeVar("T")
 
@@ -87,18 +88,19 @@ async def recognize(
     several = files is not None
     contents = [await upload.read() for upload in uploads]
     assert state.batcher is not None and state.recognizer is not None
-    batcher = state.batcher
+    batcher, recognizer = state.batcher, state.recognizer
 
     async def read_all() -> list[Recognition]:
         with batcher.expecting(len(contents)):
-            pixels = await _admit_words(state, ticket, contents, several)
+            images = await _admit_words(state, ticket, contents, several)
             prepared = await asyncio.gather(
-                *(
-                    _prepare(state, data, count, index if several else None)
-                    for index, (data, count) in enumerate(zip(contents, pixels))
-                )
+                *(_prepare(state, image, index if several else None) for index, image in enumerate(images))
             )
-        return [r for r in await batcher.submit(prepared) if isinstance(r, Recognition)]
+        frames = await batcher.submit([image.crops for image in prepared])
+        # CTC decoding (and the word prior) off the model's thread, which goes on to the next batch.
+        return await anyio.to_thread.run_sync(
+            lambda: [recognizer.recognition(image) for image in frames], limiter=state.decode_limiter
+        )
 
     recognitions = await _until_done_or_gone(request, read_all, state.settings.request_timeout_s)
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -120,6 +122,7 @@ async def recognize(
 )
 async def ocr(
     request: Request,
+    response: Response,
     state: State,
     ticket: Admitted,
     file: Annotated[UploadFile | None, File(description="one photo")] = None,
@@ -130,20 +133,20 @@ async def ocr(
         Query(ge=0, le=1, description="leave out words read with a lower confidence (one- and two-character "
               "words need at least 0.97 unless this is 0, which keeps every word); default: OCR_LSTM_MIN_CONFIDENCE"),
     ] = None,
-) -> Response:
+) -> Response | PageOut | list[PageOut]:
     started = time.perf_counter()
     uploads = _uploads(file, files, state.settings.max_files)
     several = files is not None
     contents = [await upload.read() for upload in uploads]
 
     async def read_all() -> list[tuple[Page, int, int]]:
-        await _admit(state, ticket, contents, state.photo_limits, several, state.admission.photo_pixels)
+        images = await _admit(state, ticket, contents, state.photo_limits, several, state.admission.photo_pixels)
         # Room for as many lines as the photos may have, before the costly search for them; what they do have
         # replaces it once they are found.
         settings = state.settings
         _admit_lines(state, ticket, min(len(contents) * settings.max_photo_lines, settings.max_pending_lines))
         found = await asyncio.gather(
-            *(_find_lines(state, data, index if several else None) for index, data in enumerate(contents))
+            *(_find_lines(state, image, index if several else None) for index, image in enumerate(images))
         )
         kept = [first_lines(lines, state.settings.max_photo_lines) for _, lines in found]
         _admit_lines(state, ticket, sum(len(lines) for lines in kept))
@@ -160,23 +163,17 @@ async def ocr(
     state.metrics.images.inc(len(read))
     skipped = {LINES_SKIPPED_HEADER: ",".join(str(count) for _, _, count in read)}
     if format == "hocr":
-        from ocr_lstm.exports import to_hocr
-
         hocr = to_hocr([page for page, _, _ in read])
         return Response(hocr, media_type="text/html; charset=utf-8", headers=skipped)
     assert state.recognizer is not None
     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-    out = [
-        {
-            **page.export(),
-            "lines_detected": detected,
-            "lines_skipped": count,
-            "model": state.recognizer.name,
-            "elapsed_ms": elapsed_ms,
-        }
+    response.headers.update(skipped)
+    pages = [
+        PageOut(**page.export(), lines_detected=detected, lines_skipped=count, model=state.recognizer.name,
+                elapsed_ms=elapsed_ms)
         for page, detected, count in read
     ]
-    return JSONResponse(out if several else out[0], headers=skipped)
+    return pages if several else pages[0]  # through response_model: the answer is what the schema says
 
 
 @router.post(
@@ -210,16 +207,14 @@ async def explain(
     batcher, recognizer = state.batcher, state.recognizer
 
     async def run() -> Explanation:
-        from ocr_lstm.explain import explain_prepared  # torch only with the PyTorch backend (ONNX Runtime: numpy)
-
-        (pixels,) = await _admit_words(state, ticket, [data], several=False)
+        (upload,) = await _admit_words(state, ticket, [data], several=False)
 
         def decode() -> tuple[PreparedImage, np.ndarray]:
-            """Checks and decodes (4xx on bad input), keeping the image to show and map the frames onto."""
-            image = decode_upload(data, state.crop_limits)
+            """Decodes (4xx on bad pixels), keeping the image to show and map the frames onto."""
+            image = decode_upload(upload, state.crop_limits)
             return recognizer.prepare(image), image
 
-        prepared, image = await anyio.to_thread.run_sync(decode, limiter=_decode_limiter(state, pixels))
+        prepared, image = await anyio.to_thread.run_sync(decode, limiter=_decode_limiter(state, upload))
         # Only the forward pass holds the model thread; the picture is drawn beside it.
         explanation = await batcher.run_exclusive(
             lambda: explain_prepared(recognizer, prepared, render=False, image=image)
@@ -252,43 +247,46 @@ def _uploads(file: UploadFile | None, files: list[UploadFile] | None, max_files:
 
 async def _admit(
     state: ServiceState, ticket: Ticket, contents: list[bytes], limits: ImageLimits, several: bool, budget: Budget
-) -> list[int]:
+) -> list[Image.Image]:
     """Check every image's header against ``limits`` and the request's pixels against its limit, then take the
     request's room: its images, and its pixels in ``budget``. 413 for a request that could never fit, 503 for
-    one that does not fit now. The pixels of each image."""
-    pixels = await _measure(state, contents, limits, several)
-    ticket.hold({state.admission.images: len(contents), budget: sum(pixels)})
-    return pixels
+    one that does not fit now. The images, opened: their headers read, their pixels not yet decoded."""
+    images = await _open(state, contents, limits, several)
+    ticket.hold({state.admission.images: len(contents), budget: sum(limits.cost(pixels(i)) for i in images)})
+    return images
 
 
-async def _admit_words(state: ServiceState, ticket: Ticket, contents: list[bytes], several: bool) -> list[int]:
+async def _admit_words(
+    state: ServiceState, ticket: Ticket, contents: list[bytes], several: bool
+) -> list[Image.Image]:
     """As ``_admit`` for word images, whose pixels count in two budgets: those of large images, and the others'."""
-    pixels = await _measure(state, contents, state.crop_limits, several)
-    large = sum(count for count in pixels if count > state.settings.large_crop_pixels)
+    images = await _open(state, contents, state.crop_limits, several)
+    counts = [pixels(image) for image in images]
+    large = sum(count for count in counts if count > state.settings.large_crop_pixels)
     admission = state.admission
-    small = sum(pixels) - large
+    small = sum(counts) - large
     ticket.hold({admission.images: len(contents), admission.pixels: small, admission.large_pixels: large})
-    return pixels
+    return images
 
 
-async def _measure(state: ServiceState, contents: list[bytes], limits: ImageLimits, several: bool) -> list[int]:
-    """Each image's pixels as it will be read (its header's, at most ``limits.read_pixels``; 4xx for one past
-    ``limits``); 413 when together they pass the request's limit."""
+async def _open(state: ServiceState, contents: list[bytes], limits: ImageLimits, several: bool) -> list[Image.Image]:
+    """Each image opened from its header (4xx for one past ``limits``); 413 when together they pass the request's
+    limit of pixels, counted as they will be read (at most ``limits.read_pixels`` each)."""
 
-    def measure() -> list[int]:
-        counts = []
+    def open_all() -> list[Image.Image]:
+        images = []
         for index, data in enumerate(contents):
             with _naming(index if several else None):
-                counts.append(limits.cost(count_pixels(data, limits)))
-        return counts
+                images.append(open_image(data, limits))
+        return images
 
-    pixels = await anyio.to_thread.run_sync(measure, limiter=state.decode_limiter)
-    limit = state.settings.max_request_pixels
-    if sum(pixels) > limit:
+    images = await anyio.to_thread.run_sync(open_all, limiter=state.decode_limiter)
+    total, limit = sum(limits.cost(pixels(image)) for image in images), state.settings.max_request_pixels
+    if total > limit:
         raise ServiceError(
-            413, f"the images have {sum(pixels)} pixels together, more than the limit of {limit}", "too_many_pixels"
+            413, f"the images have {total} pixels together, more than the limit of {limit}", "too_many_pixels"
         )
-    return pixels
+    return images
 
 
 def _admit_lines(state: ServiceState, ticket: Ticket, lines: int) -> None:
@@ -305,9 +303,9 @@ def _admit_lines(state: ServiceState, ticket: Ticket, lines: int) -> None:
     ticket.hold({state.admission.lines: lines})
 
 
-def _decode_limiter(state: ServiceState, pixels: int) -> anyio.CapacityLimiter:
-    """The threads that decode a word image of ``pixels``: large ones have their own."""
-    return state.large_decode_limiter if pixels > state.settings.large_crop_pixels else state.decode_limiter
+def _decode_limiter(state: ServiceState, image: Image.Image) -> anyio.CapacityLimiter:
+    """The threads that decode a word image: large ones have their own."""
+    return state.large_decode_limiter if pixels(image) > state.settings.large_crop_pixels else state.decode_limiter
 
 
 @contextlib.contextmanager
@@ -321,7 +319,9 @@ def _naming(index: int | None) -> Iterator[None]:
         raise
 
 
-async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tuple[DecodedPhoto, list[DetectedLine]]:
+async def _find_lines(
+    state: ServiceState, image: Image.Image, index: int | None
+) -> tuple[DecodedPhoto, list[DetectedLine]]:
     """Decode (4xx on bad input) one photo, at most ``photo_read_pixels`` large, and find its text lines.
 
     On the photo limiter, not the word images' decode limiter: a photo can take a second to decode and
@@ -331,7 +331,7 @@ async def _find_lines(state: ServiceState, data: bytes, index: int | None) -> tu
 
     def find() -> tuple[DecodedPhoto, list[DetectedLine]]:
         with _naming(index):
-            photo = decode_photo_upload(data, state.photo_limits)
+            photo = decode_photo_upload(image, state.photo_limits)
         return photo, detector(photo.image)
 
     return await anyio.to_thread.run_sync(find, limiter=state.photo_limiter)
@@ -342,22 +342,23 @@ async def _read_photo(
 ) -> Page:
     """Read the ``lines`` found in one photo, through the batcher; its page in the photo's own pixels.
     ``min_confidence``: this request's confidence floor, when it gives one."""
-    assert state.ocr is not None
+    assert state.ocr is not None and state.batcher is not None
     ocr = state.ocr
     if min_confidence is not None:
         ocr = ocr.with_config(confidence_floor(ocr.config, min_confidence))
+    height, width = photo.image.shape[:2]
+    # The photo's slot is held while its lines are read, model waits included: photos finish in the order
+    # they took a slot, and at most that many photos' lines wait in the batcher at once.
+    async with state.photo_limiter:
+        (read,) = await read_lines(ocr.line_steps([photo.image], [lines]), state.batcher)
+        return await anyio.to_thread.run_sync(lambda: to_photo_pixels(ocr.assemble(read, width, height, name), photo))
 
-    def read() -> Page:
-        return to_photo_pixels(ocr.read_images([photo.image], [name], detections=[lines])[0], photo)
 
-    return await anyio.to_thread.run_sync(read, limiter=state.photo_limiter)
-
-
-async def _prepare(state: ServiceState, data: bytes, pixels: int, index: int | None) -> PreparedImage:
+async def _prepare(state: ServiceState, image: Image.Image, index: int | None) -> PreparedImage:
     assert state.recognizer is not None
     with _naming(index):
         return await anyio.to_thread.run_sync(
-            prepare_upload, state.recognizer, data, state.crop_limits, limiter=_decode_limiter(state, pixels)
+            prepare_upload, state.recognizer, image, state.crop_limits, limiter=_decode_limiter(state, image)
         )
 
 
@@ -382,3 +383,10 @@ async def _wait_for_disconnect(request: Request) -> None:
     # The body has been read, so the next message is the disconnect (or never comes).
     while (await request.receive())["type"] != "http.disconnect":
         pass
+
+
+def first_lines(lines: Sequence[DetectedLine], cap: int) -> list[DetectedLine]:
+    """At most ``cap`` of ``lines``: the first in reading order (top to bottom, then left to right)."""
+    if len(lines) <= cap:
+        return list(lines)
+    return sorted(lines, key=lambda line: (min(y for _, y in line.polygon), min(x for x, _ in line.polygon)))[:cap]

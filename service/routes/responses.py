@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.asgi import RETRY_AFTER_S
+from service.early_answers import RETRY_AFTER_S
 from service.schemas import ErrorOut
 
 Responses = dict[int | str, dict[str, Any]]

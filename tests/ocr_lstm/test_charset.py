@@ -27,6 +27,12 @@ def test_default_charset_covers_digits_letters_space_and_punctuation() -> None:
     assert charset.num_classes == len(DEFAULT_SYMBOLS) + 1
 
 
+def test_a_symbol_label_is_its_class_without_normalisation() -> None:
+    charset = Charset("`'ab")
+    assert [charset.label(c) for c in "`'ab"] == [1, 2, 3, 4]
+    assert charset.encode("`") == [2]  # encode folds the backtick into an apostrophe
+
+
 def test_blank_is_never_emitted_by_encode() -> None:
     charset = Charset()
     encoded = charset.encode(DEFAULT_SYMBOLS)

@@ -11,7 +11,7 @@ from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.ctc import align_confidences, ctc_log_likelihoods
-from ocr_lstm.decoding import CTCDecoder, Decoded, most_confident_turn
+from ocr_lstm.decoding import CTCDecoder, CTCReading, most_confident_turn
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.word_prior import WordPrior, WordPriorConfig
 
@@ -19,6 +19,12 @@ from ocr_lstm.word_prior import WordPrior, WordPriorConfig
 def test_greedy_collapses_repeats_and_removes_blanks() -> None:
     decoded = CTCDecoder(CHARSET).decode(frames("-", "c", "c", "-", "a", "a", "a", "t", "-"))
     assert decoded.text == "cat"
+
+
+@pytest.mark.parametrize("method", ["greedy", "beam"])
+def test_a_reading_carries_the_labels_of_its_text(method: str) -> None:
+    decoded = CTCDecoder(CHARSET, method=method).decode(frames("-", "c", "-", "a", "t", "-"))  # type: ignore[arg-type]
+    assert decoded.text == "cat" and decoded.labels == tuple(CHARSET.encode("cat"))
 
 
 def test_greedy_needs_a_blank_between_repeated_letters() -> None:
@@ -151,10 +157,10 @@ def test_unknown_method_is_refused() -> None:
 
 
 def test_the_most_confident_turn_is_kept_the_first_of_equals() -> None:
-    readings = [Decoded("l", 0.4), Decoded("word", 0.9), Decoded("pJom", 0.2)]
+    readings = [CTCReading("l", 0.4), CTCReading("word", 0.9), CTCReading("pJom", 0.2)]
     assert most_confident_turn(readings) == 1
-    assert most_confident_turn([Decoded("a", 0.5), Decoded("b", 0.5)]) == 0
-    assert most_confident_turn([Decoded("only", 0.1)]) == 0
+    assert most_confident_turn([CTCReading("a", 0.5), CTCReading("b", 0.5)]) == 0
+    assert most_confident_turn([CTCReading("only", 0.1)]) == 0
 
 
 def test_from_options_builds_the_decoder_the_options_describe() -> None:

@@ -71,13 +71,14 @@ def test_photos_are_read_and_a_folder_batched_without_torch(exported: Path, tmp_
         "from functools import partial\n"
         "from pathlib import Path\n"
         "from ocr_lstm import Recognizer\n"
-        "from ocr_lstm.batch.engine import BatchJob, plan_batch, read_photo_chunk, run_batch\n"
+        "from ocr_lstm.batch.engine import BatchJob, plan_batch, read_folder\n"
+        "from ocr_lstm.batch.reading import photo_rows\n"
         "from ocr_lstm.detection import DBDetector\n"
         "from ocr_lstm.photo.pipeline import OCR, OCRConfig\n"
         "keep_all = OCRConfig(min_confidence=0.0, short_word_confidence=0.0)\n"  # a tiny model: little confidence
         f"ocr = OCR(DBDetector(threads=1), Recognizer({str(exported)!r}, threads=1), keep_all)\n"
         f"job = BatchJob(Path({str(tmp_path / 'photos')!r}), Path({str(tmp_path / 'pages.jsonl')!r}))\n"
-        "print(run_batch(plan_batch(job), partial(read_photo_chunk, ocr), workers=2).read)"
+        "print(read_folder(plan_batch(job), partial(photo_rows, ocr), workers=2).read)"
     )
     assert out.split() == ["1"]
     [row] = [json.loads(line) for line in (tmp_path / "pages.jsonl").read_text().splitlines()]

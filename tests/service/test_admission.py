@@ -137,7 +137,7 @@ async def test_photos_being_decoded_do_not_hold_up_word_images(
     state: ServiceState = client._transport.app.state.service  # type: ignore[attr-defined]
     decoding, release = threading.Semaphore(0), threading.Event()
 
-    def slow_decode(data: bytes, limits: object) -> DecodedPhoto:
+    def slow_decode(image: object, limits: object) -> DecodedPhoto:
         decoding.release()
         release.wait(30)
         return DecodedPhoto(np.full((64, 64, 3), 255, np.uint8), 64, 64)

@@ -206,8 +206,8 @@ async def test_explain_draws_its_picture_off_the_model_thread(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ~1 s matplotlib render must not hold the thread that reads every batch."""
-    from ocr_lstm import explain as explain_module
     from ocr_lstm.explain import Explanation
+    from service.routes import recognition as recognition_module
 
     threads: dict[str, str] = {}
     real_render = Explanation.png.func
@@ -220,7 +220,7 @@ async def test_explain_draws_its_picture_off_the_model_thread(
         threads["render"] = threading.current_thread().name
         return real_render(self)
 
-    monkeypatch.setattr(explain_module, "explain_prepared", traced_explain)  # the route imports it when called
+    monkeypatch.setattr(recognition_module, "explain_prepared", traced_explain)
     monkeypatch.setattr(Explanation, "png", functools.cached_property(traced_render))
     Explanation.png.__set_name__(Explanation, "png")
     response = await client.post("/v1/explain", files={"file": ("w.png", word_bytes())})

@@ -120,10 +120,46 @@ async def test_recognize_still_reads_crops_beside_it(client: httpx.AsyncClient) 
     assert response.status_code == 200 and "text" in response.json()
 
 
-async def test_the_schema_documents_the_page(client: httpx.AsyncClient) -> None:
+def documented(value: object, schema: dict, components: dict, where: str = "page") -> None:
+    """``value`` has every key the OpenAPI schema names at every level, and no other, of the types it says."""
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    if "anyOf" in schema:  # X | None
+        options = [option for option in schema["anyOf"] if option.get("type") != "null"]
+        if value is None:
+            assert len(options) < len(schema["anyOf"]), f"{where} may not be null"
+            return
+        (schema,) = options
+    kind = schema.get("type")
+    if kind == "object":
+        assert isinstance(value, dict) and set(value) == set(schema["properties"]), (where, sorted(value))
+        for key, item in value.items():
+            documented(item, schema["properties"][key], components, f"{where}.{key}")
+    elif kind == "array":
+        assert isinstance(value, list), where
+        for n, item in enumerate(value):
+            documented(item, schema["items"], components, f"{where}[{n}]")
+    else:
+        types = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+        assert isinstance(value, types[kind]), f"{where}: {value!r} is not {kind}"
+
+
+async def test_the_answer_is_the_page_the_openapi_document_describes(
+    client: httpx.AsyncClient, photo: bytes
+) -> None:
     schema = (await client.get("/openapi.json")).json()
-    assert "/v1/ocr" in schema["paths"]
-    assert "PageOut" in schema["components"]["schemas"]
+    components = schema["components"]["schemas"]
+    body = (await client.post("/v1/ocr", files={"file": ("sign.png", photo)})).json()
+    assert body["blocks"] and body["blocks"][0]["lines"][0]["words"][0]["chars"]  # every level is checked
+    documented(body, {"$ref": "#/components/schemas/PageOut"}, components)
+    several = (await client.post("/v1/ocr", files=[("files", ("a.png", photo)), ("files", ("b.png", photo))])).json()
+    documented(several, {"type": "array", "items": {"$ref": "#/components/schemas/PageOut"}}, components)
+
+
+async def test_a_word_answer_is_the_reading_the_openapi_document_describes(client: httpx.AsyncClient) -> None:
+    components = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    body = (await client.post("/v1/recognize", files={"file": ("w.png", word_bytes("hello"))})).json()
+    documented(body, {"$ref": "#/components/schemas/RecognitionOut"}, components, "reading")
 
 
 async def test_a_requests_confidence_floor_leaves_out_the_words_below_it(
@@ -169,3 +205,20 @@ async def test_a_photo_past_the_pixel_limit_is_a_413_naming_the_setting(tiny_mod
     async with serving(create_app(settings)) as client:
         response = await client.post("/v1/ocr", files={"file": ("big.png", png_bytes(Image.new("RGB", (200, 100))))})
     assert response.status_code == 413 and "OCR_LSTM_MAX_PIXELS" in response.json()["detail"]
+
+
+async def test_an_uploads_header_is_read_once(
+    client: httpx.AsyncClient, photo: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header that admitted the photo opened it; decoding reads on from there."""
+    opened: list[object] = []
+    real_open = Image.open
+
+    def counted(*args: object, **kwargs: object) -> Image.Image:
+        opened.append(args[0])
+        return real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image, "open", counted)
+    assert (await client.post("/v1/ocr", files={"file": ("sign.png", photo)})).status_code == 200
+    assert (await client.post("/v1/recognize", files={"file": ("w.png", word_bytes("hi"))})).status_code == 200
+    assert len(opened) == 2

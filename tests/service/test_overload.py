@@ -10,9 +10,9 @@ import httpx
 import pytest
 from service_testing import CachedWithoutLock, make_settings, serving, until, word_bytes
 
-from ocr_lstm import explain as explain_module
 from ocr_lstm.explain import Explanation, explain_prepared
 from service.app import create_app
+from service.routes import recognition as recognition_module
 
 pytestmark = pytest.mark.anyio
 
@@ -94,7 +94,7 @@ async def test_explain_pictures_are_drawn_one_at_a_time(tiny_model_path: Path, m
             drawing -= 1
         return b"\x89PNG\r\n\x1a\n"
 
-    monkeypatch.setattr(explain_module, "explain_prepared", counted_forward)  # the route imports it when called
+    monkeypatch.setattr(recognition_module, "explain_prepared", counted_forward)
     monkeypatch.setattr(Explanation, "png", CachedWithoutLock(render))
     async with serving(create_app(make_settings(tiny_model_path, max_explains=requests))) as client:
         responses = await asyncio.gather(*(client.post("/v1/explain", files=one_image()) for _ in range(requests)))

@@ -6,7 +6,6 @@ requests keep their latency. Every wait is bounded."""
 from __future__ import annotations
 
 import asyncio
-import io
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -179,13 +178,11 @@ async def test_large_word_images_decode_on_their_own_thread(
     decoding, release = threading.Semaphore(0), threading.Event()
     prepare = recognition_module.prepare_upload
 
-    def slow_for_large(recognizer: Recognizer, data: bytes, limits: object) -> object:
-        with Image.open(io.BytesIO(data)) as image:
-            large = image.width * image.height > state.settings.large_crop_pixels
-        if large:
+    def slow_for_large(recognizer: Recognizer, image: Image.Image, limits: object) -> object:
+        if image.width * image.height > state.settings.large_crop_pixels:
             decoding.release()
             release.wait(30)
-        return prepare(recognizer, data, limits)  # type: ignore[arg-type]
+        return prepare(recognizer, image, limits)  # type: ignore[arg-type]
 
     monkeypatch.setattr(recognition_module, "prepare_upload", slow_for_large)
     large = {"file": ("big.png", png_bytes(Image.new("L", (1200, 1000), 255)))}
@@ -204,16 +201,16 @@ async def test_dense_photos_beside_a_light_client_leave_it_its_answers_and_are_a
     tiny_model_path: Path, dense: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The issue's shape, made small: three clients post a page of 240 word-lines each in a loop while one
-    client reads word crops. The model is given a cost per line (6 ms, about the bundled one's on a busy core)
+    client reads word crops. The model is given a cost per line or word (6 ms, about the bundled one's on a busy core)
     on the tiny weights."""
     line_cost_s = 0.006
-    frame_log_probs = Recognizer.frame_log_probs
+    image_log_probs = Recognizer.image_log_probs
 
-    def costly(self: Recognizer, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
-        time.sleep(line_cost_s * len(crops))
-        return frame_log_probs(self, crops)
+    def costly(self: Recognizer, images: Sequence[Sequence[np.ndarray]]) -> list[list[np.ndarray]]:
+        time.sleep(line_cost_s * len(images))  # a line, or a word image
+        return image_log_probs(self, images)
 
-    monkeypatch.setattr(Recognizer, "frame_log_probs", costly)
+    monkeypatch.setattr(Recognizer, "image_log_probs", costly)
     settings = make_settings(tiny_model_path, max_photo_lines=64, max_pending_lines=160, request_timeout_s=5)
     duration_s = 4.0
     light: list[tuple[int, float]] = []

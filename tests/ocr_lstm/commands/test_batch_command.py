@@ -10,13 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from word_images import render_word
 
-from ocr_lstm.batch.engine import ChunkReader
+from ocr_lstm.batch.reading import RowImage, RowReader
 from ocr_lstm.batch.rows import Row
 from ocr_lstm.cli import main
 from ocr_lstm.commands import batch as batch_command
@@ -207,19 +207,19 @@ def test_images_behind_a_link_to_a_folder_are_read_through_it(
     assert sorted(paths) == sorted([*GOOD, CORRUPT, "shared/linked.png", "shared/deeper/deeper.png"])
 
 
-def interrupt_after(chunks: int) -> Callable[[argparse.Namespace, int], ChunkReader]:
+def interrupt_after(chunks: int) -> Callable[[argparse.Namespace, int], RowReader]:
     """A stand-in for the command's reader factory: the real reader, then Ctrl-C after ``chunks`` chunks."""
     make_reader = batch_command._reader
 
-    def factory(args: argparse.Namespace, chunk_workers: int) -> ChunkReader:
+    def factory(args: argparse.Namespace, chunk_workers: int) -> RowReader:
         read = make_reader(args, chunk_workers)
-        done: list[list[Path]] = []
+        done: list[Sequence[RowImage]] = []
 
-        def reader(folder: Path, paths: list[Path]) -> Iterator[Row]:
+        def reader(items: Sequence[RowImage]) -> list[Row]:
             if len(done) == chunks:
                 raise KeyboardInterrupt
-            done.append(paths)
-            return read(folder, paths)
+            done.append(items)
+            return read(items)
 
         return reader
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.torch
 
-from ocr_lstm.checkpoint import load_checkpoint, read_checkpoint_info
+from ocr_lstm.checkpoint import Checkpoint, CheckpointInfo, checkpoint_from_info, load_checkpoint, read_checkpoint_info
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.runtime import backend as backend_module
@@ -29,23 +30,44 @@ def test_auto_backend_is_onnx_runtime_on_the_cpu_and_torch_on_a_gpu(monkeypatch:
         resolve_backend("tensorrt", CPU)
 
 
-def test_build_runner_gives_the_runner_the_options_choose(tiny_model_path: Path) -> None:
+def test_build_runner_gives_the_runner_the_options_choose(
+    tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("onnxruntime")
     info = read_checkpoint_info(tiny_model_path)
-    loads: list[int] = []
+    loads: list[Path | None] = []
 
-    def model():  # type: ignore[no-untyped-def]
-        loads.append(1)
-        return load_checkpoint(tiny_model_path).model
+    def counted(info: CheckpointInfo, device: str = CPU, weights: bytes | None = None) -> Checkpoint:
+        loads.append(info.weights_path)
+        return checkpoint_from_info(info, device, weights)
 
-    assert isinstance(build_runner(info, CPU, RecognizerOptions(threads=1), model), OnnxRunner)
+    monkeypatch.setattr(backend_module, "checkpoint_from_info", counted)
+    assert isinstance(build_runner(info, CPU, RecognizerOptions(threads=1)), OnnxRunner)
     assert not loads  # a file's checkpoint runs its cached export: no PyTorch model built
-    torch_runner = build_runner(info, CPU, RecognizerOptions(backend="torch", channels_last=False), model)
+    torch_runner = build_runner(info, CPU, RecognizerOptions(backend="torch", channels_last=False))
     assert isinstance(torch_runner, TorchRunner) and torch_runner.backend == "torch"
-    assert not torch_runner.channels_last and loads == [1]
-    in_memory = load_checkpoint(tiny_model_path).info()
-    assert isinstance(build_runner(in_memory, CPU, RecognizerOptions(threads=1), model), OnnxRunner)
-    assert loads == [1, 1]  # a checkpoint only in memory is exported from its model
+    assert not torch_runner.channels_last and loads == [tiny_model_path]
+    in_memory = load_checkpoint(tiny_model_path)
+    assert isinstance(build_runner(in_memory.info(), CPU, RecognizerOptions(threads=1), in_memory), OnnxRunner)
+    torch_runner = build_runner(info, CPU, RecognizerOptions(backend="torch"), in_memory)
+    assert torch_runner.model is in_memory.model and len(loads) == 1  # the checkpoint given is the one run
+
+
+def test_a_torch_recognizer_loads_its_checkpoint_once_and_runs_that_model(
+    tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[int] = []
+    real = safetensors.torch.load_file
+
+    def counted(path: str) -> dict:  # type: ignore[type-arg]
+        loads.append(1)
+        return real(path)
+
+    monkeypatch.setattr("safetensors.torch.load_file", counted)
+    recognizer = Recognizer(tiny_model_path, device="cpu", backend="torch")
+    assert isinstance(recognizer.runner, TorchRunner)
+    assert recognizer.runner.model is recognizer.model is recognizer.checkpoint.model
+    assert loads == [1]
 
 
 def test_the_onnx_backend_reads_like_the_torch_backend(tiny_model_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ocr_lstm.checkpoint import load_checkpoint, read_checkpoint_info, save_checkpoint
+from ocr_lstm.checkpoint import CheckpointInfo, load_checkpoint, read_checkpoint_info, save_checkpoint
 from ocr_lstm.runtime import onnx_cache
 from ocr_lstm.runtime.onnx_cache import cached_onnx
 from ocr_lstm.runtime.onnx_runner import max_difference
@@ -24,7 +24,7 @@ def test_a_checkpoint_is_exported_once_and_read_back_from_the_cache(
         assert isinstance(path, Path) and path.parent == tmp_path / "onnx" and path.name.startswith("tiny-")
     assert isinstance(first.uniform, Path) and first.uniform.name.endswith("-uniform.onnx")
 
-    def no_export(weights_path: Path) -> bytes:
+    def no_export(info: CheckpointInfo, weights: bytes) -> bytes:
         raise AssertionError("exported again")
 
     monkeypatch.setattr(onnx_cache, "_export", no_export)

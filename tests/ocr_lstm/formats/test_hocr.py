@@ -7,7 +7,7 @@ import lxml.html
 from lxml import etree
 
 from ocr_lstm.elements import Block, Line, Page, Word, box_polygon
-from ocr_lstm.exports import to_hocr
+from ocr_lstm.formats import to_hocr
 
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 

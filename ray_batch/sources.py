@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyarrow.fs as pafs
 
-from ocr_lstm.preprocessing import IMAGE_SUFFIXES
+from ocr_lstm.io import IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)

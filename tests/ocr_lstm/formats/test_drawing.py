@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from ocr_lstm.elements import Page, Word, bounding_box, box_polygon
-from ocr_lstm.exports import draw_page, encode_png
-from ocr_lstm.exports.drawing import (
+from ocr_lstm.formats import draw_page, encode_png
+from ocr_lstm.formats.drawing import (
     LINE_COLOUR,
     MIN_LABEL_PX,
     confidence_colour,

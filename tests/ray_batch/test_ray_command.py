@@ -27,7 +27,7 @@ def test_help_explains_the_cluster_options(capsys: pytest.CaptureFixture) -> Non
 def test_without_ray_the_command_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                         capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
-    monkeypatch.delitem(sys.modules, "distributed.engine", raising=False)
+    monkeypatch.delitem(sys.modules, "ray_batch.engine", raising=False)
     assert main(["ray-batch", str(tmp_path), "--output", str(tmp_path / "out")]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: ocr-lstm ray-batch needs Ray: pip install 'ocr-lstm[ray]'")

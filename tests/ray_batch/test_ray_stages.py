@@ -11,9 +11,10 @@ from PIL import Image
 from ray_testing import CROPS, crop_folder
 from word_images import render_word
 
-from distributed.stages import Decoded, ReaderSpec, decode_file, pack, read_crops, unpack
+from ocr_lstm.batch.reading import RowImage, crop_rows
 from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.recognizer import Recognizer
+from ray_batch.stages import ReaderSpec, decode_file, pack, unpack
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -54,7 +55,7 @@ def test_decoded_crops_read_as_the_recognizer_reads_their_files(tmp_path: Path, 
     recognizer = Recognizer(tiny_model_path, device="cpu")
     names = [*CROPS, "corrupt.png"]
     items = [decode_file(name, (folder / name).read_bytes(), 40_000_000, gray=True) for name in names]
-    rows = read_crops(recognizer, items)
+    rows = crop_rows(recognizer, items)
     assert [row["path"] for row in rows] == names  # in order, the error row in its place
     expected = [recognizer.recognize(folder / name)[0] for name in CROPS]
     assert [row["text"] for row in rows[:-1]] == [r.text for r in expected]
@@ -62,14 +63,9 @@ def test_decoded_crops_read_as_the_recognizer_reads_their_files(tmp_path: Path, 
     assert rows[-1] == {"path": "corrupt.png", "text": None, "confidence": None, "error": items[-1].error}
 
 
-def test_a_batch_of_unreadable_files_needs_no_model_call(tiny_model_path: Path) -> None:
-    rows = read_crops(Recognizer(tiny_model_path, device="cpu"), [Decoded("a.png", None, "bad")])
-    assert rows == [{"path": "a.png", "text": None, "confidence": None, "error": "bad"}]
-
-
 def test_an_unreadable_photo_gets_a_null_page(tiny_model_path: Path) -> None:
     read = ReaderSpec(tiny_model_path, RecognizerOptions(device="cpu", threads=1), photos=True).build()
-    assert read([Decoded("a.png", None, "bad")]) == [{"path": "a.png", "text": None, "page": None, "error": "bad"}]
+    assert read([RowImage("a.png", None, "bad")]) == [{"path": "a.png", "text": None, "page": None, "error": "bad"}]
 
 
 def test_the_pixel_limit_comes_from_the_checkpoint_and_a_bad_model_fails_early(tmp_path: Path,

@@ -1,4 +1,4 @@
-"""``ocr-lstm ray-batch FOLDER --output DIR``: :func:`distributed.engine.run_ray_batch`, registered as an
+"""``ocr-lstm ray-batch FOLDER --output DIR``: :func:`ray_batch.engine.run_ray_batch`, registered as an
 entry point of ``ocr_lstm.commands``. Ray is imported only when the command runs, so ``ocr-lstm --help``
 works without it."""
 
@@ -9,13 +9,12 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from ocr_lstm.batch import CROP_CHUNK, PHOTO_BATCH
-from ocr_lstm.commands import Command
-from ocr_lstm.commands.argtypes import positive_int
+from ocr_lstm.commands import Command, positive_int
 from ocr_lstm.commands.common import add_model_arguments, options_from_args
 from ocr_lstm.photo.config import OCRConfig
 
 if TYPE_CHECKING:
-    from distributed.stages import ReaderSpec
+    from ray_batch.stages import ReaderSpec
 
 DESCRIPTION = textwrap.dedent("""\
     Read every image under FOLDER on a Ray cluster into shards in the folder DIR: the rows of
@@ -65,14 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def reader_spec(args: argparse.Namespace) -> ReaderSpec:
     """What each actor builds, from the model options that every reading command takes."""
-    from distributed.stages import ReaderSpec
+    from ray_batch.stages import ReaderSpec
 
     return ReaderSpec(args.model, options_from_args(args), args.photos, args.min_confidence)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from distributed.engine import RayBatchOptions, run_ray_batch
+        from ray_batch.engine import RayBatchOptions, run_ray_batch
     except ImportError as exc:
         raise ImportError(f"ocr-lstm ray-batch needs Ray: pip install 'ocr-lstm[ray]' ({exc})") from None
     options = RayBatchOptions(reader_spec(args), args.address, args.format, args.concurrency, args.chunk,

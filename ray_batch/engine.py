@@ -1,7 +1,7 @@
 """The Ray engine: every image under a folder read on a Ray cluster into a folder of shards.
 
 ``ray.data.read_binary_files`` reads the files, CPU tasks decode them
-(:func:`distributed.stages.decode_file`), and ``map_batches`` hands the decoded images to a
+(:func:`ray_batch.stages.decode_file`), and ``map_batches`` hands the decoded images to a
 pool of actors, each holding one Recognizer (or photo pipeline) built once. The driver
 streams the actors' rows into shards as they come, so the output holds the local engine's
 rows, in the order they finish. Ray restarts a dead actor and retries its batch; a rerun
@@ -22,10 +22,11 @@ import pyarrow as pa
 import ray
 import ray.data
 
-from distributed.shards import ShardFormat, ShardWriter, written_paths
-from distributed.sources import Source, list_images, open_source
-from distributed.stages import Decoded, ReaderSpec, decode_file, pack, unpack
 from ocr_lstm.batch import CROP_CHUNK, PHOTO_BATCH  # the chunk sizes, declared once
+from ocr_lstm.batch.reading import RowImage
+from ray_batch.shards import ShardFormat, ShardWriter, written_paths
+from ray_batch.sources import Source, list_images, open_source
+from ray_batch.stages import ReaderSpec, decode_file, pack, unpack
 
 # Decoding waits on reads, so two tasks share a CPU; and resources unlike the actors' keep Ray
 # from fusing the decoding into the actors, where it would run beside the model one file at a time.
@@ -65,7 +66,7 @@ class ReaderActor:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         items = [
-            Decoded(path, None, error) if error is not None else Decoded(path, unpack(pixels))
+            RowImage(path, None, error) if error is not None else RowImage(path, unpack(pixels))
             for path, pixels, error in zip(*(batch.column(name).to_pylist() for name in ("path", "pixels", "error")))
         ]
         rows = self.read(items)

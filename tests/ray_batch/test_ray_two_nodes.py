@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from ray_testing import NO_RAY, RAY_INIT, assert_same_rows, crop_folder, local_rows, photo_folder, shard_rows
 
-from distributed.stages import ReaderSpec
 from ocr_lstm.options import RecognizerOptions
+from ray_batch.stages import ReaderSpec
 
 pytestmark = pytest.mark.slow
 ray = pytest.importorskip("ray", reason=NO_RAY)
 
 from ray.cluster_utils import Cluster  # noqa: E402 (after the skip without Ray)
 
-from distributed.engine import RayBatchOptions, RayBatchSummary, run_ray_batch  # noqa: E402
+from ray_batch.engine import RayBatchOptions, RayBatchSummary, run_ray_batch  # noqa: E402
 
 RUN_TIMEOUT_S = 120
 ACTOR_TITLE = b"ray::MapWorker(MapBatches(ReaderActor))"  # the process title Ray gives each actor

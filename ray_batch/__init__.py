@@ -2,7 +2,7 @@
 
 Ray Data reads the files, CPU tasks decode them with our own decoder and its limits, and a
 pool of actors, each holding one model, reads them into the local engine's rows. Only
-:mod:`distributed.engine` imports Ray; the stages it runs are plain functions of
-:mod:`distributed.stages`, the input listing is :mod:`distributed.sources` and the output
-folder of shards :mod:`distributed.shards`. The library ``ocr_lstm`` never imports this package.
+:mod:`ray_batch.engine` imports Ray; the stages it runs are plain functions of
+:mod:`ray_batch.stages`, the input listing is :mod:`ray_batch.sources` and the output
+folder of shards :mod:`ray_batch.shards`. The library ``ocr_lstm`` never imports this package.
 """

@@ -10,14 +10,14 @@ import pytest
 from ray_testing import NO_RAY, RAY_INIT, assert_same_rows, crop_folder, local_rows, photo_folder, shard_rows
 from word_images import render_word
 
-from distributed.stages import ReaderSpec
 from ocr_lstm.cli import main
 from ocr_lstm.options import RecognizerOptions
+from ray_batch.stages import ReaderSpec
 
 ray = pytest.importorskip("ray", reason=NO_RAY)
 pq = pytest.importorskip("pyarrow.parquet", reason=NO_RAY)
 
-from distributed.engine import RayBatchOptions, default_concurrency, run_ray_batch  # noqa: E402 (after the skip)
+from ray_batch.engine import RayBatchOptions, default_concurrency, run_ray_batch  # noqa: E402 (after the skip)
 
 
 @pytest.fixture(scope="module", autouse=True)

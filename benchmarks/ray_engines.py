@@ -1,7 +1,7 @@
 """Crops/s of the Ray engine against the local engine on the same folder, on one and on two Ray nodes.
 
-    python benchmarks/ray_batch.py                                   # 2,000 rendered word crops
-    python benchmarks/ray_batch.py --folder ../shared/data/iiit5k_train/images
+    python benchmarks/ray_engines.py                                   # 2,000 rendered word crops
+    python benchmarks/ray_engines.py --folder ../shared/data/iiit5k_train/images
 
 Each engine reads the whole folder into a fresh output, and again a sample of its first
 ``--sample`` images, each run from the engine's call to its return: the model load (the local
@@ -36,13 +36,12 @@ import ray
 from PIL import Image, ImageDraw, ImageFont
 from ray.cluster_utils import Cluster
 
-from distributed.engine import RayBatchOptions, run_ray_batch
-from distributed.stages import ReaderSpec
-from ocr_lstm.batch.engine import BatchJob, find_images, plan_batch, read_chunk, run_batch
-from ocr_lstm.checkpoint import DEFAULT_MODEL
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.batch.engine import BatchJob, find_images, plan_batch, read_folder
+from ocr_lstm.batch.reading import crop_rows
+from ocr_lstm.predictors import DEFAULT_MODEL, Recognizer, RecognizerOptions
 from ocr_lstm.synth.words import vocabulary
+from ray_batch.engine import RayBatchOptions, run_ray_batch
+from ray_batch.stages import ReaderSpec
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 NODE_CPUS = 2
@@ -110,7 +109,7 @@ def measure(engine: str, nodes: int, actors: int, read: Callable[[Path, Path], N
 
 def read_local(model: str, options: RecognizerOptions, folder: Path, output: Path) -> None:
     recognizer = Recognizer.from_options(model, options)
-    run_batch(plan_batch(BatchJob(folder, output / "results.jsonl")), partial(read_chunk, recognizer))
+    read_folder(plan_batch(BatchJob(folder, output / "results.jsonl")), partial(crop_rows, recognizer))
 
 
 def read_ray(model: str, options: RecognizerOptions, actors: int, folder: Path, output: Path) -> None:

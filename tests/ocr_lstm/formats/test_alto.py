@@ -6,8 +6,8 @@ import pytest
 from lxml import etree
 
 from ocr_lstm.elements import Block, Line, Page, Word, box_polygon
-from ocr_lstm.exports import to_alto
-from ocr_lstm.exports.hocr import pixel_box
+from ocr_lstm.formats import to_alto
+from ocr_lstm.formats.hocr import pixel_box
 
 NS = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
 SCHEMA = Path(__file__).parent / "schemas" / "alto-4-4.xsd"

@@ -1,7 +1,7 @@
 """ALTO 4 XML of a reading: the format libraries and digitisation workflows (METS/ALTO, OCR-D, the
 Library of Congress's own) keep OCR in.
 
-Positions are whole pixels of the photo, the same boxes :func:`~ocr_lstm.exports.hocr.to_hocr` writes,
+Positions are whole pixels of the photo, the same boxes :func:`~ocr_lstm.formats.hocr.to_hocr` writes,
 and each element also carries its polygon as a ``Shape``: the box alone loses a rotated line's slant,
 and the polygon's order (clockwise from the text's top left) tells which way the text reads. Element
 ids are hOCR's, so the two documents name the same word alike.
@@ -16,7 +16,7 @@ from lxml import etree
 
 from ocr_lstm import __version__
 from ocr_lstm.elements import Page, Polygon
-from ocr_lstm.exports.hocr import as_pages, pixel_box
+from ocr_lstm.formats.hocr import as_pages, pixel_box
 
 ALTO = "http://www.loc.gov/standards/alto/ns-v4#"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

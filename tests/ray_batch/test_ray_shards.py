@@ -10,8 +10,8 @@ from ray_testing import CORRUPT, CROPS, NO_RAY, crop_folder
 
 pytest.importorskip("pyarrow", reason=NO_RAY)  # pyarrow comes with the ray extra
 
-from distributed.shards import ShardWriter, written_paths
-from distributed.sources import list_images, open_source
+from ray_batch.shards import ShardWriter, written_paths
+from ray_batch.sources import list_images, open_source
 
 
 def row(path: str) -> str:

@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 
 
-def add_lmdb_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", type=Path, help="folder with labels.tsv, or a label file")
     parser.add_argument("output", type=Path, help="LMDB folder to create")
 
 
-def run_lmdb(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from ocr_lstm.data.datasets import folder_to_lmdb
 
     count = folder_to_lmdb(args.source, args.output)
