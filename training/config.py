@@ -17,6 +17,7 @@ from training.augmentation import CropAugmenter
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 AMP_DTYPES = ("auto", "bf16", "fp16")
+PARENT = "parent"  # the teacher that is the run's init checkpoint
 
 
 @dataclass
@@ -99,7 +100,9 @@ class TrainConfig:
     checkpoint_minutes: float = 0.0
 
     # distillation: beside CTC, the per-frame posteriors of a frozen teacher as soft targets
-    teacher: str = ""  # checkpoint path (a larger model trained on a GPU); empty: none
+    # A checkpoint (a larger model trained on a GPU), or "parent": the init checkpoint, for a
+    # fine-tune that keeps what its parent reads ("learning without forgetting"); empty: none.
+    teacher: str = ""
     distill_weight: float = 0.0
     distill_temperature: float = 1.0
     # Distil on the crops the teacher reads right only: a fine-tune distilled from its parent
@@ -192,6 +195,8 @@ class TrainConfig:
             raise ValueError(f"distill_temperature must be positive, got {config.distill_temperature}")
         if bool(config.teacher) != bool(config.distill_weight):
             raise ValueError("distillation needs both teacher (a checkpoint) and distill_weight > 0")
+        if config.teacher == PARENT and not config.init:
+            raise ValueError("teacher = \"parent\" distils from the init checkpoint: it needs init (a fine-tune)")
         return config
 
     def sized_to_run(self, explicit: Collection[str] = ()) -> TrainConfig:

@@ -104,7 +104,7 @@ class CropPool:
 RenderJob = tuple[int, int, SynthConfig, PreprocessConfig, str]  # seed, crops, style, preprocessing, charset
 
 SHARD = 2000  # crops rendered by one job, and kept as one shard of a pool being rendered
-RATE_PROBE = 32  # crops rendered here, timed, to estimate how long a pool takes
+RATE_PROBE = 64  # crops a render process renders first, timed, to estimate how long the rest takes
 
 
 def render_crops(

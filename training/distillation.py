@@ -25,9 +25,12 @@ class Teacher:
         self, path: str, charset: Charset, preprocess: PreprocessConfig, device: torch.device, channels_last: bool
     ) -> None:
         checkpoint = load_checkpoint(path, device)
-        if checkpoint.charset != charset:
+        if not charset.symbols.startswith(checkpoint.charset.symbols):
             raise ValueError(f"teacher {path} reads another charset than the student: distillation needs the same "
                              "symbols in the same order (train the student with the teacher's charset)")
+        # A fine-tune onto a larger charset adds symbols after its parent's (Charset.extend): the
+        # parent is sure a crop shows none of them.
+        self.new_classes = charset.num_classes - checkpoint.charset.num_classes
         if checkpoint.preprocess.height != preprocess.height:
             raise ValueError(f"teacher {path} reads crops {checkpoint.preprocess.height} px high, the student "
                              f"{preprocess.height} px: distillation needs the same input")
@@ -38,7 +41,10 @@ class Teacher:
     @torch.no_grad()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         """Per-frame log-probabilities (T, B, C), as the student's forward gives them."""
-        return self.model(images)
+        log_probs = self.model(images)
+        if self.new_classes:
+            log_probs = torch.cat([log_probs, log_probs.new_full((*log_probs.shape[:2], self.new_classes), -1e4)], -1)
+        return log_probs
 
 
 def reads_right(

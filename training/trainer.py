@@ -47,7 +47,7 @@ from ocr_lstm.model.config import preset, size_name
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 from ocr_lstm.recognizer import Recognizer
-from training.config import TrainConfig
+from training.config import PARENT, TrainConfig
 from training.crop_pool import (
     CropPool,
     FreshCrops,
@@ -146,7 +146,8 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.ctc = nn.CTCLoss(blank=0, zero_infinity=True)
         self.teacher = (
-            Teacher(config.teacher, self.charset, self.preprocess, self.device, config.channels_last)
+            Teacher(config.init if config.teacher == PARENT else config.teacher, self.charset, self.preprocess,
+                    self.device, config.channels_last)
             if config.teacher else None
         )
         self.step = 0

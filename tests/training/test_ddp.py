@@ -69,7 +69,7 @@ def test_two_gloo_processes_train_in_sync_and_save_once(tmp_path: Path) -> None:
     (data / "labels.tsv").write_text("".join(f"{i}.png\t{w}\n" for i, w in enumerate(words)))
     config = TrainConfig(
         output=str(tmp_path / "run"), synth_count=0, real_sets=[RealSet(str(data))], steps=STEPS, val_every=2,
-        batch_size=4, warmup_steps=1, log_every=1, threads=1, device="cpu", seed=0,
+        min_validations=1, batch_size=4, warmup_steps=1, log_every=1, threads=1, device="cpu", seed=0,
     ).to_dict()
 
     mp.spawn(ddp_worker, args=(free_port(), config, str(tmp_path)), nprocs=WORLD_SIZE, join=True)

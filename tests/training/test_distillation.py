@@ -9,7 +9,7 @@ import torch
 from test_training_run import quick_config, word_folder
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.checkpoint import save_checkpoint
+from ocr_lstm.checkpoint import load_checkpoint, save_checkpoint
 from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
@@ -23,6 +23,11 @@ CHARSET = Charset()
 def tiny(seed: int) -> CRNN:
     torch.manual_seed(seed)
     return CRNN(preset("tiny", CHARSET.num_classes))
+
+
+def tiny_for(charset: Charset) -> CRNN:
+    torch.manual_seed(0)
+    return CRNN(preset("tiny", charset.num_classes))
 
 
 def batch() -> tuple[torch.Tensor, torch.Tensor]:
@@ -111,6 +116,22 @@ def test_a_teacher_of_another_charset_is_refused(tmp_path: Path) -> None:
         Teacher(str(path), CHARSET, PreprocessConfig(), torch.device("cpu"), channels_last=False)
 
 
+def test_a_parent_with_fewer_symbols_is_sure_the_new_ones_are_absent(tmp_path: Path) -> None:
+    """A fine-tune onto a larger charset distils from its parent: the added classes get no mass."""
+    parent_charset = Charset("abc")
+    path = save_checkpoint(tmp_path / "parent", tiny_for(parent_charset), parent_charset, PreprocessConfig())
+    teacher = Teacher(str(path), parent_charset.extend("xy"), PreprocessConfig(), torch.device("cpu"), False)
+    log_probs = teacher(batch()[0])
+    assert log_probs.shape[-1] == parent_charset.num_classes + 2
+    assert torch.allclose(log_probs.exp().sum(-1), torch.ones(log_probs.shape[:2]), atol=1e-5)
+    assert bool((log_probs[..., -2:].exp() == 0).all())
+
+
+def test_the_parent_as_teacher_needs_a_fine_tune() -> None:
+    with pytest.raises(ValueError, match="needs init"):
+        TrainConfig.from_dict({"teacher": "parent", "distill_weight": 1.0})
+
+
 def test_a_run_with_a_teacher_trains_and_leaves_the_teacher_untouched(tmp_path: Path) -> None:
     data = word_folder(tmp_path / "words", heights=(40,))
     teacher_model = tiny(1)
@@ -123,6 +144,17 @@ def test_a_run_with_a_teacher_trains_and_leaves_the_teacher_untouched(tmp_path: 
     assert summary["steps"] == 2
     after = trainer.teacher.model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # frozen, batch-norm statistics too
+
+
+def test_a_fine_tune_distils_from_its_parent_on_the_crops_the_parent_reads_right(tmp_path: Path) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    parent = save_checkpoint(tmp_path / "parent", tiny(1), CHARSET, PreprocessConfig())
+    trainer = Trainer(quick_config(tmp_path, data, steps=2, init=str(parent), teacher="parent", distill_weight=2.0,
+                                   distill_right_only=True))
+    assert trainer.teacher is not None
+    parent_weights = load_checkpoint(parent).model.state_dict()
+    assert all(torch.equal(parent_weights[k], v) for k, v in trainer.teacher.model.state_dict().items())
+    assert trainer.fit()["steps"] == 2
 
 
 def test_distillation_needs_a_teacher_and_a_weight() -> None:

@@ -52,7 +52,7 @@ def test_a_short_run_learns_a_handful_of_words(tmp_path: Path) -> None:
     # 800 steps: with the packages of 2026-12 (Pillow 13, OpenCV 5) 500 steps left one of the five words unread.
     config = quick_config(
         tmp_path, data, charset="abcdgilmnoprstu", steps=800, lr=3e-3, min_lr_ratio=1.0, val_every=800,
-        val_sets=[str(data)], log_every=10,
+        min_validations=1, val_sets=[str(data)], log_every=10,
     )
     summary = run(config)
 
