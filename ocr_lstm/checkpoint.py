@@ -120,13 +120,20 @@ class CheckpointInfo:
                 if isinstance(self.metadata.get(key), dict)}
 
 
+def weights_file(path: str | Path) -> Path:
+    """The weights file a checkpoint path names: ``runs/x/best``, ``best.safetensors`` and ``best.json``
+    name ``best.safetensors``; a name with a dot of its own keeps it (``model_v1.5``)."""
+    path = Path(path)
+    if path.suffix in (".safetensors", ".json"):
+        return path.with_suffix(".safetensors")
+    return path.with_name(path.name + ".safetensors")
+
+
 def resolve(path_or_name: str | Path) -> Path:
     """The weights file for a path (with or without suffix), a training run's folder (its ``best``
     checkpoint) or a bundled model's name."""
     path = Path(path_or_name)
-    candidates = [path, path.with_suffix(".safetensors"), path / "model.safetensors", path / "best.safetensors"]
-    if path.suffix == ".json":
-        candidates.insert(0, path.with_suffix(".safetensors"))
+    candidates = [path, weights_file(path), path / "model.safetensors", path / "best.safetensors"]
     if not path.suffix and "/" not in str(path_or_name):
         candidates.append(BUNDLED_DIR / f"{path_or_name}.safetensors")
     for candidate in candidates:
@@ -147,7 +154,7 @@ def save_checkpoint(
     """Write ``path``.safetensors and ``path``.json; ``half`` stores fp16 weights."""
     from safetensors.torch import save_file
 
-    weights_path = Path(path).with_suffix(".safetensors")
+    weights_path = weights_file(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     if half:

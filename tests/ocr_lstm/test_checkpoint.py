@@ -292,3 +292,15 @@ def test_with_charset_starts_a_fine_tune_on_a_larger_charset_keeping_the_preproc
     assert start.charset == new and start.preprocess == preprocess and start.name == "parent"
     assert start.model.head.out_features == new.num_classes
     torch.testing.assert_close(start.model.head.weight[1:4], source.model.head.weight[1:4], atol=0, rtol=0)
+
+
+def test_a_checkpoint_named_with_a_dot_keeps_its_whole_name(tmp_path: Path) -> None:
+    """``model_v1.5`` is not ``model_v1`` with a suffix: two such names never overwrite each other."""
+    charset = Charset("ab")
+    for name in ("model_v1.5", "model_v1.25"):
+        save_checkpoint(tmp_path / name, CRNN(preset("tiny", charset.num_classes)), charset, PreprocessConfig(),
+                        {"name": name})
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "model_v1.25.json", "model_v1.25.safetensors", "model_v1.5.json", "model_v1.5.safetensors"]
+    assert load_checkpoint(tmp_path / "model_v1.5").metadata == {"name": "model_v1.5"}
+    assert resolve(tmp_path / "model_v1.25.json") == tmp_path / "model_v1.25.safetensors"
