@@ -114,7 +114,7 @@ class TrainConfig:
     val_sets: list[str] = field(default_factory=list)
     # The general check: rendered words and lines (a seed no training pool uses) validated on as
     # "general" beside the user's sets. Its change from step 0 follows what a fine-tune costs on
-    # real photos (svt, ic13: docs/training.md, "Fine-tuning"), on a machine that has none of them.
+    # real photos (svt, ic13: docs/fine_tuning.md), loosely, on a machine that has none of them.
     synth_val_count: int = 0
     val_every: int = 500
     # A short run validates more often than val_every: at least this many times (and once
