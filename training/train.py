@@ -5,7 +5,8 @@ Examples::
     ocr-lstm train --config bundled                          # the bundled model's recipe
     ocr-lstm train --data my_words/ --init default --steps 2000 --output runs/mine   # fine-tune
     (--init without --config starts from training/configs/finetune.toml: it keeps the general
-    reading by mixing rendered words and lines in, and validates on them beside --val)
+    reading by mixing rendered words and lines in and distilling from the parent model, validates
+    on rendered crops ("general") beside --val from step 0, and ends with a before/after table)
     torchrun --nproc_per_node 4 -m training.train --config bundled --set device=cuda
 """
 
@@ -37,7 +38,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--synth-count", type=int, help="synthetic pool size (0: real data only)")
     parser.add_argument("--device", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override any config field, e.g. --set real_ratio=0.3 (repeatable)")
+                        help="override any config field with a TOML value, e.g. --set real_ratio=0.3 or "
+                        "--set 'val_sets=[\"a/\", \"b/\"]'; text that is not TOML is taken as text (a path) "
+                        "(repeatable)")
     _show_defaults(parser)
     return parser
 
