@@ -33,7 +33,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.data.labels import LABEL_FILE
-from ocr_lstm.metrics import score
+from ocr_lstm.metrics import reads_right
 from ocr_lstm.recognizer import Recognizer
 from ocr_lstm.synth.fonts import find_fonts
 from training.config import TrainConfig
@@ -160,13 +160,22 @@ def validation_sets(work: Path) -> dict[str, CropPool]:
     return sets
 
 
-def word_accuracy(model: str | Path, sets: dict[str, CropPool]) -> dict[str, float]:
+def read_sets(model: str | Path, sets: dict[str, CropPool]) -> dict[str, np.ndarray]:
+    """Which crops of each set ``model`` reads right (standard protocol, no word prior)."""
     reader = Recognizer(model, device="cpu", word_prior=None, backend="torch")
-    scores = {}
+    right = {}
     for name, pool in sets.items():
         readings = reader.decode_crops([pool.crop(i) for i in range(len(pool))])
-        scores[name] = score([r.text for r in readings], pool.labels).word_accuracy
-    return scores
+        right[name] = np.array([reads_right(r.text, label) for r, label in zip(readings, pool.labels)])
+    return right
+
+
+def figures(right: dict[str, np.ndarray], parent: dict[str, np.ndarray]) -> dict[str, float]:
+    """Each set's word accuracy, and ``general kept``: the share of the general crops the bundled
+    model reads right that ``right`` still reads right, as the trainer's ``general_kept``."""
+    start = parent["general"]
+    kept = 100.0 * float((right["general"] & start).sum() / start.sum())
+    return {**{name: 100.0 * float(r.mean()) for name, r in right.items()}, "general kept": kept}
 
 
 def main() -> None:
@@ -182,13 +191,14 @@ def main() -> None:
         write_plates(args.work / "plates_test", 100, seed=1)
     models = args.models or [fine_tune(args.work, args.steps, args.set)]
     sets = validation_sets(args.work)
-    parent = word_accuracy("default", sets)
-    names = list(sets)
+    parent_right = read_sets("default", sets)
+    parent = figures(parent_right, parent_right)
+    names = list(parent)
     print(f"{'model':<32}" + "".join(f"{name:>20}" for name in names))
     print(f"{'default (bundled)':<32}" + "".join(f"{parent[name]:>20.2f}" for name in names))
     changes = []
     for model in models:
-        scores = word_accuracy(model, sets)
+        scores = figures(read_sets(model, sets), parent_right)
         change = {name: scores[name] - parent[name] for name in names}
         changes.append(change)
         label = "/".join(Path(model).parts[-2:])
@@ -196,9 +206,9 @@ def main() -> None:
     real = [name for name in REAL_SETS if name in sets]
     if len(changes) >= 3 and real:
         pooled = [sum(len(sets[n]) * c[n] for n in real) / sum(len(sets[n]) for n in real) for c in changes]
-        r = float(np.corrcoef([c["general"] for c in changes], pooled)[0, 1])
-        print(f"general check's change against {' + '.join(real)}'s (pooled), over {len(changes)} models: r = {r:.2f}")
-
+        for check in ("general", "general kept"):
+            r = float(np.corrcoef([c[check] for c in changes], pooled)[0, 1])
+            print(f"{check}: its change against {' + '.join(real)}'s (pooled), over {len(changes)} models: r = {r:.2f}")
 
 if __name__ == "__main__":
     main()

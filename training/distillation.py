@@ -47,7 +47,7 @@ class Teacher:
         return log_probs
 
 
-def reads_right(
+def greedy_reads_right(
     log_probs: torch.Tensor, frames: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor
 ) -> torch.Tensor:
     """Which crops of a batch a model's greedy CTC reading spells exactly as labelled: a (B,) mask

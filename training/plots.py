@@ -40,7 +40,7 @@ def plot_curves(run_dir: str | Path, output: str | Path | None = None) -> Path:
         ax_loss.plot([int(r["step"]) for r in train], [float(r["loss"]) for r in train], lw=1)
     ax_loss.set(xlabel="step", ylabel="CTC loss", yscale="log", title="training loss")
     if val:
-        columns = [c for c in val[0] if c.endswith("_word_acc")]
+        columns = [c for c in val[0] if c.endswith(("_word_acc", "_kept"))]
         for column in columns:
             ax_acc.plot([int(r["step"]) for r in val], [float(r[column] or 0) for r in val], marker=".", label=column)
         ax_acc.legend(fontsize=8)

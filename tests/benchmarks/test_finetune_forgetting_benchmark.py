@@ -50,5 +50,7 @@ def test_scoring_checkpoints_prints_each_models_change_from_the_bundled_one(
     monkeypatch.setattr(sys, "argv", ["finetune_forgetting.py", str(tmp_path / "work"), "--models", str(default)])
     finetune_forgetting.main()
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["model", "plates_test", "general"]
-    assert out[2].split()[1:] == [out[1].split()[2], "(+0.00)", out[1].split()[3], "(+0.00)"]
+    assert out[0].split() == ["model", "plates_test", "general", "general", "kept"]
+    bundled = out[1].split()[2:]
+    assert bundled[2] == "100.00"  # the bundled model keeps all it reads
+    assert out[2].split()[1:] == [bundled[0], "(+0.00)", bundled[1], "(+0.00)", "100.00", "(+0.00)"]

@@ -14,7 +14,7 @@ from ocr_lstm.model.config import preset
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
 from training.config import TrainConfig
-from training.distillation import Teacher, distillation_loss, reads_right
+from training.distillation import Teacher, distillation_loss, greedy_reads_right
 from training.trainer import Trainer
 
 CHARSET = Charset()
@@ -87,9 +87,9 @@ def test_a_reading_is_right_when_its_collapsed_path_spells_the_label() -> None:
     log_probs = frame_log_probs([[1, 1, 0, 2], [3, 0, 3, 0], [4, 0, 2, 2]])
     frames = torch.tensor([4, 4, 2])
     targets, lengths = torch.tensor([1, 2, 3, 3, 4]), torch.tensor([2, 2, 1])
-    assert reads_right(log_probs, frames, targets, lengths).tolist() == [True, True, True]
+    assert greedy_reads_right(log_probs, frames, targets, lengths).tolist() == [True, True, True]
     wrong = torch.tensor([1, 2, 3, 2])  # crop 1 labelled [3], crop 2 [2] -> only crop 0 right
-    assert reads_right(log_probs, frames, wrong[:4], torch.tensor([2, 1, 1])).tolist() == [True, False, False]
+    assert greedy_reads_right(log_probs, frames, wrong[:4], torch.tensor([2, 1, 1])).tolist() == [True, False, False]
 
 
 def test_crops_left_out_of_the_mask_add_nothing_to_the_loss() -> None:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from test_training_run import quick_config, read_log, word_folder
 
 from ocr_lstm.checkpoint import load_checkpoint, read_checkpoint_info
@@ -114,3 +115,19 @@ def test_before_and_after_take_step_zero_and_the_best_validation() -> None:
         "b                 80.00    75.00    -5.00",
     ]
     assert before_and_after([]) == ({}, {})
+
+
+def test_a_fine_tune_tells_how_many_general_crops_its_parent_read_right_it_still_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    config = quick_config(tmp_path, data, init="default", steps=2, val_every=2, synth_val_count=30, render_workers=1,
+                          synth_cache=str(tmp_path / "pool"), val_sets=[str(data)])
+    summary = run(config)
+    rows = read_log(tmp_path / "run" / "val_log.csv")
+    assert rows[0]["general_kept"] == "100.0"  # step 0 is the parent: it keeps all it reads
+    assert 0 < summary["general_kept"] <= 100 and summary["before"]["general_kept"] == 100.0
+    assert "general_kept" in capsys.readouterr().err  # a row of the before/after table
+    state = torch.load(tmp_path / "run" / "state.pt", weights_only=True)
+    right_at_start = state["general_start"]
+    assert len(right_at_start) == 30 and 0 < int(right_at_start.sum()) < 30  # kept for a resumed run
