@@ -142,7 +142,7 @@ def fine_tune(work: Path, steps: int, overrides: list[str]) -> Path:
                str(work / "plates_test"), "--init", "default", "--steps", str(steps), "--output", str(work / "run")]
     for item in overrides:
         command += ["--set", item]
-    print("$ ocr-lstm train", " ".join(command[4:]), flush=True)
+    print("$ ocr-lstm train", " ".join(command[3:]), flush=True)
     subprocess.run(command, check=True)
     return work / "run" / "best"
 

@@ -113,8 +113,9 @@ class TrainConfig:
     # validation and checkpoints
     val_sets: list[str] = field(default_factory=list)
     # The general check: rendered words and lines (a seed no training pool uses) validated on as
-    # "general" beside the user's sets. Its change from step 0 follows what a fine-tune costs on
-    # real photos (svt, ic13: docs/fine_tuning.md), loosely, on a machine that has none of them.
+    # "general" beside the user's sets. Its general_kept (of the crops step 0 read right, the share
+    # still read right) follows what a fine-tune costs on real photos (svt, ic13: docs/fine_tuning.md)
+    # on a machine that has none of them.
     synth_val_count: int = 0
     val_every: int = 500
     # A short run validates more often than val_every: at least this many times (and once

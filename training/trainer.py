@@ -98,7 +98,7 @@ GENERAL = "general"  # its name in the logs
 def general_check(config: TrainConfig, preprocess: PreprocessConfig, charset: Charset) -> CropPool:
     """The general check: ``synth_val_count`` rendered words and lines in the run's style, from a
     seed no training pool uses, cached beside the training pool (a run started again renders
-    neither). Its change from step 0 follows what a fine-tune costs on real photos
+    neither). Its ``general_kept`` from step 0 on follows what a fine-tune costs on real photos
     (benchmarks/finetune_forgetting.py measures both)."""
     cache = Path(config.synth_cache)
     return load_or_render_synthetic(
@@ -524,7 +524,7 @@ class Trainer:
             if self.dist.is_main:
                 last_val.clear()
                 last_val.update(self.validate(val_sets))
-                bar.write("step 0: " + ", ".join(f"{k}={v}" for k, v in last_val.items() if "word_acc" in k))
+                bar.write(f"step 0: {shown_scores(last_val)}")
             stop = False
         else:
             stop = self._validate_and_save(sampler, val_sets, bar, last_val)
@@ -552,7 +552,7 @@ class Trainer:
                 self.stale_validations += 1
             self._save_state(sampler)
             if results:
-                bar.write(f"step {self.step}: " + ", ".join(f"{k}={v}" for k, v in results.items() if "word_acc" in k))
+                bar.write(f"step {self.step}: {shown_scores(results)}")
             patience = self.config.early_stop_patience
             if patience and self.stale_validations >= patience:
                 bar.write(f"early stop: no improvement in {patience} validations")
@@ -643,6 +643,11 @@ def run(config: TrainConfig) -> dict[str, Any]:
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def shown_scores(scores: dict[str, float]) -> str:
+    """A validation's line in the log: each set's word accuracy, their mean and ``general_kept``."""
+    return ", ".join(f"{k}={v}" for k, v in scores.items() if "word_acc" in k or k == f"{GENERAL}_kept")
 
 
 def word_accuracies(scores: dict[str, Any]) -> dict[str, float]:
