@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import gc
 import hashlib
 import json
 import math
@@ -638,9 +639,19 @@ def run(config: TrainConfig) -> dict[str, Any]:
     if ctx.world_size > 1 and not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() and config.device in ("auto", "cuda") else "gloo"
         dist.init_process_group(backend)
+    trainer: Trainer | None = None
     try:
-        return Trainer(config, ctx).fit()
+        trainer = Trainer(config, ctx)
+        summary = trainer.fit()
+        if dist.is_initialized():
+            dist.barrier()  # every rank has finished before any tears its group down
+        return summary
     finally:
+        # The DDP model goes before its process group: the scheduler's closure holds the trainer
+        # in a reference cycle, which left alone was collected at exit, after the group, where gloo
+        # aborted now and then ("terminate called without an active exception").
+        trainer = None
+        gc.collect()
         if dist.is_initialized():
             dist.destroy_process_group()
 
