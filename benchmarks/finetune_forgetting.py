@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_lstm.checkpoint import load_checkpoint
+from ocr_lstm.checkpoint import read_checkpoint_info
 from ocr_lstm.data.labels import LABEL_FILE
 from ocr_lstm.metrics import reads_right
 from ocr_lstm.recognizer import Recognizer
@@ -149,7 +149,7 @@ def fine_tune(work: Path, steps: int, overrides: list[str]) -> Path:
 
 def validation_sets(work: Path) -> dict[str, CropPool]:
     """The held-out plates, the general check and the real sets present, as the trainer reads them."""
-    parent = load_checkpoint("default")
+    parent = read_checkpoint_info("default")  # its charset and preprocessing: no model built
     recipe = TrainConfig.from_file("finetune")
     sets = {"plates_test": load_labelled_pool(work / "plates_test", parent.preprocess, parent.charset,
                                               clean_labels=False),

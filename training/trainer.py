@@ -238,8 +238,10 @@ class Trainer:
             "samples_seen": self.samples_seen,
             "train_seconds": round(self.elapsed, 1),
             "best_val_word_accuracy": self.best_score,
-            # The latest validation's word accuracy per set: for `best`, the scores that chose it.
-            "validation": {"step": self.validated_step, "word_accuracy": word_accuracies(self.last_val)},
+            # The latest validation's word accuracy per set: for `best`, the scores that chose it
+            # (none yet in a resumed run's first periodic save: no stale figures are written).
+            **({"validation": {"step": self.validated_step, "word_accuracy": word_accuracies(self.last_val)}}
+               if self.last_val else {}),
             "config": self.config.to_dict(),
             **self.lineage,
         }
@@ -672,11 +674,10 @@ def word_accuracies(scores: dict[str, Any]) -> dict[str, float]:
 def before_and_after(val_rows: list[dict[str, str]]) -> tuple[dict[str, float], dict[str, float]]:
     """Each set's word accuracy at step 0 and at the best validation after it (the first with the
     highest ``mean_word_acc``, as the trainer chose ``best``); empty where the log has no such row."""
-    accuracies = word_accuracies
     start = [row for row in val_rows if int(row["step"]) == 0]
     later = [row for row in val_rows if int(row["step"]) > 0 and row.get("mean_word_acc")]
     best = max(later, key=lambda row: float(row["mean_word_acc"]), default=None)  # max keeps the first
-    return (accuracies(start[0]) if start else {}), (accuracies(best) if best else {})
+    return (word_accuracies(start[0]) if start else {}), (word_accuracies(best) if best else {})
 
 
 def before_after_table(before: dict[str, float], after: dict[str, float]) -> str:
