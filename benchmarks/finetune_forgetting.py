@@ -1,13 +1,13 @@
 """What a fine-tune on a narrow set costs, and whether the trainer's general check sees it.
 
-    python benchmarks/finetune_forgetting.py WORK [--steps 300] [--set KEY=VALUE ...]
+    python benchmarks/finetune_forgetting.py WORK [--steps 300] [--set KEY=VALUE ...] [--seeds 11 12]
     python benchmarks/finetune_forgetting.py WORK --models runs/a/best runs/b/best   # score only
 
 renders 300 licence plates and 100 held out into WORK (below; kept between
 runs), fine-tunes the bundled model on them as a user would (``ocr-lstm train --data
 WORK/plates --val WORK/plates_test --init default --steps 300 --output WORK/run``, any
 ``--set`` passed on), then reads with the bundled model and each fine-tuned one (WORK/run/best,
-or ``--models``): the held-out plates, the trainer's general check (the fine-tuning recipe's
+WORK/run_s<seed> for each of ``--seeds``, with their mean, or ``--models``): the held-out plates, the trainer's general check (the fine-tuning recipe's
 rendered words and lines, ``training.trainer.general_check``) and, where ../shared is present,
 svt and ic13 (all 1,095; no word prior: the models themselves). It prints each model's word
 accuracy, its change from the bundled model's, and, over several models, how closely the
@@ -136,15 +136,17 @@ def write_plates(folder: Path, count: int, seed: int) -> Path:
 
 
 
-def fine_tune(work: Path, steps: int, overrides: list[str]) -> Path:
-    """The user's command, run as they would run it; the run's best checkpoint."""
+def fine_tune(work: Path, steps: int, overrides: list[str], seed: int | None = None) -> Path:
+    """The user's command, run as they would run it (with ``seed``: that seed, into run_s<seed>);
+    the run's best checkpoint."""
+    output = work / ("run" if seed is None else f"run_s{seed}")
     command = [sys.executable, "-m", "training.train", "--data", str(work / "plates"), "--val",
-               str(work / "plates_test"), "--init", "default", "--steps", str(steps), "--output", str(work / "run")]
-    for item in overrides:
+               str(work / "plates_test"), "--init", "default", "--steps", str(steps), "--output", str(output)]
+    for item in overrides + ([] if seed is None else [f"seed={seed}"]):
         command += ["--set", item]
     print("$ ocr-lstm train", " ".join(command[3:]), flush=True)
     subprocess.run(command, check=True)
-    return work / "run" / "best"
+    return output / "best"
 
 
 def validation_sets(work: Path) -> dict[str, CropPool]:
@@ -184,12 +186,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="the fine-tune's steps (default: 300)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="passed on to ocr-lstm train (repeatable)")
+    parser.add_argument("--seeds", nargs="+", type=int,
+                        help="one fine-tune per seed (WORK/run_s<seed>), and their mean: 100 held-out plates "
+                             "and one run move by 3 points from seed to seed (default: the recipe's seed, once)")
     parser.add_argument("--models", nargs="+", type=Path, help="score these checkpoints instead of training one")
     args = parser.parse_args()
     if not (args.work / "plates_test").is_dir():
         write_plates(args.work / "plates", 300, seed=0)
         write_plates(args.work / "plates_test", 100, seed=1)
-    models = args.models or [fine_tune(args.work, args.steps, args.set)]
+    if args.models:
+        models = args.models
+    else:
+        models = [fine_tune(args.work, args.steps, args.set, seed) for seed in (args.seeds or [None])]
     sets = validation_sets(args.work)
     parent_right = read_sets("default", sets)
     parent = figures(parent_right, parent_right)
@@ -203,6 +211,10 @@ def main() -> None:
         changes.append(change)
         label = "/".join(Path(model).parts[-2:])
         print(f"{label:<32}" + "".join(f"{f'{scores[name]:.2f} ({change[name]:+.2f})':>20}" for name in names))
+    if args.seeds and len(changes) > 1:
+        mean = {name: float(np.mean([c[name] for c in changes])) for name in names}
+        label = f"mean of {len(changes)} seeds"
+        print(f"{label:<32}" + "".join(f"{f'{parent[name] + mean[name]:.2f} ({mean[name]:+.2f})':>20}" for name in names))
     real = [name for name in REAL_SETS if name in sets]
     if len(changes) >= 3 and real:
         pooled = [sum(len(sets[n]) * c[n] for n in real) / sum(len(sets[n]) for n in real) for c in changes]

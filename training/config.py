@@ -109,6 +109,9 @@ class TrainConfig:
     # ("learning without forgetting") keeps the parent's reading where it was right and learns
     # the rest from the labels alone.
     distill_right_only: bool = False
+    # Batch norm keeps its parent's statistics (the layers run as in inference) while the rest
+    # learns: a fine-tune's batches, a third of them the user's crops, do not move them.
+    freeze_norm_stats: bool = False
 
     # validation and checkpoints
     val_sets: list[str] = field(default_factory=list)

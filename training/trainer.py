@@ -310,6 +310,10 @@ class Trainer:
         self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor
     ) -> float:
         self.train_model.train()
+        if self.config.freeze_norm_stats:
+            for module in self.model.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
         images = images.to(self.device, non_blocking=True)
         if self.config.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)

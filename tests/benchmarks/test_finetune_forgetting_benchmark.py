@@ -54,3 +54,30 @@ def test_scoring_checkpoints_prints_each_models_change_from_the_bundled_one(
     bundled = out[1].split()[2:]
     assert bundled[2] == "100.00"  # the bundled model keeps all it reads
     assert out[2].split()[1:] == [bundled[0], "(+0.00)", bundled[1], "(+0.00)", "100.00", "(+0.00)"]
+
+
+@pytest.mark.slow
+def test_seeds_run_one_fine_tune_each_and_print_their_mean(
+    finetune_forgetting: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--seeds fine-tunes once per seed, each into its own folder, then prints the seeds' mean."""
+    monkeypatch.setattr(finetune_forgetting, "SHARED", tmp_path / "no_shared")
+    monkeypatch.chdir(tmp_path)
+    small_check = {"synth_val_count": 40, "synth_cache": "data/pool", "render_workers": 1}
+    monkeypatch.setattr(finetune_forgetting.TrainConfig, "from_file", classmethod(lambda cls, name: cls(**small_check)))
+    default = Path(sys.modules["ocr_lstm.checkpoint"].BUNDLED_DIR) / "default"
+    runs: list[tuple[list[str], int | None]] = []
+
+    def fake_fine_tune(work: Path, steps: int, overrides: list[str], seed: int | None = None) -> Path:
+        runs.append((overrides, seed))
+        return default  # the bundled model stands in for each seed's run
+
+    monkeypatch.setattr(finetune_forgetting, "fine_tune", fake_fine_tune)
+    monkeypatch.setattr(sys, "argv", ["finetune_forgetting.py", str(tmp_path / "work"), "--set", "lr=2e-4",
+                                      "--seeds", "11", "12"])
+    finetune_forgetting.main()
+    assert runs == [(["lr=2e-4"], 11), (["lr=2e-4"], 12)]
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("mean of 2 seeds")
+    assert out[-1].split()[4:] == out[1].split()[2:3] + ["(+0.00)"] + out[1].split()[3:4] + ["(+0.00)"] + ["100.00", "(+0.00)"]

@@ -82,3 +82,18 @@ def test_auto_amp_tries_a_bf16_step_on_a_copy_and_else_takes_fp16(monkeypatch: p
     assert _amp_dtype("auto", NoBf16(), cpu) == torch.float16
     assert _amp_dtype("fp16", model, cpu) == torch.float16 and _amp_dtype("bf16", NoBf16(), cpu) == torch.bfloat16
 
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_freeze_norm_stats_keeps_the_batch_norm_statistics_while_the_weights_learn(
+    tmp_path: Path, frozen: bool
+) -> None:
+    trainer = Trainer(TrainConfig(output=str(tmp_path / "run"), device="cpu", charset="ab",
+                                  freeze_norm_stats=frozen))
+    norm = next(m for m in trainer.model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    stats, scale = norm.running_mean.clone(), norm.weight.detach().clone()
+    torch.manual_seed(0)
+    images = torch.rand(2, 1, trainer.preprocess.height, 48)
+    trainer.train_step(images, torch.tensor([48, 40]), torch.tensor([1, 2, 2]), torch.tensor([2, 1]))
+    assert torch.equal(norm.running_mean, stats) == frozen
+    assert not torch.equal(norm.weight, scale)  # its scale learns either way
