@@ -6,9 +6,9 @@
 renders 300 licence plates and 100 held out into WORK (below; kept between
 runs), fine-tunes the bundled model on them as a user would (``ocr-lstm train --data
 WORK/plates --val WORK/plates_test --init default --steps 300 --output WORK/run``, any
-``--set`` passed on), then reads with the bundled model and each fine-tuned one (WORK/run/best,
-WORK/run_s<seed> for each of ``--seeds``, with their mean, or ``--models``): the held-out plates, the trainer's general check (the fine-tuning recipe's
-rendered words and lines, ``training.trainer.general_check``) and, where ../shared is present,
+``--set`` passed on), then reads with the bundled model and each fine-tuned one (WORK/run/best;
+WORK/run_s<seed> for each of ``--seeds``, and their mean; or ``--models``): the held-out
+plates, the trainer's general check (the fine-tuning recipe's rendered words and lines, ``training.trainer.general_check``) and, where ../shared is present,
 svt and ic13 (all 1,095; no word prior: the models themselves). It prints each model's word
 accuracy, its change from the bundled model's, and, over several models, how closely the
 general check's change follows svt's and ic13's (Pearson r): the check is meant to show, on a
@@ -194,10 +194,7 @@ def main() -> None:
     if not (args.work / "plates_test").is_dir():
         write_plates(args.work / "plates", 300, seed=0)
         write_plates(args.work / "plates_test", 100, seed=1)
-    if args.models:
-        models = args.models
-    else:
-        models = [fine_tune(args.work, args.steps, args.set, seed) for seed in (args.seeds or [None])]
+    models = args.models or [fine_tune(args.work, args.steps, args.set, seed) for seed in args.seeds or [None]]
     sets = validation_sets(args.work)
     parent_right = read_sets("default", sets)
     parent = figures(parent_right, parent_right)
@@ -213,8 +210,8 @@ def main() -> None:
         print(f"{label:<32}" + "".join(f"{f'{scores[name]:.2f} ({change[name]:+.2f})':>20}" for name in names))
     if args.seeds and len(changes) > 1:
         mean = {name: float(np.mean([c[name] for c in changes])) for name in names}
-        label = f"mean of {len(changes)} seeds"
-        print(f"{label:<32}" + "".join(f"{f'{parent[name] + mean[name]:.2f} ({mean[name]:+.2f})':>20}" for name in names))
+        cells = [f"{parent[name] + mean[name]:.2f} ({mean[name]:+.2f})" for name in names]
+        print(f"{f'mean of {len(changes)} seeds':<32}" + "".join(f"{cell:>20}" for cell in cells))
     real = [name for name in REAL_SETS if name in sets]
     if len(changes) >= 3 and real:
         pooled = [sum(len(sets[n]) * c[n] for n in real) / sum(len(sets[n]) for n in real) for c in changes]

@@ -80,4 +80,5 @@ def test_seeds_run_one_fine_tune_each_and_print_their_mean(
     assert runs == [(["lr=2e-4"], 11), (["lr=2e-4"], 12)]
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("mean of 2 seeds")
-    assert out[-1].split()[4:] == out[1].split()[2:3] + ["(+0.00)"] + out[1].split()[3:4] + ["(+0.00)"] + ["100.00", "(+0.00)"]
+    plates, general = out[1].split()[2:4]
+    assert out[-1].split()[4:] == [plates, "(+0.00)", general, "(+0.00)", "100.00", "(+0.00)"]
