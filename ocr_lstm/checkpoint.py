@@ -92,7 +92,7 @@ class Checkpoint:
 @dataclass(frozen=True)
 class CheckpointInfo:
     """What a checkpoint holds, read from its JSON and the safetensors header without building the
-    model: enough to read crops with an exported copy (:mod:`ocr_lstm.runtime.onnx_cache`).
+    model: enough to read crops with an exported copy (:mod:`ocr_lstm.recognition.runtime.onnx_cache`).
     ``weights_path`` is None for a checkpoint that lives only in memory."""
 
     name: str

@@ -47,7 +47,7 @@ from ocr_lstm.metrics import reads_right, score
 from ocr_lstm.model.config import preset, size_name
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from training.config import PARENT, TrainConfig
 from training.crop_pool import (
     CropPool,

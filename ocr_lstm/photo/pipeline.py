@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Literal, Protocol, overload
 
 import numpy as np
 
-from ocr_lstm.ctc import best_alignment
-from ocr_lstm.decoding import CTCDecoder, CTCReading
 from ocr_lstm.detection.base import DetectedLine, TextDetector
 from ocr_lstm.elements import CharConfidence, Line, Page, Word
 from ocr_lstm.geometry import LineCut, cut_quad, quad_size, to_polygon, turn
@@ -41,10 +39,12 @@ from ocr_lstm.preprocessing import (
     resize_to_height,
     to_grayscale,
 )
+from ocr_lstm.recognition.ctc import best_alignment
+from ocr_lstm.recognition.decoding import CTCDecoder, CTCReading
 
 if TYPE_CHECKING:
     from ocr_lstm.detection.orientation import LineOrientation
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
 
 def to_photo_pixels(page: Page, photo: DecodedPhoto) -> Page:
@@ -56,7 +56,7 @@ def to_photo_pixels(page: Page, photo: DecodedPhoto) -> Page:
 
 
 class LineReader(Protocol):
-    """What the pipeline needs of a recognizer (``ocr_lstm.recognizer.Recognizer`` is one)."""
+    """What the pipeline needs of a recognizer (``ocr_lstm.recognition.recognizer.Recognizer`` is one)."""
 
     preprocess: PreprocessConfig
     decoder: CTCDecoder
@@ -134,7 +134,7 @@ class OCR:
 
             detector = DBDetector()
         if recognizer is None:
-            from ocr_lstm.recognizer import Recognizer
+            from ocr_lstm.recognition.recognizer import Recognizer
 
             recognizer = Recognizer()
         if orientation is None:
@@ -230,7 +230,7 @@ class OCR:
 
     def line_steps(self, images: Sequence[np.ndarray], detections: Sequence[Sequence[DetectedLine]]) -> LineSteps:
         """The chosen reading of every detected line, per photo, as steps around the model (:data:`LineSteps`):
-        whoever holds the model runs the crops (:func:`run_steps` with a recognizer, or a service's batcher),
+        whoever holds the model runs the crops (:func:`run_steps` with a recognizer, or a service's model queue),
         and the pipeline never calls back into it."""
         grays = [to_grayscale(image) for image in images]
         first: list[_Candidate] = []

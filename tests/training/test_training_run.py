@@ -11,7 +11,7 @@ from word_images import DEJAVU, render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from training.config import RealSet, TrainConfig
 from training.trainer import Trainer, run
 

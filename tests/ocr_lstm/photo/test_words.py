@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from ctc_frames import CHARSET, frames
 
-from ocr_lstm.ctc import best_alignment
-from ocr_lstm.decoding import CTCDecoder
 from ocr_lstm.photo.words import label_frames, split_words
+from ocr_lstm.recognition.ctc import best_alignment
+from ocr_lstm.recognition.decoding import CTCDecoder
 
 
 def labels(text: str) -> list[int]:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from service.batcher import MicroBatcher
+from service.model_queue import ModelQueue
 
 pytestmark = pytest.mark.anyio
 
@@ -28,12 +28,12 @@ class FakeModel:
 
 async def test_concurrent_requests_share_one_batch() -> None:
     model = FakeModel()
-    batcher = MicroBatcher(model, max_batch_size=16, max_wait_ms=200)
-    await batcher.start()
+    queue = ModelQueue(model, max_batch_size=16, max_wait_ms=200)
+    await queue.start()
     try:
-        results = await asyncio.gather(*(batcher.submit([i]) for i in range(5)))
+        results = await asyncio.gather(*(queue.submit([i]) for i in range(5)))
     finally:
-        await batcher.stop()
+        await queue.stop()
     assert results == [[0], [2], [4], [6], [8]]
     assert model.batches == [[0, 1, 2, 3, 4]]
 
@@ -41,12 +41,12 @@ async def test_concurrent_requests_share_one_batch() -> None:
 async def test_batches_never_exceed_max_batch_size() -> None:
     model = FakeModel()
     sizes: list[int] = []
-    batcher = MicroBatcher(model, max_batch_size=4, max_wait_ms=50, on_batch=sizes.append)
-    await batcher.start()
+    queue = ModelQueue(model, max_batch_size=4, max_wait_ms=50, on_call=sizes.append)
+    await queue.start()
     try:
-        results = await asyncio.gather(*(batcher.submit([i]) for i in range(10)))
+        results = await asyncio.gather(*(queue.submit([i]) for i in range(10)))
     finally:
-        await batcher.stop()
+        await queue.stop()
     assert [r[0] for r in results] == [2 * i for i in range(10)]
     assert sizes == [4, 4, 2]
     assert sorted(x for batch in model.batches for x in batch) == list(range(10))
@@ -54,35 +54,35 @@ async def test_batches_never_exceed_max_batch_size() -> None:
 
 async def test_max_batch_size_one_turns_batching_off() -> None:
     model = FakeModel()
-    batcher = MicroBatcher(model, max_batch_size=1, max_wait_ms=50)
-    await batcher.start()
+    queue = ModelQueue(model, max_batch_size=1, max_wait_ms=50)
+    await queue.start()
     try:
-        await asyncio.gather(*(batcher.submit([i]) for i in range(3)))
+        await asyncio.gather(*(queue.submit([i]) for i in range(3)))
     finally:
-        await batcher.stop()
+        await queue.stop()
     assert all(len(batch) == 1 for batch in model.batches) and len(model.batches) == 3
 
 
 async def test_one_request_with_several_items_gets_them_back_in_order() -> None:
-    batcher = MicroBatcher(FakeModel(), max_batch_size=3, max_wait_ms=1)
-    await batcher.start()
+    queue = ModelQueue(FakeModel(), max_batch_size=3, max_wait_ms=1)
+    await queue.start()
     try:
-        assert await batcher.submit([5, 1, 4, 2, 3]) == [10, 2, 8, 4, 6]
+        assert await queue.submit([5, 1, 4, 2, 3]) == [10, 2, 8, 4, 6]
     finally:
-        await batcher.stop()
+        await queue.stop()
 
 
 async def test_cancelled_request_leaves_no_work_behind() -> None:
     model = FakeModel()
     skipped: list[int] = []
-    batcher = MicroBatcher(model, max_batch_size=8, max_wait_ms=1, on_skipped=skipped.append)
-    await batcher.start()
+    queue = ModelQueue(model, max_batch_size=8, max_wait_ms=1, on_skipped=skipped.append)
+    await queue.start()
     release = threading.Event()
-    blocker = asyncio.ensure_future(batcher.run_exclusive(release.wait))  # occupies the model thread
+    blocker = asyncio.ensure_future(queue.run_exclusive(release.wait))  # occupies the model thread
     try:
         await asyncio.sleep(0.05)
-        abandoned = asyncio.ensure_future(batcher.submit([100, 101]))
-        kept = asyncio.ensure_future(batcher.submit([7]))
+        abandoned = asyncio.ensure_future(queue.submit([100, 101]))
+        kept = asyncio.ensure_future(queue.submit([7]))
         await asyncio.sleep(0.05)
         abandoned.cancel()
         release.set()
@@ -90,7 +90,7 @@ async def test_cancelled_request_leaves_no_work_behind() -> None:
         await blocker
     finally:
         release.set()
-        await batcher.stop()
+        await queue.stop()
     assert abandoned.cancelled()
     assert all(100 not in batch and 101 not in batch for batch in model.batches)
     assert sum(skipped) == 2
@@ -106,19 +106,19 @@ async def test_a_failing_batch_fails_its_callers_and_the_batcher_goes_on() -> No
             raise RuntimeError("model exploded")
         return items
 
-    batcher = MicroBatcher(flaky, max_batch_size=4, max_wait_ms=1)
-    await batcher.start()
+    queue = ModelQueue(flaky, max_batch_size=4, max_wait_ms=1)
+    await queue.start()
     try:
         with pytest.raises(RuntimeError, match="exploded"):
-            await batcher.submit([1])
-        assert await batcher.submit([2]) == [2]
+            await queue.submit([1])
+        assert await queue.submit([2]) == [2]
     finally:
-        await batcher.stop()
+        await queue.stop()
 
 
 async def test_the_model_runs_off_the_event_loop() -> None:
-    batcher = MicroBatcher(FakeModel(delay=0.3), max_batch_size=1, max_wait_ms=0)
-    await batcher.start()
+    queue = ModelQueue(FakeModel(delay=0.3), max_batch_size=1, max_wait_ms=0)
+    await queue.start()
     ticks = 0
 
     async def tick() -> None:
@@ -129,22 +129,22 @@ async def test_the_model_runs_off_the_event_loop() -> None:
 
     ticker = asyncio.ensure_future(tick())
     try:
-        await batcher.submit([1])
+        await queue.submit([1])
     finally:
         ticker.cancel()
-        await batcher.stop()
+        await queue.stop()
     assert ticks >= 10  # the loop kept running while the model slept for 0.3 s
 
 
 async def test_stop_cancels_queued_requests() -> None:
-    batcher = MicroBatcher(FakeModel(), max_batch_size=1, max_wait_ms=0)
-    await batcher.start()
+    queue = ModelQueue(FakeModel(), max_batch_size=1, max_wait_ms=0)
+    await queue.start()
     release = threading.Event()
-    blocker = asyncio.ensure_future(batcher.run_exclusive(release.wait))
+    blocker = asyncio.ensure_future(queue.run_exclusive(release.wait))
     await asyncio.sleep(0.05)
-    waiting = asyncio.ensure_future(batcher.submit([1]))
+    waiting = asyncio.ensure_future(queue.submit([1]))
     await asyncio.sleep(0.05)
-    stopping = asyncio.ensure_future(batcher.stop())
+    stopping = asyncio.ensure_future(queue.stop())
     await asyncio.sleep(0.05)
     release.set()
     await stopping
@@ -152,34 +152,34 @@ async def test_stop_cancels_queued_requests() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiting
     with pytest.raises(RuntimeError, match="not running"):
-        await batcher.submit([2])
+        await queue.submit([2])
 
 
 async def test_a_lone_request_does_not_wait_for_company() -> None:
-    batcher = MicroBatcher(FakeModel(), max_batch_size=8, max_wait_ms=2000)
-    await batcher.start()
+    queue = ModelQueue(FakeModel(), max_batch_size=8, max_wait_ms=2000)
+    await queue.start()
     try:
         started = time.perf_counter()
-        assert await batcher.submit([1]) == [2]
+        assert await queue.submit([1]) == [2]
         assert time.perf_counter() - started < 1.0  # not the 2 s max wait
     finally:
-        await batcher.stop()
+        await queue.stop()
 
 
 async def test_a_batch_waits_for_announced_items() -> None:
     model = FakeModel()
-    batcher = MicroBatcher(model, max_batch_size=8, max_wait_ms=2000)
-    await batcher.start()
+    queue = ModelQueue(model, max_batch_size=8, max_wait_ms=2000)
+    await queue.start()
 
     async def slow_to_prepare(item: int, delay: float) -> list[int]:
-        with batcher.expecting(1):
+        with queue.expecting(1):
             await asyncio.sleep(delay)  # decoding the upload
-        return await batcher.submit([item])
+        return await queue.submit([item])
 
     try:
         results = await asyncio.gather(slow_to_prepare(1, 0.0), slow_to_prepare(2, 0.2))
     finally:
-        await batcher.stop()
+        await queue.stop()
     assert results == [[2], [4]]
     assert model.batches == [[1, 2]]  # the first waited for the announced second
 
@@ -187,16 +187,16 @@ async def test_a_batch_waits_for_announced_items() -> None:
 async def test_requests_take_turns_so_that_one_item_never_waits_behind_another_requests_hundreds() -> None:
     """Round robin across requests: a photo's 800 lines do not all go before everyone's one word."""
     model = FakeModel()
-    batcher = MicroBatcher(model, max_batch_size=8, max_wait_ms=1)
-    await batcher.start()
+    queue = ModelQueue(model, max_batch_size=8, max_wait_ms=1)
+    await queue.start()
     release = threading.Event()
-    blocker = asyncio.ensure_future(batcher.run_exclusive(release.wait))  # occupies the model thread
+    blocker = asyncio.ensure_future(queue.run_exclusive(release.wait))  # occupies the model thread
     try:
         await asyncio.sleep(0.05)
-        dense = asyncio.ensure_future(batcher.submit(list(range(100))))
-        other_dense = asyncio.ensure_future(batcher.submit(list(range(200, 300))))
+        dense = asyncio.ensure_future(queue.submit(list(range(100))))
+        other_dense = asyncio.ensure_future(queue.submit(list(range(200, 300))))
         await asyncio.sleep(0)
-        light = asyncio.ensure_future(batcher.submit([1000]))
+        light = asyncio.ensure_future(queue.submit([1000]))
         await asyncio.sleep(0.05)
         release.set()
         assert await light == [2000]
@@ -205,6 +205,6 @@ async def test_requests_take_turns_so_that_one_item_never_waits_behind_another_r
         await blocker
     finally:
         release.set()
-        await batcher.stop()
+        await queue.stop()
     assert 1000 in model.batches[0]
     assert model.batches[0][:4] == [0, 200, 1000, 1]  # one item of each request in turn

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, Literal
 
-from ocr_lstm.word_prior import WordPriorConfig
+from ocr_lstm.recognition.word_prior import WordPriorConfig
 
 
 @dataclass(frozen=True)
 class RecognizerOptions:
-    """How a :class:`~ocr_lstm.recognizer.Recognizer` runs and decodes its model."""
+    """How a :class:`~ocr_lstm.recognition.recognizer.Recognizer` runs and decodes its model."""
 
     device: str = field(default="auto", metadata={"help": "auto (CUDA when present), cpu, cuda or cuda:N"})
     batch_size: int = field(default=32, metadata={

@@ -2,7 +2,7 @@
 
 The best path, prefix beam search, the likelihood of given label sequences summed over
 every alignment, and per-label confidences from the best alignment. A leaf: the decoder
-(:mod:`ocr_lstm.decoding`) and the word prior (:mod:`ocr_lstm.word_prior`) both build
+(:mod:`ocr_lstm.recognition.decoding`) and the word prior (:mod:`ocr_lstm.recognition.word_prior`) both build
 on it, and it imports nothing of the project but the blank's index.
 """
 

@@ -1,14 +1,14 @@
 """CTC decoding: per-frame log-probabilities to text with confidences.
 
 Kept in numpy, outside any compiled graph, on the paths and likelihoods of
-:mod:`ocr_lstm.ctc`. Three strategies:
+:mod:`ocr_lstm.recognition.ctc`. Three strategies:
 
 * ``greedy``: the best class per frame, repeats collapsed, blanks removed.
 * ``beam``: CTC prefix beam search, which sums the probability of every
   alignment of a prefix, so it can beat greedy when the best path is split.
 * a ``lexicon``: the most probable word of a list under the CTC likelihood,
   among the candidates closest (edit distance) to the unconstrained reading.
-* a ``word_prior`` (:mod:`ocr_lstm.word_prior`): an open vocabulary instead, where
+* a ``word_prior`` (:mod:`ocr_lstm.recognition.word_prior`): an open vocabulary instead, where
   a frequent word wins only a close call against what the image shows.
 
 An ``allowlist`` removes every other symbol before decoding. Per-character
@@ -27,9 +27,9 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from ocr_lstm.charset import BLANK, Charset
-from ocr_lstm.ctc import NEG_INF, align_confidences, ctc_log_likelihoods, greedy_path, prefix_beam_search
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.word_prior import WordPrior, WordPriorConfig, english_word_prior
+from ocr_lstm.recognition.ctc import NEG_INF, align_confidences, ctc_log_likelihoods, greedy_path, prefix_beam_search
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.word_prior import WordPrior, WordPriorConfig, english_word_prior
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from word_images import random_rgb, render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.decoding import CTCDecoder
-from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.preprocessing import ImageDecodeError, ImagePreparation, PreprocessConfig
-from ocr_lstm.recognizer import Recognition, Recognizer
-from ocr_lstm.runtime.torch_runner import TorchRunner
-from ocr_lstm.word_prior import WordPrior, WordPriorConfig
+from ocr_lstm.recognition.decoding import CTCDecoder
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.recognizer import Recognition, Recognizer
+from ocr_lstm.recognition.runtime.torch_runner import TorchRunner
+from ocr_lstm.recognition.word_prior import WordPrior, WordPriorConfig
 
 
 @pytest.fixture(scope="module")

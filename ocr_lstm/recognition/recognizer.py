@@ -11,11 +11,9 @@ import numpy as np
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import DEFAULT_MODEL, Checkpoint, CheckpointInfo, checkpoint_from_info, read_checkpoint_info
-from ocr_lstm.decoding import CTCDecoder, CTCReading, most_confident_turn
 from ocr_lstm.device import device_name
 from ocr_lstm.elements import CharConfidence, Recognition
 from ocr_lstm.model.config import output_frames
-from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.preprocessing import (
     ImageInput,
     ImagePreparation,
@@ -24,8 +22,10 @@ from ocr_lstm.preprocessing import (
     pad_batch,
     width_sorted_batches,
 )
-from ocr_lstm.runtime.backend import Runner, build_runner, resolve_backend
-from ocr_lstm.word_prior import WordPriorConfig
+from ocr_lstm.recognition.decoding import CTCDecoder, CTCReading, most_confident_turn
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.runtime.backend import Runner, build_runner, resolve_backend
+from ocr_lstm.recognition.word_prior import WordPriorConfig
 
 if TYPE_CHECKING:
     from ocr_lstm.model.crnn import CRNN
@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 class Recognizer:
     """Reads cropped words with a CRNN checkpoint, in three parts: the image preparation
     (:class:`~ocr_lstm.preprocessing.ImagePreparation`), a runner for PyTorch or ONNX Runtime
-    (:mod:`ocr_lstm.runtime`) and the :class:`~ocr_lstm.decoding.CTCDecoder`.
+    (:mod:`ocr_lstm.recognition.runtime`) and the :class:`~ocr_lstm.recognition.decoding.CTCDecoder`.
 
     ``model`` is a path, the name of a bundled model or a loaded :class:`Checkpoint`; the other
-    arguments are the :class:`~ocr_lstm.options.RecognizerOptions`, whose fields document them, and
+    arguments are the :class:`~ocr_lstm.recognition.options.RecognizerOptions`, whose fields document them, and
     a ``lexicon`` to read only its words. ``preparation``, ``runner`` and ``decoder`` replace the
     part the options would build, to measure or serve an alternative (a quantized model, another
     runtime) without touching the rest. Images are batched by width, ``batch_size`` per forward
@@ -106,7 +106,7 @@ class Recognizer:
     @cached_property
     def model(self) -> CRNN:
         """The checkpoint's CRNN on :attr:`device`, in eval mode and the memory layout the options ask for."""
-        from ocr_lstm.runtime.torch_runner import inference_model
+        from ocr_lstm.recognition.runtime.torch_runner import inference_model
 
         return cast("CRNN", inference_model(self.checkpoint.model, self.device, self.options.channels_last))
 

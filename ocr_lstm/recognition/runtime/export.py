@@ -1,4 +1,4 @@
-"""ONNX export of the CRNN, which :class:`~ocr_lstm.runtime.onnx_runner.OnnxRunner` runs.
+"""ONNX export of the CRNN, which :class:`~ocr_lstm.recognition.runtime.onnx_runner.OnnxRunner` runs.
 
 The exported graph takes ``images`` (B, 1, 32, W) in [-1, 1] and ``widths``
 (B,) in pixels, and returns ``log_probs`` (T=W/4, B, C); batch and width are
@@ -6,7 +6,7 @@ dynamic. It holds no sequence packing: each ONNX ``LSTM`` node gets the
 per-crop frame counts as its ``sequence_lens`` input instead, so the backward
 direction of a short crop starts at its own last frame, not in the padding, and
 the output matches the eager model's packed sequences. CTC decoding stays
-outside the graph (``ocr_lstm.decoding``); the charset and preprocessing ride
+outside the graph (``ocr_lstm.recognition.decoding``); the charset and preprocessing ride
 along as metadata, so an ONNX file alone is enough to read crops.
 
 The CNN zeroes each crop's padding after every activation (so a crop reads the same in a
@@ -32,7 +32,7 @@ from ocr_lstm.checkpoint import Checkpoint
 from ocr_lstm.errors import require
 from ocr_lstm.model.config import WIDTH_STRIDE
 from ocr_lstm.model.crnn import CRNN
-from ocr_lstm.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS, OPSET, OUTPUT
+from ocr_lstm.recognition.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS, OPSET, OUTPUT
 
 
 class _Unpacked(nn.Module):

@@ -17,14 +17,14 @@ from typing import NamedTuple
 
 from ocr_lstm.cache import CACHE_ENV, cache_dir, write_atomically
 from ocr_lstm.checkpoint import CheckpointInfo
-from ocr_lstm.runtime.graph import OPSET
+from ocr_lstm.recognition.runtime.graph import OPSET
 
 # Raise when export_onnx writes a different graph for the same weights: old exports are then ignored.
 EXPORT_REVISION = 2  # 2: the uniform graph beside the ragged one
 
 
 class OnnxExports(NamedTuple):
-    """A checkpoint's two graphs (:func:`ocr_lstm.runtime.export.export_onnx`): files, or bytes."""
+    """A checkpoint's two graphs (:func:`ocr_lstm.recognition.runtime.export.export_onnx`): files, or bytes."""
 
     ragged: Path | bytes
     uniform: Path | bytes
@@ -68,7 +68,7 @@ def _export(info: CheckpointInfo, weights: bytes) -> tuple[bytes, bytes]:
     import io
 
     from ocr_lstm.checkpoint import checkpoint_from_info
-    from ocr_lstm.runtime.export import export_onnx
+    from ocr_lstm.recognition.runtime.export import export_onnx
 
     checkpoint = checkpoint_from_info(info, weights=weights)
     graphs = []

@@ -9,12 +9,12 @@ import pytest
 import safetensors.torch
 
 from ocr_lstm.checkpoint import Checkpoint, CheckpointInfo, checkpoint_from_info, load_checkpoint, read_checkpoint_info
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.recognizer import Recognizer
-from ocr_lstm.runtime import backend as backend_module
-from ocr_lstm.runtime.backend import build_runner, resolve_backend
-from ocr_lstm.runtime.onnx_runner import OnnxRunner
-from ocr_lstm.runtime.torch_runner import TorchRunner
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.recognizer import Recognizer
+from ocr_lstm.recognition.runtime import backend as backend_module
+from ocr_lstm.recognition.runtime.backend import build_runner, resolve_backend
+from ocr_lstm.recognition.runtime.onnx_runner import OnnxRunner
+from ocr_lstm.recognition.runtime.torch_runner import TorchRunner
 
 CPU = "cpu"
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from ocr_lstm.checkpoint import CheckpointInfo, load_checkpoint, read_checkpoint_info, save_checkpoint
-from ocr_lstm.runtime import onnx_cache
-from ocr_lstm.runtime.onnx_cache import cached_onnx
-from ocr_lstm.runtime.onnx_runner import max_difference
+from ocr_lstm.recognition.runtime import onnx_cache
+from ocr_lstm.recognition.runtime.onnx_cache import cached_onnx
+from ocr_lstm.recognition.runtime.onnx_runner import max_difference
 
 pytest.importorskip("onnxruntime")
 

@@ -11,8 +11,8 @@ import torch
 from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import BLANK
-from ocr_lstm.ctc import best_alignment, ctc_log_likelihoods, greedy_path, prefix_beam_search
 from ocr_lstm.photo.words import label_frames
+from ocr_lstm.recognition.ctc import best_alignment, ctc_log_likelihoods, greedy_path, prefix_beam_search
 
 
 def ctc_log_likelihood(log_probs: np.ndarray, labels: list[int]) -> float:

@@ -15,8 +15,8 @@ pytest.importorskip("onnxruntime")
 
 from ocr_lstm.checkpoint import load_checkpoint
 from ocr_lstm.cli import main
-from ocr_lstm.runtime.export import export_onnx
-from ocr_lstm.runtime.onnx_runner import OnnxRunner, max_difference
+from ocr_lstm.recognition.runtime.export import export_onnx
+from ocr_lstm.recognition.runtime.onnx_runner import OnnxRunner, max_difference
 
 TOLERANCE = 1e-4
 

@@ -1,4 +1,4 @@
-"""The CRNN exported to ONNX (:mod:`ocr_lstm.runtime.export`), run by ONNX Runtime on the CPU.
+"""The CRNN exported to ONNX (:mod:`ocr_lstm.recognition.runtime.export`), run by ONNX Runtime on the CPU.
 
 Running needs onnxruntime and numpy only; exporting (``from_model``) and the parity check
 import torch when called.
@@ -14,7 +14,7 @@ import numpy as np
 
 from ocr_lstm.errors import require
 from ocr_lstm.model.config import output_frames
-from ocr_lstm.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS, OUTPUT
+from ocr_lstm.recognition.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS, OUTPUT
 
 if TYPE_CHECKING:
     from ocr_lstm.checkpoint import Checkpoint
@@ -25,7 +25,7 @@ class OnnxRunner:
     """Runs an exported CRNN with ONNX Runtime on the CPU: ``(images, widths) -> log_probs``.
 
     ``source`` is the general (ragged) graph; ``uniform``, when given, the faster graph without
-    padding masks (:func:`ocr_lstm.runtime.export.export_onnx`, ``ragged=False``), run for
+    padding masks (:func:`ocr_lstm.recognition.runtime.export.export_onnx`, ``ragged=False``), run for
     batches whose crops all fill the batch's width.
     """
 
@@ -40,7 +40,7 @@ class OnnxRunner:
     @classmethod
     def from_model(cls, checkpoint: Checkpoint | CRNN, threads: int | None = None) -> OnnxRunner:
         """Export ``checkpoint`` (both graphs) in memory and run that."""
-        from ocr_lstm.runtime.export import export_onnx
+        from ocr_lstm.recognition.runtime.export import export_onnx
 
         ragged, uniform = io.BytesIO(), io.BytesIO()
         export_onnx(checkpoint, ragged)
@@ -79,7 +79,7 @@ def max_difference(model: CRNN, onnx_model: str | Path | bytes, widths: tuple[in
     ragged batch, over each crop's valid frames."""
     import torch
 
-    from ocr_lstm.runtime.export import cpu_copy
+    from ocr_lstm.recognition.runtime.export import cpu_copy
 
     generator = torch.Generator().manual_seed(seed)
     images = torch.zeros(len(widths), 1, model.config.input_height, max(widths))

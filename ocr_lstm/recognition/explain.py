@@ -4,11 +4,11 @@
 runner, its decoder, the most confident turn of a tall crop), then records the four gates of
 the last LSTM layer over the crop it kept, for both directions. With ONNX Runtime (the CPU's
 default) the checkpoint's export gives the layer's input and weights and numpy replays the
-layer (:mod:`ocr_lstm.runtime.onnx_gates`), so torch is never imported; with PyTorch the CNN's
+layer (:mod:`ocr_lstm.recognition.runtime.onnx_gates`), so torch is never imported; with PyTorch the CNN's
 column features go through a :class:`~ocr_lstm.model.gate_lstm.GateLSTM` that shares the
 recognizer's LSTM weights. The gate LSTM is proven equal to torch's
 (tests/ocr_lstm/model/test_gate_lstm.py) and the replay to the gate LSTM
-(tests/ocr_lstm/runtime/test_onnx_gates.py), so the gates are the ones behind the reading.
+(tests/ocr_lstm/recognition/runtime/test_onnx_gates.py), so the gates are the ones behind the reading.
 
 Output frame ``t`` of the CRNN covers crop columns ``4t .. 4t+3`` (the CNN halves the
 width twice); the crop is the user's image resized to 32 pixels high, so frame ``t``
@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ocr_lstm.charset import BLANK, Charset
-from ocr_lstm.decoding import most_confident_turn
 from ocr_lstm.model.config import WIDTH_STRIDE
 from ocr_lstm.preprocessing import ImageInput, PreparedImage, load_image
+from ocr_lstm.recognition.decoding import most_confident_turn
 
 if TYPE_CHECKING:
     import torch
 
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
 DIRECTIONS = ("forward", "reverse")
 GATES = ("forget", "ignore", "use", "long_term")
@@ -220,8 +220,8 @@ def _last_layer_gates(recognizer: Recognizer, crop: np.ndarray) -> tuple[Directi
     """The gates of the last LSTM layer over ``crop``: replayed from the checkpoint's ONNX export when
     ONNX Runtime reads (no torch), else traced through the recognizer's torch model."""
     if recognizer.backend == "onnx" and recognizer.info.weights_path is not None:
-        from ocr_lstm.runtime.onnx_cache import cached_onnx
-        from ocr_lstm.runtime.onnx_gates import gates_graph, replay_last_layer
+        from ocr_lstm.recognition.runtime.onnx_cache import cached_onnx
+        from ocr_lstm.recognition.runtime.onnx_gates import gates_graph, replay_last_layer
 
         graph = gates_graph(cached_onnx(recognizer.info).ragged)
         replayed = replay_last_layer(graph, crop, recognizer.options.threads)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.runtime.torch_runner import TorchRunner
+from ocr_lstm.recognition.runtime.torch_runner import TorchRunner
 
 
 def ragged_batch() -> tuple[np.ndarray, np.ndarray]:

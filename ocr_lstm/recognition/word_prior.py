@@ -34,7 +34,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ocr_lstm.cache import cache_dir, write_atomically
 from ocr_lstm.charset import Charset
-from ocr_lstm.ctc import ctc_log_likelihoods
+from ocr_lstm.recognition.ctc import ctc_log_likelihoods
 
 LN10 = math.log(10)
 _EDGE_PUNCTUATION = ".,:;!?'\"()-"

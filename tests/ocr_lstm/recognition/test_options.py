@@ -6,8 +6,8 @@ from dataclasses import fields
 
 import pytest
 
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.word_prior import WordPriorConfig
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.word_prior import WordPriorConfig
 
 
 def test_every_option_has_a_default_and_a_help_text() -> None:

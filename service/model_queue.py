@@ -1,15 +1,19 @@
-"""Micro-batching: concurrent requests' items share one model call on one worker thread.
+"""The model queue: concurrent requests' crops gathered into shared model calls on the model's one thread.
 
-Requests put their items on a queue of their own and await their futures. A single
-collector task waits for a first item, waits for the model thread to be free, gathers
-items until the batch is full or ``max_wait_ms`` has passed since the first one came
+Requests put their items (an image's resized crops: a word image's one or three turns, or one line of a
+photo) on a queue of their own and await their futures, each answered with its crops' frame log-probabilities,
+which the requests decode themselves (:meth:`ocr_lstm.predictors.Recognizer.image_log_probs`); so the lines of
+concurrent photos share model calls with the word images (this is the service's micro-batcher).
+
+A single collector task waits for a first item, waits for the model thread to be free, gathers
+items until the call is full or ``max_wait_ms`` has passed since the first one came
 (but only while other requests announced with ``expecting`` are still on their way, so
 a lone request never waits for company), drops items whose request has gone (cancelled
-futures), and runs the batch on the worker thread so the event loop stays free. Items are
+futures), and runs the call on the worker thread so the event loop stays free. Items are
 dropped at the last moment before the model runs, so an abandoned request costs nothing.
 
-The requests take turns: a batch takes one item of each waiting request in turn (round
-robin), so that a request of one item waits at most for the batch being run, never
+The requests take turns: a call takes one item of each waiting request in turn (round
+robin), so that a request of one item waits at most for the call being run, never
 behind all 800 lines of a photo that came before it.
 The same thread runs every other model call (``run_exclusive``), so the model
 is never used from two threads at once.
@@ -23,7 +27,12 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+import anyio
+import numpy as np
+
+from ocr_lstm.predictors import LineReading, LineSteps
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,28 +45,28 @@ class _Pending(Generic[T, R]):
     future: asyncio.Future[R]
 
 
-class MicroBatcher(Generic[T, R]):
-    """Gathers items from concurrent callers into batches for ``run_batch``.
+class ModelQueue(Generic[T, R]):
+    """Gathers items from concurrent callers into shared calls of ``call_model``.
 
-    ``run_batch`` maps a list of items to a list of results of the same length.
-    ``on_batch`` is told each batch's size and ``on_skipped`` how many items were
+    ``call_model`` maps a list of items to a list of results of the same length.
+    ``on_call`` is told each call's size and ``on_skipped`` how many items were
     dropped because their caller had gone (both for metrics).
     """
 
     def __init__(
         self,
-        run_batch: Callable[[list[T]], Sequence[R]],
+        call_model: Callable[[list[T]], Sequence[R]],
         max_batch_size: int,
         max_wait_ms: float,
-        on_batch: Callable[[int], None] | None = None,
+        on_call: Callable[[int], None] | None = None,
         on_skipped: Callable[[int], None] | None = None,
     ) -> None:
         if max_batch_size < 1:
             raise ValueError("max_batch_size must be at least 1")
-        self._run_batch = run_batch
+        self._call_model = call_model
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000.0
-        self._on_batch = on_batch or (lambda size: None)
+        self._on_call = on_call or (lambda size: None)
         self._on_skipped = on_skipped or (lambda count: None)
         # One queue per request with items waiting, in turn order: the next item comes from the first.
         self._turns: deque[deque[_Pending[T, R]]] = deque()
@@ -79,7 +88,7 @@ class MicroBatcher(Generic[T, R]):
         self._arrived = asyncio.Event()
         self._model_free = asyncio.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-lstm-model")
-        self._collector = asyncio.create_task(self._collect_forever(), name="ocr-lstm-batcher")
+        self._collector = asyncio.create_task(self._collect_forever(), name="ocr-lstm-model-queue")
 
     async def stop(self) -> None:
         """Stop collecting; items still queued are cancelled, the running batch finishes."""
@@ -97,7 +106,7 @@ class MicroBatcher(Generic[T, R]):
     async def submit(self, items: Sequence[T]) -> list[R]:
         """Results for ``items`` in order; cancelling the caller withdraws the items not yet run."""
         if not self.running or self._arrived is None:
-            raise RuntimeError("the batcher is not running")
+            raise RuntimeError("the model queue is not running")
         loop = asyncio.get_running_loop()
         pending = [_Pending(item, loop.create_future()) for item in items]
         if pending:
@@ -129,7 +138,7 @@ class MicroBatcher(Generic[T, R]):
     async def run_exclusive(self, function: Callable[[], V]) -> V:
         """Run ``function`` on the model thread, between batches."""
         if self._executor is None or self._model_free is None:
-            raise RuntimeError("the batcher is not running")
+            raise RuntimeError("the model queue is not running")
         async with self._model_free:
             self.calls += 1
             return await asyncio.get_running_loop().run_in_executor(self._executor, function)
@@ -143,7 +152,7 @@ class MicroBatcher(Generic[T, R]):
             try:
                 batch = await self._gather(deadline)
                 if batch:
-                    await self._run(batch)
+                    await self._call(batch)
             finally:
                 self._model_free.release()
 
@@ -186,15 +195,15 @@ class MicroBatcher(Generic[T, R]):
             self._arrived.clear()
         return entry
 
-    async def _run(self, batch: list[_Pending[T, R]]) -> None:
+    async def _call(self, batch: list[_Pending[T, R]]) -> None:
         assert self._executor is not None
         items = [entry.item for entry in batch]
-        self._on_batch(len(items))
+        self._on_call(len(items))
         self.calls += 1
         try:
-            results = await asyncio.get_running_loop().run_in_executor(self._executor, self._run_batch, items)
+            results = await asyncio.get_running_loop().run_in_executor(self._executor, self._call_model, items)
             if len(results) != len(items):
-                raise RuntimeError(f"run_batch returned {len(results)} results for {len(items)} items")
+                raise RuntimeError(f"call_model returned {len(results)} results for {len(items)} items")
         except asyncio.CancelledError:
             _cancel(batch)
             raise
@@ -211,3 +220,24 @@ class MicroBatcher(Generic[T, R]):
 def _cancel(batch: list[_Pending[T, R]]) -> None:
     for entry in batch:
         entry.future.cancel()
+
+
+Crops = tuple[np.ndarray, ...]  # an image's crops
+CropFrames = list[np.ndarray]  # their frames' log-probabilities
+
+
+async def read_lines(steps: LineSteps, queue: ModelQueue[Crops, CropFrames]) -> list[list[LineReading]]:
+    """Run the photo pipeline's steps (:meth:`ocr_lstm.predictors.OCR.line_steps`): its own work (cutting the
+    lines, the orientation classifier, decoding) in a worker thread, its crops through the queue."""
+
+    def step(frames: list[np.ndarray] | None) -> tuple[bool, Any]:
+        try:
+            return False, steps.send(frames)  # type: ignore[arg-type]  # None starts the steps
+        except StopIteration as done:
+            return True, done.value
+
+    done, value = await anyio.to_thread.run_sync(step, None)
+    while not done:
+        frames = await queue.submit([(crop,) for crop in value])
+        done, value = await anyio.to_thread.run_sync(step, [f for (f,) in frames])
+    return value

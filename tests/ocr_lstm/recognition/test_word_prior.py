@@ -9,8 +9,8 @@ import pytest
 from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.decoding import CTCDecoder
-from ocr_lstm.word_prior import (
+from ocr_lstm.recognition.decoding import CTCDecoder
+from ocr_lstm.recognition.word_prior import (
     WordPrior,
     WordPriorConfig,
     case_variants,
@@ -124,7 +124,7 @@ def test_the_vocabulary_is_indexed_at_the_first_reading_that_needs_it_and_once(
 ) -> None:
     import threading
 
-    from ocr_lstm import word_prior
+    from ocr_lstm.recognition import word_prior
 
     reads: list[int] = []
 

@@ -10,10 +10,10 @@ import torch
 from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.ctc import align_confidences, ctc_log_likelihoods
-from ocr_lstm.decoding import CTCDecoder, CTCReading, most_confident_turn
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.word_prior import WordPrior, WordPriorConfig
+from ocr_lstm.recognition.ctc import align_confidences, ctc_log_likelihoods
+from ocr_lstm.recognition.decoding import CTCDecoder, CTCReading, most_confident_turn
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.word_prior import WordPrior, WordPriorConfig
 
 
 def test_greedy_collapses_repeats_and_removes_blanks() -> None:

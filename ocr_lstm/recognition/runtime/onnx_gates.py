@@ -6,7 +6,7 @@ once per machine (with the ``onnx`` package, whose import alone takes most of a 
 that graph beside the export; :func:`replay_last_layer` runs it on one crop with ONNX Runtime and
 replays the layer in numpy, one column at a time, in the article's words (docs/lstm.md). Importing
 torch to trace the same gates with :class:`~ocr_lstm.model.gate_lstm.GateLSTM` took longer than
-reading and drawing together; the two are tested equal (tests/ocr_lstm/runtime/test_onnx_gates.py).
+reading and drawing together; the two are tested equal (tests/ocr_lstm/recognition/runtime/test_onnx_gates.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import numpy as np
 
 from ocr_lstm.errors import require
 from ocr_lstm.preprocessing import pad_batch
-from ocr_lstm.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS
-from ocr_lstm.runtime.onnx_runner import OnnxRunner
+from ocr_lstm.recognition.runtime.graph import INPUT_IMAGES, INPUT_WIDTHS
+from ocr_lstm.recognition.runtime.onnx_runner import OnnxRunner
 
 # The outputs gates_graph gives the export: the last LSTM node's input X (T, B, F) and its weights in
 # ONNX's layout, W (D, 4H, F), R (D, 4H, H) and B (D, 8H), each stacking the gates i, o, f, c.

@@ -13,8 +13,8 @@ from word_images import render_word
 
 from ocr_lstm.checkpoint import load_checkpoint, read_checkpoint_info
 from ocr_lstm.preprocessing import ImagePreparation, PreprocessConfig, to_tensor
-from ocr_lstm.runtime.onnx_cache import cached_onnx
-from ocr_lstm.runtime.onnx_gates import ReplayedGates, gates_graph, replay_last_layer
+from ocr_lstm.recognition.runtime.onnx_cache import cached_onnx
+from ocr_lstm.recognition.runtime.onnx_gates import ReplayedGates, gates_graph, replay_last_layer
 
 pytest.importorskip("onnxruntime")
 

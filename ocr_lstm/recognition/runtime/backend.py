@@ -8,7 +8,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from ocr_lstm.checkpoint import Checkpoint, CheckpointInfo, checkpoint_from_info
-from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.recognition.options import RecognizerOptions
 
 
 class Runner(Protocol):
@@ -40,16 +40,16 @@ def build_runner(
     ``checkpoint``'s model, loaded from ``info`` when not given, on ``device`` in eval mode.
     """
     if resolve_backend(options.backend, device) == "onnx":
-        from ocr_lstm.runtime.onnx_runner import OnnxRunner
+        from ocr_lstm.recognition.runtime.onnx_runner import OnnxRunner
 
         if info.weights_path is not None and checkpoint is None:
-            from ocr_lstm.runtime.onnx_cache import cached_onnx
+            from ocr_lstm.recognition.runtime.onnx_cache import cached_onnx
 
             ragged, uniform = cached_onnx(info)
             return OnnxRunner(ragged, options.threads, uniform)
         return OnnxRunner.from_model(checkpoint or checkpoint_from_info(info), options.threads)
     from ocr_lstm.device import configure_threads, select_device
-    from ocr_lstm.runtime.torch_runner import TorchRunner, inference_model
+    from ocr_lstm.recognition.runtime.torch_runner import TorchRunner, inference_model
 
     configure_threads(options.threads)
     model = inference_model((checkpoint or checkpoint_from_info(info, device)).model, device, options.channels_last)

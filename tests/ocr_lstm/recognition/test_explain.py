@@ -17,10 +17,10 @@ from torch import nn
 from word_images import render_word
 
 from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.explain import TOP_UNITS, TURNS, Explanation, explain_image, explain_prepared
 from ocr_lstm.model.gate_lstm import GateLSTM
 from ocr_lstm.preprocessing import ImageDecodeError, load_image, resize_to_height, to_grayscale, to_tensor
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.explain import TOP_UNITS, TURNS, Explanation, explain_image, explain_prepared
+from ocr_lstm.recognition.recognizer import Recognizer
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +214,8 @@ def test_tracing_under_onnx_runtime_imports_neither_torch_nor_matplotlib(
     # kept the gates graph in the session's cache folder; a later process only loads them.
     script = (
         "import sys\n"
-        "from ocr_lstm.explain import explain_image\n"
-        "from ocr_lstm.recognizer import Recognizer\n"
+        "from ocr_lstm.recognition.explain import explain_image\n"
+        "from ocr_lstm.recognition.recognizer import Recognizer\n"
         f"recognizer = Recognizer({str(tiny_model_path)!r}, device='cpu', threads=1)\n"
         f"explanation = explain_image(recognizer, {str(word_png)!r}, render=False)\n"
         "assert explanation.to_dict()['text'] == explanation.text\n"
