@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocr_lstm.detection.preprocessing import STRIDE, normalise, resize_for_detection
+from ocr_lstm.detection.db_onnx import STRIDE, normalise, resize_for_detection
 
 
 def photo(width: int, height: int) -> np.ndarray:
