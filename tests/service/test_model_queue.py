@@ -1,4 +1,4 @@
-"""The micro-batcher on a fake model: batching, ordering, skipping abandoned work, failures."""
+"""The model queue (the micro-batcher) on a fake model: batching, ordering, skipping abandoned work, failures."""
 
 from __future__ import annotations
 
@@ -96,7 +96,7 @@ async def test_cancelled_request_leaves_no_work_behind() -> None:
     assert sum(skipped) == 2
 
 
-async def test_a_failing_batch_fails_its_callers_and_the_batcher_goes_on() -> None:
+async def test_a_failing_batch_fails_its_callers_and_the_queue_goes_on() -> None:
     calls = 0
 
     def flaky(items: list[int]) -> list[int]:
