@@ -11,7 +11,7 @@ import torch
 from ctc_frames import CHARSET, frames
 
 from ocr_lstm.charset import BLANK
-from ocr_lstm.photo.words import label_frames
+from ocr_lstm.photo.page import label_frames
 from ocr_lstm.recognition.ctc import best_alignment, ctc_log_likelihoods, greedy_path, prefix_beam_search
 
 

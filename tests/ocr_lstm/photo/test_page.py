@@ -1,4 +1,4 @@
-"""Splitting a line's reading into words by the CTC alignment."""
+"""A line's reading split into words by the CTC alignment; lines into blocks, blocks top to bottom and left to right."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from ctc_frames import CHARSET, frames
 
-from ocr_lstm.photo.words import label_frames, split_words
+from ocr_lstm.elements import Line, Word, box_polygon
+from ocr_lstm.photo.page import arrange, label_frames, split_words
 from ocr_lstm.recognition.ctc import best_alignment
 from ocr_lstm.recognition.decoding import CTCDecoder
 
@@ -56,3 +57,41 @@ def test_columns_scale_with_the_crop_not_the_model_input() -> None:
     words = split_words("ab", [0.9, 0.9], [(4, 4), (5, 5)], 10, 1000.0)
     assert words[0].left == pytest.approx((4.5 - 0.6) * 100)
     assert np.isclose(words[0].right, (5.5 + 0.6) * 100)
+
+
+def line(text: str, left: float, top: float, right: float, bottom: float) -> Line:
+    polygon = box_polygon(left, top, right, bottom)
+    return Line((Word(text, 0.9, polygon),), polygon, 0.9)
+
+
+def texts(blocks) -> list[list[str]]:
+    return [[ln.text for ln in block.lines] for block in blocks]
+
+
+def test_lines_under_one_another_form_one_block_in_order() -> None:
+    lines = [line("second", 10, 50, 200, 80), line("first", 10, 10, 220, 40), line("third", 20, 90, 150, 120)]
+    assert texts(arrange(lines)) == [["first", "second", "third"]]
+
+
+def test_side_by_side_signs_are_read_left_to_right() -> None:
+    lines = [line("right", 400, 12, 500, 40), line("left", 10, 10, 100, 40)]
+    assert texts(arrange(lines)) == [["left"], ["right"]]
+
+
+def test_a_far_lower_line_starts_a_new_block_below() -> None:
+    lines = [line("top", 10, 10, 200, 40), line("bottom", 10, 300, 200, 330)]
+    assert texts(arrange(lines)) == [["top"], ["bottom"]]
+
+
+def test_a_much_taller_line_does_not_join_a_small_one() -> None:
+    lines = [line("TITLE", 10, 10, 300, 90), line("small print", 10, 95, 300, 110)]
+    assert texts(arrange(lines)) == [["TITLE"], ["small print"]]
+
+
+def test_block_polygons_hold_their_lines() -> None:
+    (block,) = arrange([line("a", 10, 10, 200, 40), line("b", 30, 45, 250, 75)])
+    assert block.polygon == box_polygon(10, 10, 250, 75)
+
+
+def test_no_lines_give_no_blocks() -> None:
+    assert arrange([]) == ()
