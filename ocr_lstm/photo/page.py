@@ -19,12 +19,12 @@ horizontal text of photos and screenshots, and never a reason to drop a line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ocr_lstm.charset import word_spans
 from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.elements import Block, CharConfidence, Line, Page, Word, bounding_box, box_polygon
 from ocr_lstm.geometry import LineCut, to_polygon
@@ -140,7 +140,7 @@ def split_words(
         raise ValueError("a reading needs one frame span and one confidence per character")
     columns_per_frame = crop_width / max(frame_count, 1)
     centres = [((first + last) / 2 + 0.5) * columns_per_frame for first, last in frames]
-    runs = word_spans(text)
+    runs = [word.span() for word in re.finditer("[^ ]+", text)]  # (start, stop) of each word
     if not runs:
         return []
     char_width = _character_width(runs, centres, crop_width, len(text))
