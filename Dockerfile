@@ -10,6 +10,10 @@
 #   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_NO_INDEX, PIP_TRUSTED_HOST
 #                      pip's own settings, for the build only (a mirror, or a local wheelhouse); unset by default
 ARG BASE_IMAGE=python:3.11-slim
+# torch/torchvision exactly as the Makefile pins them (the rest comes from pyproject.toml): declared once here,
+# written once into the base stage's /opt/torch-pins.txt, which both targets install from and constrain with.
+ARG TORCH_VERSION=2.14.1
+ARG TORCHVISION_VERSION=0.29.1
 
 # What both targets share: a virtual environment in /opt/venv (works on python:3.11-slim and on Debian's
 # python3, whose system pip refuses to install outside one) and the non-root user the servers run as.
@@ -23,7 +27,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     OMP_WAIT_POLICY=PASSIVE \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-RUN python3 -m venv /opt/venv && useradd --create-home --uid 1000 ocr
+ARG TORCH_VERSION
+ARG TORCHVISION_VERSION
+RUN python3 -m venv /opt/venv && useradd --create-home --uid 1000 ocr \
+    && printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > /opt/torch-pins.txt
 WORKDIR /app
 
 
@@ -39,10 +46,7 @@ COPY ray_batch /app/ray_batch
 # Training adds the fonts and backgrounds the synthetic generator renders with (the list in
 # scripts/install_system_deps.sh, less the browser used by the tests) and a CUDA build of torch.
 FROM base AS train
-# (An ARG lasts one stage: these are declared in each.) torch/torchvision exactly as the Makefile
-# pins them; the rest comes from pyproject.toml.
-ARG TORCH_VERSION=2.14.1
-ARG TORCHVISION_VERSION=0.29.1
+# (An ARG lasts one stage: pip's settings are declared in each target, for its installs only.)
 ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 ARG PIP_FIND_LINKS
@@ -53,22 +57,17 @@ RUN apt-get update \
        fonts-urw-base35 fonts-roboto fonts-open-sans fonts-noto-core gnome-backgrounds mate-backgrounds \
     && rm -rf /var/lib/apt/lists/*
 ARG TRAIN_TORCH_INDEX_URL=
-RUN pip install ${TRAIN_TORCH_INDEX_URL:+--extra-index-url=$TRAIN_TORCH_INDEX_URL} \
-        "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
+RUN pip install ${TRAIN_TORCH_INDEX_URL:+--extra-index-url=$TRAIN_TORCH_INDEX_URL} -r /opt/torch-pins.txt
 COPY --from=sources /app /app
-# The constraint keeps the torch installed above; the sources stay readable in /app, where the
-# recipe's ../shared/data paths start.
-RUN printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > /tmp/torch.txt \
-    && pip install -c /tmp/torch.txt '.[service,train]' \
-    && rm -rf /tmp/torch.txt build ./*.egg-info && chmod -R a+rX /app
+# The pins keep the torch installed above; the sources stay readable in /app, where the recipe's
+# ../shared/data paths start.
+RUN pip install -c /opt/torch-pins.txt '.[service,train]' && rm -rf build ./*.egg-info && chmod -R a+rX /app
 USER ocr
 CMD ["ocr-lstm", "train", "--config", "bundled", "--output", "/runs/bundled", "--set", "synth_cache=/runs/synth_pool"]
 
 
 # The REST API, on the CPU. Last, so that a plain `docker build .` builds it.
 FROM base AS api
-ARG TORCH_VERSION=2.14.1
-ARG TORCHVISION_VERSION=0.29.1
 ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 ARG PIP_FIND_LINKS
@@ -76,12 +75,9 @@ ARG PIP_NO_INDEX
 ARG PIP_TRUSTED_HOST
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 # torch first, in a layer of its own, so that editing the sources does not reinstall it.
-RUN pip install ${TORCH_INDEX_URL:+--extra-index-url=$TORCH_INDEX_URL} \
-        "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
+RUN pip install ${TORCH_INDEX_URL:+--extra-index-url=$TORCH_INDEX_URL} -r /opt/torch-pins.txt
 COPY --from=sources /app /app
-RUN printf 'torch==%s\ntorchvision==%s\n' "$TORCH_VERSION" "$TORCHVISION_VERSION" > /tmp/torch.txt \
-    && pip install -c /tmp/torch.txt '.[service]' \
-    && rm -rf /tmp/torch.txt build ./*.egg-info && chmod -R a+rX /app
+RUN pip install -c /opt/torch-pins.txt '.[service]' && rm -rf build ./*.egg-info && chmod -R a+rX /app
 
 USER ocr
 # The bundled model's ONNX export and the word prior's vocabulary, made once here (with torch), so

@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr_lstm.checkpoint import read_checkpoint_info
 from ocr_lstm.data.labels import LABEL_FILE
 from ocr_lstm.metrics import reads_right
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.predictors import Recognizer
 from ocr_lstm.synth.fonts import find_fonts
 from training.config import TrainConfig
 from training.crop_pool import CropPool, load_labelled_pool

@@ -5,7 +5,7 @@
                                                                # and one thread's CPU time per stage
 
 For each width, a batch of random crops of that width runs through both graphs of the checkpoint
-(:func:`ocr_lstm.runtime.export.export_onnx`, ``ragged`` True and False), interleaved, best of
+(:func:`ocr_lstm.recognition.runtime.export.export_onnx`, ``ragged`` True and False), interleaved, best of
 ``--repeats``; the outputs must agree. With ``--crops``, the crops of a folder are prepared once,
 then batched as ``Recognizer`` batches them within chunks of each size, counting the crops whose
 batch has one width; and one thread's CPU time (``time.process_time``) for decoding the files,

@@ -11,7 +11,7 @@ same threads, ``OMP_WAIT_POLICY=PASSIVE`` and ONNX Runtime without spin-waiting,
 times; the best wall time counts. Also printed: the peak RSS of that process (``wait4``) and the
 time to a first reading, a fresh process reading one image (``ocr-lstm recognize IMAGE``).
 
-The first ocr-lstm start on a machine exports the model to ONNX (:mod:`ocr_lstm.runtime.
+The first ocr-lstm start on a machine exports the model to ONNX (:mod:`ocr_lstm.recognition.runtime.
 onnx_cache`); a warm-up run before the timed ones keeps that one-off out of the figures.
 Peers that are not installed (``make peers``) are skipped with a note. The machine may be
 shared: compare the systems of one run, as ratios.

@@ -23,7 +23,7 @@ __all__ = ["OCR", "Charset", "Page", "Recognition", "Recognizer"]
 
 def __getattr__(name: str) -> Any:
     if name in ("Recognizer", "Recognition"):
-        from ocr_lstm import recognizer
+        from ocr_lstm.recognition import recognizer
 
         return getattr(recognizer, name)
     if name == "OCR":

@@ -102,15 +102,3 @@ class Charset:
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> Charset:
         return cls(symbols=data["symbols"], unknown=data.get("unknown", "drop"))  # type: ignore[arg-type]
-
-
-def word_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, stop)`` of each run of non-space characters of ``text``: its words."""
-    spans, start = [], None
-    for i, char in enumerate(text + " "):
-        if char != " " and start is None:
-            start = i
-        elif char == " " and start is not None:
-            spans.append((start, i))
-            start = None
-    return spans

@@ -18,6 +18,8 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -92,7 +94,7 @@ class Checkpoint:
 @dataclass(frozen=True)
 class CheckpointInfo:
     """What a checkpoint holds, read from its JSON and the safetensors header without building the
-    model: enough to read crops with an exported copy (:mod:`ocr_lstm.runtime.onnx_cache`).
+    model: enough to read crops with an exported copy (:mod:`ocr_lstm.recognition.runtime.onnx_cache`).
     ``weights_path`` is None for a checkpoint that lives only in memory."""
 
     name: str
@@ -175,6 +177,23 @@ def save_checkpoint(
         json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return weights_path
+
+
+def copy_checkpoint(source: str | Path, target: str | Path) -> Path:
+    """``source``'s checkpoint under the name ``target`` without serialising its weights again: the weights
+    file hard-linked where the file system allows, else copied (``save_checkpoint`` replaces a weights file
+    and never writes into it, so a link keeps the weights it was made with); the JSON, rewritten in place
+    by ``save_checkpoint``, is copied."""
+    source_weights, target_weights = weights_file(source), weights_file(target)
+    tmp = target_weights.with_suffix(".safetensors.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source_weights, tmp)
+    except OSError:
+        shutil.copyfile(source_weights, tmp)
+    tmp.replace(target_weights)
+    shutil.copyfile(source_weights.with_suffix(".json"), target_weights.with_suffix(".json"))
+    return target_weights
 
 
 def architecture_name(model: nn.Module) -> str:

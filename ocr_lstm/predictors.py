@@ -19,26 +19,26 @@ from ocr_lstm.checkpoint import (
     read_checkpoint_info,
     save_checkpoint,
 )
-from ocr_lstm.decoding import CTCDecoder, CTCReading, most_confident_turn
 from ocr_lstm.detection.base import DetectedLine, TextDetector
 from ocr_lstm.detection.config import DetectorConfig
 from ocr_lstm.device import device_name
 from ocr_lstm.errors import UnavailableError
-from ocr_lstm.explain import Explanation, explain_prepared
-from ocr_lstm.options import RecognizerOptions
 from ocr_lstm.photo.config import OCRConfig, confidence_floor
 from ocr_lstm.photo.pipeline import OCR, LineReading, LineSteps, run_steps, to_photo_pixels
 from ocr_lstm.preprocessing import PreparedImage, PreprocessConfig, pad_batch, prepare_crop, width_sorted_batches
-from ocr_lstm.recognizer import Recognizer
-from ocr_lstm.runtime.backend import Runner, build_runner
-from ocr_lstm.runtime.onnx_runner import OnnxRunner
-from ocr_lstm.word_prior import WordPriorConfig, english_word_prior
+from ocr_lstm.recognition.decoding import CTCDecoder, CTCReading, most_confident_turn
+from ocr_lstm.recognition.explain import Explanation, explain_prepared
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.recognizer import Recognizer
+from ocr_lstm.recognition.runtime.backend import Runner, build_runner
+from ocr_lstm.recognition.runtime.onnx_runner import OnnxRunner
+from ocr_lstm.recognition.word_prior import WordPriorConfig, english_word_prior
 
 if TYPE_CHECKING:
     from ocr_lstm.detection.db_onnx import DBDetector
     from ocr_lstm.detection.orientation import LineFlipClassifier
-    from ocr_lstm.runtime.export import export_onnx
-    from ocr_lstm.runtime.torch_runner import TorchRunner
+    from ocr_lstm.recognition.runtime.export import export_onnx
+    from ocr_lstm.recognition.runtime.torch_runner import TorchRunner
 
 __all__ = [
     "DEFAULT_MODEL", "OCR", "CTCDecoder", "CTCReading", "Checkpoint", "CheckpointInfo", "DBDetector",
@@ -53,8 +53,8 @@ __all__ = [
 _ON_FIRST_USE = {
     "DBDetector": "ocr_lstm.detection.db_onnx",
     "LineFlipClassifier": "ocr_lstm.detection.orientation",
-    "TorchRunner": "ocr_lstm.runtime.torch_runner",
-    "export_onnx": "ocr_lstm.runtime.export",
+    "TorchRunner": "ocr_lstm.recognition.runtime.torch_runner",
+    "export_onnx": "ocr_lstm.recognition.runtime.export",
 }
 
 

@@ -244,7 +244,7 @@ class ImagePreparation:
 
     A tall crop is a rotated word or a single upright letter ("I", "1"), so it is read
     as given and turned a quarter both ways; the recognizer keeps the most confident
-    reading (:func:`ocr_lstm.decoding.most_confident_turn`).
+    reading (:func:`ocr_lstm.recognition.decoding.most_confident_turn`).
     """
 
     config: PreprocessConfig
@@ -289,7 +289,7 @@ def width_sorted_batches(widths: Sequence[int], batch_size: int, max_columns: in
     memory; without it a batch of 32 of the widest crops held ~400 MB in ONNX Runtime's arena.
 
     Crops of one width fill batches of their own first: such a batch has no padding, which ONNX
-    Runtime runs 13-18 % faster (:class:`~ocr_lstm.runtime.onnx_runner.OnnxRunner`), and resized
+    Runtime runs 13-18 % faster (:class:`~ocr_lstm.recognition.runtime.onnx_runner.OnnxRunner`), and resized
     crops come in few widths (multiples of 4 px; 82 over 8,210 real crops). What is left of
     each width is pooled with its neighbours."""
     if batch_size < 1:

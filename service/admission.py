@@ -1,6 +1,6 @@
 """Load shedding: the upload endpoints refuse work beyond bounds on what is in flight.
 
-Without the bounds the batcher's queue grows without limit under overload, and
+Without the bounds the model queue grows without limit under overload, and
 every request waits longer until all of them time out. With them, a request that
 would pass a bound is answered 503 at once, with a ``Retry-After`` header, and
 the requests already admitted are served as before.

@@ -1,4 +1,4 @@
-"""The FastAPI application: its state and lifespan (the model, the batcher), the routes, error handlers and middleware.
+"""The FastAPI application: its state and lifespan (the model, its queue), the routes, error handlers and middleware.
 
 The routes are in ``service.routes``, one ``APIRouter`` per kind; they reach what they share
 through ``service.state``'s dependencies.
@@ -34,7 +34,6 @@ from ocr_lstm.predictors import (
     confidence_floor,
 )
 from service.admission import Admission, Slots
-from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.headers import SecurityHeadersMiddleware
 from service.images import ImageLimits
@@ -47,7 +46,7 @@ from service.middleware import (
     BodyRefused,
     MetricsMiddleware,
 )
-from service.model_batches import BatchItem, BatchResult
+from service.model_queue import CropFrames, Crops, ModelQueue
 from service.routes import operations, page, recognition
 from service.routes.responses import UNAUTHORIZED
 from service.settings import ServiceSettings
@@ -75,7 +74,7 @@ When the server has an API key, send it as the `X-API-Key` header.
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    """A new application with its own model, batcher and metrics registry."""
+    """A new application with its own model, queue and metrics registry."""
     settings = settings or ServiceSettings()
     metrics = ServiceMetrics()
     cores = max(2, os.cpu_count() or 2)
@@ -94,7 +93,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         # must not take the cores that recognition's decoding needs.
         render_limiter=anyio.CapacityLimiter(1),
         # Photos being decoded, detected and cut at once: more than one, so that their lines meet in
-        # the batcher, and no more than the cores, since decoding and detection are the heavy part.
+        # the model queue, and no more than the cores, since decoding and detection are the heavy part.
         photo_limiter=anyio.CapacityLimiter(cores),
         admission=Admission(settings),
         explains=Slots(settings.max_explains, "explain"),
@@ -104,33 +103,33 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         recognizer = await anyio.to_thread.run_sync(_load_recognizer, settings)
         detector = await anyio.to_thread.run_sync(_load_detector, settings)
-        batcher: MicroBatcher[BatchItem, BatchResult] = MicroBatcher(
+        queue: ModelQueue[Crops, CropFrames] = ModelQueue(
             recognizer.image_log_probs,
             settings.max_batch_size,
             settings.max_wait_ms,
-            on_batch=metrics.batch_size.observe,
+            on_call=metrics.batch_size.observe,
             on_skipped=metrics.skipped.inc,
         )
-        await batcher.start()
-        state.recognizer, state.batcher = recognizer, batcher
+        await queue.start()
+        state.recognizer, state.model_queue = recognizer, queue
         state.detector = detector  # the routes find a photo's lines first, to count, cap and admit them
         config = confidence_floor(OCRConfig(), settings.min_confidence)
-        # Its recognizer gives the lines' preparation and decoding; the routes run the model through the batcher.
+        # Its recognizer gives the lines' preparation and decoding; the routes run the model through the model queue.
         state.ocr = OCR(detector, recognizer, config,
                         LineFlipClassifier(threads=settings.threads, memory_arena=settings.detector_memory_arena))
         metrics.model_loaded.set(1)
         trimmer = None
         if settings.trim_memory:
             in_flight = state.admission.images
-            trimmer = asyncio.create_task(trim_when_idle(lambda: batcher.calls, lambda: in_flight.used > 0))
+            trimmer = asyncio.create_task(trim_when_idle(lambda: queue.calls, lambda: in_flight.used > 0))
         try:
             yield
         finally:
             metrics.model_loaded.set(0)
-            state.batcher = None
+            state.model_queue = None
             if trimmer is not None:
                 trimmer.cancel()
-            await batcher.stop()
+            await queue.stop()
 
     app = FastAPI(
         title="ocr-lstm",

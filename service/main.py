@@ -44,7 +44,7 @@ class DrainingServer(uvicorn.Server):
     closes its connection, while requests are still accepted and served for ``drain_s``, so a
     balancer polling readiness stops sending here before the listening socket closes. Then
     uvicorn's own shutdown: no new connections, the requests in flight finish (for at most
-    ``timeout_graceful_shutdown``), the lifespan stops the batcher, and the process exits. Ctrl-C
+    ``timeout_graceful_shutdown``), the lifespan stops the model queue, and the process exits. Ctrl-C
     (SIGINT) skips the drain; a second signal ends it.
     """
 

@@ -13,11 +13,10 @@ from pydantic import SecretStr
 
 from ocr_lstm.predictors import OCR, Recognizer, TextDetector
 from service.admission import Admission, Slots, Ticket
-from service.batcher import MicroBatcher
 from service.errors import ServiceError
 from service.images import ImageLimits
 from service.metrics import ServiceMetrics
-from service.model_batches import BatchItem, BatchResult
+from service.model_queue import CropFrames, Crops, ModelQueue
 from service.settings import ServiceSettings
 
 API_KEY_HEADER = "X-API-Key"
@@ -38,14 +37,14 @@ class ServiceState:
     admission: Admission
     explains: Slots
     recognizer: Recognizer | None = None
-    batcher: MicroBatcher[BatchItem, BatchResult] | None = None
+    model_queue: ModelQueue[Crops, CropFrames] | None = None
     ocr: OCR | None = None
     detector: TextDetector | None = None  # the one ocr holds: the routes find a photo's lines with it first
     draining: bool = False  # set on SIGTERM (service.main): /readyz says 503 while the server drains
 
     @property
     def ready(self) -> bool:
-        return self.recognizer is not None and self.batcher is not None and self.batcher.running
+        return self.recognizer is not None and self.model_queue is not None and self.model_queue.running
 
 
 def service_state(request: Request) -> ServiceState:

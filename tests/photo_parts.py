@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 from ctc_frames import CHARSET, frames
 
-from ocr_lstm.decoding import CTCDecoder
 from ocr_lstm.detection.base import DetectedLine
 from ocr_lstm.photo.pipeline import OCR, OCRConfig
 from ocr_lstm.preprocessing import PreprocessConfig
+from ocr_lstm.recognition.decoding import CTCDecoder
 
 TEXT = "ab cd"
 # The fake's words are two letters long: keep them, whatever their confidence.

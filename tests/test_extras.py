@@ -53,8 +53,8 @@ class Missing(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, Missing())
 from ocr_lstm.cli import main
-from ocr_lstm.explain import explain_image
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.explain import explain_image
+from ocr_lstm.recognition.recognizer import Recognizer
 
 recognizer = Recognizer({str(tiny_model_path)!r}, threads=1)
 assert recognizer.recognize({str(word_png)!r})[0].text

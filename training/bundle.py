@@ -32,11 +32,14 @@ def bundle(source: str | Path, output: str | Path, raw_weights: bool = False) ->
     if raw_weights:
         state_path = Path(source).parent / "state.pt"
         state = torch.load(state_path, map_location="cpu", weights_only=True) if state_path.is_file() else {}
-        if not state.get("model"):
-            raise ValueError(f"{state_path} holds no raw weights (written before runs kept them): bundle `last`")
-        if state["step"] != checkpoint.metadata.get("steps"):
-            raise ValueError(f"{state_path} is at step {state['step']}, {source} at {checkpoint.metadata.get('steps')}")
-        checkpoint.model.load_state_dict(state["model"])
+        if state.get("last_is_average") is not False:  # False: a run without an average, whose checkpoints are raw
+            if not state.get("model"):
+                raise ValueError(f"{state_path} holds no raw weights (written before runs kept them): bundle `last`")
+            if state["step"] != checkpoint.metadata.get("steps"):
+                raise ValueError(
+                    f"{state_path} is at step {state['step']}, {source} at {checkpoint.metadata.get('steps')}"
+                )
+            checkpoint.model.load_state_dict(state["model"])
         metadata["weights"] = "raw (not the moving average)"
     return save_checkpoint(output, checkpoint.model, checkpoint.charset, checkpoint.preprocess, metadata, half=True)
 

@@ -1,8 +1,9 @@
 """The training loop: CTC on mixed synthetic and real crops, on CPU, one GPU or many (DDP).
 
 Run state lives in ``<output>/``: ``last`` and ``best`` checkpoints
-(safetensors + JSON; the weights' moving average when ``ema_decay`` is set),
-``state.pt`` (raw weights, optimiser, schedule, step, time used, sampler RNG; loaded
+(safetensors + JSON; the weights' moving average when ``ema_decay`` is set; a new ``best``
+is ``last`` linked or copied, not written again), ``state.pt`` (optimiser, schedule, step,
+time used, sampler RNG, and the raw weights only when ``last`` holds their average; loaded
 with ``weights_only=True``), ``config.json``, ``train_log.csv``,
 ``val_log.csv`` and ``curves.png``. Starting again with the same output folder
 resumes from ``last`` (with data workers, reseeded: training/loader.py).
@@ -39,7 +40,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from ocr_lstm.charset import DEFAULT_SYMBOLS, Charset
-from ocr_lstm.checkpoint import Checkpoint, load_checkpoint, resolve, save_checkpoint, with_charset
+from ocr_lstm.checkpoint import Checkpoint, copy_checkpoint, load_checkpoint, resolve, save_checkpoint, with_charset
 from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.data.splits import holdout_split
 from ocr_lstm.device import configure_threads, select_device
@@ -47,7 +48,7 @@ from ocr_lstm.metrics import reads_right, score
 from ocr_lstm.model.config import preset, size_name
 from ocr_lstm.model.crnn import CRNN
 from ocr_lstm.preprocessing import PreprocessConfig
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from training.config import PARENT, TrainConfig
 from training.crop_pool import (
     CropPool,
@@ -258,9 +259,12 @@ class Trainer:
 
     def _save_state(self, sampler: MixedBatches) -> None:
         self.save("last")
+        # Each set of weights is written once: `last` holds the validated ones, so the state keeps the raw
+        # weights and the average's count only when `last` holds their moving average.
+        averaged = {} if self.ema is None else {"model": self.model.state_dict(), "ema_n_averaged": self.ema.n_averaged}
         state = {
-            "model": self.model.state_dict(),
-            "ema": self.ema.state_dict() if self.ema is not None else {},
+            **averaged,
+            "last_is_average": self.ema is not None,
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -285,10 +289,14 @@ class Trainer:
         if checkpoint.charset != self.charset:
             raise ValueError(f"{self.output} holds a run with another charset; choose a new --output")
         state = torch.load(state_path, map_location=self.device, weights_only=True)
-        # States written before the moving average existed hold no raw weights: then `last` is them.
-        self.model.load_state_dict(state.get("model") or checkpoint.model.state_dict())
+        weights = checkpoint.model.state_dict()
+        # A state without raw weights is a run without a moving average: then `last` is them.
+        self.model.load_state_dict(state.get("model") or weights)
         if self.ema is not None:
-            if state.get("ema"):
+            if "ema_n_averaged" in state:
+                self.ema.module.load_state_dict(weights)
+                self.ema.n_averaged.copy_(state["ema_n_averaged"])
+            elif state.get("ema"):  # a state written when it held the average too
                 self.ema.load_state_dict(state["ema"])
             else:
                 self.ema.update_parameters(self.model)  # start the average at the resumed weights
@@ -551,13 +559,15 @@ class Trainer:
             last_val.update(results)
             self.validated_step = self.step
             current = results.get("mean_word_acc", -1.0)
-            if current > self.best_score or not val_sets:
+            new_best = current > self.best_score or not val_sets
+            if new_best:
                 self.best_score = current
                 self.stale_validations = 0
-                self.save("best")
             else:
                 self.stale_validations += 1
             self._save_state(sampler)
+            if new_best:  # the weights and metadata `last` was just written with
+                copy_checkpoint(self.output / "last", self.output / "best")
             if results:
                 bar.write(f"step {self.step}: {shown_scores(results)}")
             patience = self.config.early_stop_patience

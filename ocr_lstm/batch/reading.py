@@ -19,7 +19,7 @@ from ocr_lstm.preprocessing import ImageDecodeError, ImageInput
 if TYPE_CHECKING:
     from ocr_lstm.elements import Page, Recognition
     from ocr_lstm.photo.pipeline import OCR
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
 T = TypeVar("T")
 

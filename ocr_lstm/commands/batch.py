@@ -24,7 +24,7 @@ def workers(args: argparse.Namespace) -> int:
     side kept both cores busier than one chunk on two intra-op threads, since a chunk also
     decodes files and CTC output (docs/performance.md). PyTorch reads one chunk at a time."""
     from ocr_lstm.device import device_name
-    from ocr_lstm.runtime.backend import resolve_backend
+    from ocr_lstm.recognition.runtime.backend import resolve_backend
 
     if resolve_backend(args.backend, device_name(args.device)) != "onnx":
         return 1
@@ -33,7 +33,7 @@ def workers(args: argparse.Namespace) -> int:
 
 def _reader(args: argparse.Namespace, chunk_workers: int) -> RowReader:
     from ocr_lstm.batch.reading import crop_rows, photo_rows
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
     options = options_from_args(args)
     if chunk_workers > 1:

@@ -1,5 +1,5 @@
 """Options shared by the commands that load a model: ``--model`` and one option per field of
-:class:`~ocr_lstm.options.RecognizerOptions`, whose defaults and help they show.
+:class:`~ocr_lstm.recognition.options.RecognizerOptions`, whose defaults and help they show.
 
 The library is imported inside the functions: the ``ray-batch`` command imports this module
 when ``ocr-lstm`` lists its commands, and that listing loads no model code.
@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin, get
 from ocr_lstm.commands.argtypes import positive_int
 
 if TYPE_CHECKING:
-    from ocr_lstm.options import RecognizerOptions
     from ocr_lstm.photo.pipeline import OCR
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.options import RecognizerOptions
+    from ocr_lstm.recognition.recognizer import Recognizer
 
 # The options that share a forward pass among many images: a command that reads one leaves them out.
 BATCHING = frozenset({"batch_size", "batch_columns"})
@@ -27,7 +27,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, leave_out: frozenset[st
     """``--model`` and an option per :class:`RecognizerOptions` field but those named in ``leave_out``,
     which keep their defaults."""
     from ocr_lstm.checkpoint import DEFAULT_MODEL
-    from ocr_lstm.options import RecognizerOptions
+    from ocr_lstm.recognition.options import RecognizerOptions
 
     group = parser.add_argument_group("model")
     group.add_argument("--model", default=DEFAULT_MODEL,
@@ -56,14 +56,14 @@ def _argument(option: Field[Any], hint: Any) -> dict[str, Any]:
 
 def options_from_args(args: argparse.Namespace) -> RecognizerOptions:
     """The options given, and the defaults of those the command left out."""
-    from ocr_lstm.options import RecognizerOptions
+    from ocr_lstm.recognition.options import RecognizerOptions
 
     given = [option.name for option in fields(RecognizerOptions) if hasattr(args, option.name)]
     return RecognizerOptions(**{name: getattr(args, name) for name in given})
 
 
 def recognizer_from_args(args: argparse.Namespace) -> Recognizer:
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
     return Recognizer.from_options(args.model, options_from_args(args))
 

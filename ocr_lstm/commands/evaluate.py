@@ -12,7 +12,7 @@ from ocr_lstm.commands.common import add_model_arguments, add_photo_arguments, o
 
 if TYPE_CHECKING:
     from ocr_lstm.evaluation.scenes import Counts, ScenePhoto
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

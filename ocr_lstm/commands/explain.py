@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ocr_lstm.explain import explain_image
+    from ocr_lstm.recognition.explain import explain_image
 
     explanation = explain_image(recognizer_from_args(args), args.image)
     args.output.write_bytes(explanation.png)

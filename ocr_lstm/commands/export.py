@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ocr_lstm.checkpoint import load_checkpoint
-    from ocr_lstm.runtime.export import export_onnx
-    from ocr_lstm.runtime.onnx_runner import max_difference
+    from ocr_lstm.recognition.runtime.export import export_onnx
+    from ocr_lstm.recognition.runtime.onnx_runner import max_difference
 
     checkpoint = load_checkpoint(args.model)
     output = args.output or Path(f"{checkpoint.name}.onnx")

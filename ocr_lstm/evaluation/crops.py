@@ -12,7 +12,7 @@ from tqdm import tqdm
 from ocr_lstm.data.datasets import open_dataset
 from ocr_lstm.metrics import score
 from ocr_lstm.preprocessing import ImageDecodeError
-from ocr_lstm.recognizer import PreparedImage, Recognition, Recognizer
+from ocr_lstm.recognition.recognizer import PreparedImage, Recognition, Recognizer
 
 
 @dataclass

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ocr_lstm.photo.layout import LayoutConfig
+
+@dataclass(frozen=True)
+class LayoutConfig:
+    """How lines are grouped into blocks (:func:`ocr_lstm.photo.page.arrange`)."""
+
+    max_gap: float = 0.8  # vertical gap between two lines of a block, in line heights
+    max_height_ratio: float = 1.6  # taller line over shorter line within a block
+    row_tolerance: float = 0.5  # tops of blocks in one row differ by at most this many line heights
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, overload
 
 import numpy as np
 
-from ocr_lstm.ctc import best_alignment
-from ocr_lstm.decoding import CTCDecoder, CTCReading
 from ocr_lstm.detection.base import DetectedLine, TextDetector
-from ocr_lstm.elements import CharConfidence, Line, Page, Word
-from ocr_lstm.geometry import LineCut, cut_quad, quad_size, to_polygon, turn
+from ocr_lstm.elements import Page
+from ocr_lstm.geometry import cut_quad, quad_size, turn
 from ocr_lstm.photo.config import OCRConfig
-from ocr_lstm.photo.layout import arrange
-from ocr_lstm.photo.words import label_frames, split_words
+from ocr_lstm.photo.page import CandidateReading, LineCandidate, LineReading
+from ocr_lstm.photo.page import assemble as assemble_page
 from ocr_lstm.preprocessing import (
     DecodedPhoto,
     ImageInput,
@@ -41,10 +38,11 @@ from ocr_lstm.preprocessing import (
     resize_to_height,
     to_grayscale,
 )
+from ocr_lstm.recognition.decoding import CTCDecoder
 
 if TYPE_CHECKING:
     from ocr_lstm.detection.orientation import LineOrientation
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
 
 def to_photo_pixels(page: Page, photo: DecodedPhoto) -> Page:
@@ -56,43 +54,12 @@ def to_photo_pixels(page: Page, photo: DecodedPhoto) -> Page:
 
 
 class LineReader(Protocol):
-    """What the pipeline needs of a recognizer (``ocr_lstm.recognizer.Recognizer`` is one)."""
+    """What the pipeline needs of a recognizer (``ocr_lstm.recognition.recognizer.Recognizer`` is one)."""
 
     preprocess: PreprocessConfig
     decoder: CTCDecoder
 
     def frame_log_probs(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]: ...
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    """One orientation of one detected line, cut out and resized for the model."""
-
-    line: int
-    quad: np.ndarray
-    cut: LineCut
-    model_input: np.ndarray
-
-
-@dataclass(frozen=True)
-class _Reading:
-    candidate: _Candidate
-    log_probs: np.ndarray
-    decoded: CTCReading
-
-    @property
-    def frame_score(self) -> float:
-        """Mean log-probability of the best class per frame: how sure the model is of what
-        it sees, comparable between two orientations of one line (same number of frames)."""
-        return float(self.log_probs.max(axis=1).mean()) if len(self.log_probs) else -np.inf
-
-
-@dataclass(frozen=True)
-class LineReading:
-    """A detected line and the model's reading of it, before it is split into words."""
-
-    reading: _Reading
-    detected: DetectedLine
 
 
 LineSteps = Generator[list[np.ndarray], list[np.ndarray], list[list[LineReading]]]
@@ -134,7 +101,7 @@ class OCR:
 
             detector = DBDetector()
         if recognizer is None:
-            from ocr_lstm.recognizer import Recognizer
+            from ocr_lstm.recognition.recognizer import Recognizer
 
             recognizer = Recognizer()
         if orientation is None:
@@ -217,10 +184,8 @@ class OCR:
         lexicon: Sequence[str] | None = None,
     ) -> Page:
         """A photo's page from its read lines: words split out (and read again with the word
-        prior, or constrained to ``lexicon``), lines arranged into blocks."""
-        decoder = self._word_decoder(lexicon)
-        read_lines = [line for line in (self._line(r, decoder) for r in lines) if line is not None]
-        return Page(arrange(read_lines, self.config.layout), width, height, source)
+        prior, or constrained to ``lexicon``), lines arranged into blocks (:func:`ocr_lstm.photo.page.assemble`)."""
+        return assemble_page(lines, self.config, self._word_decoder(lexicon), width, height, source)
 
     def _word_decoder(self, lexicon: Sequence[str] | None) -> CTCDecoder | None:
         if lexicon:
@@ -230,17 +195,17 @@ class OCR:
 
     def line_steps(self, images: Sequence[np.ndarray], detections: Sequence[Sequence[DetectedLine]]) -> LineSteps:
         """The chosen reading of every detected line, per photo, as steps around the model (:data:`LineSteps`):
-        whoever holds the model runs the crops (:func:`run_steps` with a recognizer, or a service's batcher),
+        whoever holds the model runs the crops (:func:`run_steps` with a recognizer, or a service's model queue),
         and the pipeline never calls back into it."""
         grays = [to_grayscale(image) for image in images]
-        first: list[_Candidate] = []
+        first: list[LineCandidate] = []
         owners: list[tuple[int, DetectedLine]] = []
         for photo, (gray, lines) in enumerate(zip(grays, detections)):
             for detected in lines:
                 owners.append((photo, detected))
                 first += self._candidates(gray, len(owners) - 1, detected)
         readings = yield from self._recognize(first)
-        best: dict[int, _Reading] = {}
+        best: dict[int, CandidateReading] = {}
         for reading in readings:
             held = best.get(reading.candidate.line)
             if held is None or reading.frame_score > held.frame_score:
@@ -256,7 +221,7 @@ class OCR:
             out[photo].append(LineReading(best[line], detected))
         return out
 
-    def _upside_down(self, candidates: list[_Candidate]) -> list[_Candidate]:
+    def _upside_down(self, candidates: list[LineCandidate]) -> list[LineCandidate]:
         """The wide lines to read turned, whatever the model's confidence: those the classifier
         finds upside down. (A vote per photo, turning all its lines when most look upside down,
         was measured and dropped: on upright photos the classifier's median over small, blurred
@@ -267,11 +232,11 @@ class OCR:
         probabilities = self.orientation([c.cut.crop for c in wide])
         return [c for c, p in zip(wide, probabilities) if p > self.config.upside_down_above]
 
-    def _is_wide(self, candidate: _Candidate) -> bool:
+    def _is_wide(self, candidate: LineCandidate) -> bool:
         width, height = quad_size(candidate.quad)
         return height <= self.config.vertical_ratio * width
 
-    def _candidates(self, gray: np.ndarray, line: int, detected: DetectedLine) -> list[_Candidate]:
+    def _candidates(self, gray: np.ndarray, line: int, detected: DetectedLine) -> list[LineCandidate]:
         quad = turn(detected.polygon, 0)
         width, height = quad_size(quad)
         if height > self.config.vertical_ratio * width:
@@ -279,42 +244,14 @@ class OCR:
             return [self._candidate(gray, line, turn(detected.polygon, k)) for k in (1, 3, 0)]
         return [self._candidate(gray, line, quad)]
 
-    def _candidate(self, gray: np.ndarray, line: int, quad: np.ndarray) -> _Candidate:
+    def _candidate(self, gray: np.ndarray, line: int, quad: np.ndarray) -> LineCandidate:
         cut = cut_quad(gray, quad)
-        return _Candidate(line, quad, cut, resize_to_height(cut.crop, self.line_preprocess))
+        return LineCandidate(line, quad, cut, resize_to_height(cut.crop, self.line_preprocess))
 
-    def _recognize(self, candidates: list[_Candidate]) -> Generator[list[np.ndarray], list[np.ndarray], list[_Reading]]:
+    def _recognize(
+        self, candidates: list[LineCandidate]
+    ) -> Generator[list[np.ndarray], list[np.ndarray], list[CandidateReading]]:
         if not candidates:
             return []
         log_probs = yield [c.model_input for c in candidates]
-        return [_Reading(c, lp, self.line_decoder.decode(lp)) for c, lp in zip(candidates, log_probs)]
-
-    def _line(self, line: LineReading, word_decoder: CTCDecoder | None) -> Line | None:
-        reading, detected = line.reading, line.detected
-        decoded, log_probs = reading.decoded, reading.log_probs
-        labels = list(decoded.labels)
-        frames = label_frames(best_alignment(log_probs, labels), len(labels))
-        cut = reading.candidate.cut
-        spans = split_words(decoded.text, decoded.char_confidences, frames, len(log_probs), cut.crop.shape[1])
-        words = []
-        for span in spans:
-            text, confidences = span.text, span.char_confidences
-            as_read = float(np.prod(confidences))
-            if word_decoder is not None:
-                again = word_decoder.decode(log_probs[span.first_frame : span.end_frame])
-                if again.text.strip() and " " not in again.text:
-                    text, confidences = again.text, tuple(again.char_confidences)
-            confidence = float(np.prod(confidences))
-            # Kept when the model read the word surely, or the word prior or lexicon reads it surely: a
-            # lexicon's word can be a sure choice among a few where the letters alone were not.
-            if max(as_read, confidence) < (
-                self.config.short_word_confidence if len(text) < 3 else self.config.min_confidence
-            ):
-                continue
-            chars = tuple(CharConfidence(c, p) for c, p in zip(text, confidences))
-            polygon = cut.polygon_of_columns(span.left, span.right, self.config.word_height)
-            words.append(Word(text, confidence, polygon, chars))
-        if not words:
-            return None
-        confidence = float(np.prod([w.confidence for w in words]))
-        return Line(tuple(words), to_polygon(reading.candidate.quad), confidence, detected.score)
+        return [CandidateReading(c, lp, self.line_decoder.decode(lp)) for c, lp in zip(candidates, log_probs)]

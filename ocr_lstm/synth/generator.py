@@ -13,6 +13,7 @@ the same seed yields the same images.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,7 +23,6 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_lstm.charset import word_spans
 from ocr_lstm.errors import UnavailableError
 from ocr_lstm.synth.fonts import find_fonts
 from ocr_lstm.synth.words import sample_line, sample_text
@@ -195,7 +195,8 @@ class SynthGenerator:
             return
         x, y = origin
         if not spacing:  # whole words keep their kerning; only the spaces between them change
-            for start, stop in word_spans(text):
+            for match in re.finditer("[^ ]+", text):
+                start, stop = match.span()
                 word = text[start:stop]
                 spaces = text.count(" ", 0, start)
                 offset = font.getlength(text[:start]) + word_gap * spaces

@@ -1,4 +1,4 @@
-"""The picture of an :class:`ocr_lstm.explain.Explanation` (``ocr-lstm explain``, ``POST /v1/explain``),
+"""The picture of an :class:`ocr_lstm.recognition.explain.Explanation` (``ocr-lstm explain``, ``POST /v1/explain``),
 drawn to be read without the docs, as the web page's explain panel is: the user's image on top, what
 the model read in each column and how sure it was, then for each reading direction of the last LSTM
 layer the four gates of the article (learn, forget, remember, use), one strip each, every cell one

@@ -30,7 +30,7 @@ from ocr_lstm.predictors import (
 from service.admission import Budget, Ticket
 from service.errors import ServiceError
 from service.images import ImageLimits, decode_photo_upload, decode_upload, open_image, pixels, prepare_upload
-from service.model_batches import read_lines
+from service.model_queue import read_lines
 from service.routes.responses import NOT_READY, upload_errors
 from service.schemas import ExplainOut, ModelInfo, PageOut, RecognitionOut
 from service.state import Admitted, ServiceState, State
@@ -87,16 +87,16 @@ async def recognize(
     uploads = _uploads(file, files, state.settings.max_files)
     several = files is not None
     contents = [await upload.read() for upload in uploads]
-    assert state.batcher is not None and state.recognizer is not None
-    batcher, recognizer = state.batcher, state.recognizer
+    assert state.model_queue is not None and state.recognizer is not None
+    queue, recognizer = state.model_queue, state.recognizer
 
     async def read_all() -> list[Recognition]:
-        with batcher.expecting(len(contents)):
+        with queue.expecting(len(contents)):
             images = await _admit_words(state, ticket, contents, several)
             prepared = await asyncio.gather(
                 *(_prepare(state, image, index if several else None) for index, image in enumerate(images))
             )
-        frames = await batcher.submit([image.crops for image in prepared])
+        frames = await queue.submit([image.crops for image in prepared])
         # CTC decoding (and the word prior) off the model's thread, which goes on to the next batch.
         return await anyio.to_thread.run_sync(
             lambda: [recognizer.recognition(image) for image in frames], limiter=state.decode_limiter
@@ -203,8 +203,8 @@ async def explain(
     ] = None,
 ) -> Response:
     data = await file.read()
-    assert state.batcher is not None and state.recognizer is not None
-    batcher, recognizer = state.batcher, state.recognizer
+    assert state.model_queue is not None and state.recognizer is not None
+    queue, recognizer = state.model_queue, state.recognizer
 
     async def run() -> Explanation:
         (upload,) = await _admit_words(state, ticket, [data], several=False)
@@ -216,7 +216,7 @@ async def explain(
 
         prepared, image = await anyio.to_thread.run_sync(decode, limiter=_decode_limiter(state, upload))
         # Only the forward pass holds the model thread; the picture is drawn beside it.
-        explanation = await batcher.run_exclusive(
+        explanation = await queue.run_exclusive(
             lambda: explain_prepared(recognizer, prepared, render=False, image=image)
         )
         if format == "png":
@@ -340,17 +340,17 @@ async def _find_lines(
 async def _read_photo(
     state: ServiceState, photo: DecodedPhoto, lines: list[DetectedLine], name: str | None, min_confidence: float | None
 ) -> Page:
-    """Read the ``lines`` found in one photo, through the batcher; its page in the photo's own pixels.
+    """Read the ``lines`` found in one photo, through the model queue; its page in the photo's own pixels.
     ``min_confidence``: this request's confidence floor, when it gives one."""
-    assert state.ocr is not None and state.batcher is not None
+    assert state.ocr is not None and state.model_queue is not None
     ocr = state.ocr
     if min_confidence is not None:
         ocr = ocr.with_config(confidence_floor(ocr.config, min_confidence))
     height, width = photo.image.shape[:2]
     # The photo's slot is held while its lines are read, model waits included: photos finish in the order
-    # they took a slot, and at most that many photos' lines wait in the batcher at once.
+    # they took a slot, and at most that many photos' lines wait in the model queue at once.
     async with state.photo_limiter:
-        (read,) = await read_lines(ocr.line_steps([photo.image], [lines]), state.batcher)
+        (read,) = await read_lines(ocr.line_steps([photo.image], [lines]), state.model_queue)
         return await anyio.to_thread.run_sync(lambda: to_photo_pixels(ocr.assemble(read, width, height, name), photo))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr_lstm.recognizer import Recognition
+from ocr_lstm.recognition.recognizer import Recognition
 
 
 def test_every_present_set_and_subset_gets_a_row(accuracy, rendered_sets: Path, tiny_model_path: Path, tmp_path: Path,

@@ -46,8 +46,8 @@ def library_attribute_stores(source: str) -> list[str]:
 
 def test_the_check_finds_a_replaced_model_runner_or_function() -> None:
     source = (
-        "import ocr_lstm.recognizer as module\n"
-        "from ocr_lstm.recognizer import Recognizer\n"
+        "import ocr_lstm.recognition.recognizer as module\n"
+        "from ocr_lstm.recognition.recognizer import Recognizer\n"
         "def swap(recognizer: Recognizer) -> None:\n"
         "    recognizer.model = None\n"
         "other = Recognizer()\n"

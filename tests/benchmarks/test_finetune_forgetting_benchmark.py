@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 
 from ocr_lstm.metrics import reads_right
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 
 
 def test_plates_are_the_same_for_a_seed_and_labelled_without_their_country_band(

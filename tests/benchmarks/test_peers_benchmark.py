@@ -37,7 +37,7 @@ def test_table_has_ocr_lstm_row_flops_and_peak_share(peers, labelled_folder: Pat
     assert row["batched_agrees"] == 1.0  # batching never changes a reading
     # ...which shows only because the three crops read differently: a batch that mixed them
     # up, or let padding leak into them, would disagree with the one-crop readings.
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
     crops = [Image.open(labelled_folder / "images" / f"{i}.png") for i in range(3)]
     assert len({r.text for r in Recognizer(tiny_model_path, threads=1).recognize(crops)}) == 3

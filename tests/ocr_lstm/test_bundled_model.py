@@ -11,7 +11,7 @@ from safetensors import safe_open
 
 from ocr_lstm.checkpoint import BUNDLED_DIR, DEFAULT_MODEL, read_checkpoint_info, read_config
 from ocr_lstm.metrics import reads_right
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 
 WEIGHTS = BUNDLED_DIR / f"{DEFAULT_MODEL}.safetensors"
 pytestmark = pytest.mark.skipif(not WEIGHTS.is_file(), reason="no bundled weights in this checkout")

@@ -19,7 +19,7 @@ from word_images import labelled_folder, render_word
 
 from ocr_lstm.checkpoint import read_checkpoint_info
 from ocr_lstm.device import nvidia_driver_present
-from ocr_lstm.runtime.onnx_cache import cached_onnx
+from ocr_lstm.recognition.runtime.onnx_cache import cached_onnx
 
 pytest.importorskip("onnxruntime")
 pytestmark = pytest.mark.skipif(nvidia_driver_present(), reason="with a GPU driver, auto asks torch for CUDA")
@@ -86,7 +86,8 @@ def test_photos_are_read_and_a_folder_batched_without_torch(exported: Path, tmp_
 
 
 def test_the_service_starts_and_reads_without_torch(exported: Path, tmp_path: Path) -> None:
-    """Nor does ``/v1/explain`` under ONNX Runtime: numpy replays the gate LSTM (ocr_lstm.runtime.onnx_gates)."""
+    """Nor does ``/v1/explain`` under ONNX Runtime: numpy replays the gate LSTM
+    (ocr_lstm.recognition.runtime.onnx_gates)."""
     render_word("hello").save(tmp_path / "word.png")
     out = run_without_torch(
         "from fastapi.testclient import TestClient\n"

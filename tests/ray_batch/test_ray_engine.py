@@ -11,7 +11,7 @@ from ray_testing import NO_RAY, RAY_INIT, assert_same_rows, crop_folder, local_r
 from word_images import render_word
 
 from ocr_lstm.cli import main
-from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.recognition.options import RecognizerOptions
 from ray_batch.stages import ReaderSpec
 
 ray = pytest.importorskip("ray", reason=NO_RAY)

@@ -12,8 +12,8 @@ from ray_testing import CROPS, crop_folder
 from word_images import render_word
 
 from ocr_lstm.batch.reading import RowImage, crop_rows
-from ocr_lstm.options import RecognizerOptions
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.options import RecognizerOptions
+from ocr_lstm.recognition.recognizer import Recognizer
 from ray_batch.stages import ReaderSpec, decode_file, pack, unpack
 
 

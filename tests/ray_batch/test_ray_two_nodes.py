@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ray_testing import NO_RAY, RAY_INIT, assert_same_rows, crop_folder, local_rows, photo_folder, shard_rows
 
-from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.recognition.options import RecognizerOptions
 from ray_batch.stages import ReaderSpec
 
 pytestmark = pytest.mark.slow

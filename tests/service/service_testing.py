@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from PIL import Image
 from word_images import render_word
 
-from ocr_lstm.explain import Explanation
+from ocr_lstm.recognition.explain import Explanation
 from service.settings import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]

@@ -55,9 +55,9 @@ async def test_disconnected_client_work_is_skipped(tiny_model_path: Path) -> Non
         "server": ("testserver", 80),
     }
     async with serving(app) as client:
-        assert state.batcher is not None
+        assert state.model_queue is not None
         release = threading.Event()
-        blocker = asyncio.ensure_future(state.batcher.run_exclusive(release.wait))  # the model is busy
+        blocker = asyncio.ensure_future(state.model_queue.run_exclusive(release.wait))  # the model is busy
         request = asyncio.ensure_future(app(scope, receive, send))
         await asyncio.sleep(0.5)  # the image is decoded and queued behind the busy model
         gone.set()  # the client goes away
@@ -76,9 +76,9 @@ async def test_request_over_the_timeout_gets_504_and_its_work_is_skipped(tiny_mo
     app = create_app(make_settings(tiny_model_path, request_timeout_s=0.3))
     state: ServiceState = app.state.service
     async with serving(app) as client:
-        assert state.batcher is not None
+        assert state.model_queue is not None
         release = threading.Event()
-        blocker = asyncio.ensure_future(state.batcher.run_exclusive(release.wait))
+        blocker = asyncio.ensure_future(state.model_queue.run_exclusive(release.wait))
         try:
             response = await client.post("/v1/recognize", files={"file": ("w.png", word_bytes())})
         finally:

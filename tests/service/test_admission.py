@@ -16,8 +16,8 @@ from PIL import Image
 from service_testing import CachedWithoutLock, make_settings, multipart, png_bytes, serving, until, word_bytes
 
 import service.routes.recognition as recognition_module
-from ocr_lstm.explain import Explanation
 from ocr_lstm.preprocessing import DecodedPhoto
+from ocr_lstm.recognition.explain import Explanation
 from service.app import create_app
 from service.state import ServiceState
 
@@ -59,8 +59,8 @@ async def test_a_request_past_a_full_queue_is_refused_before_its_body_is_read(
         "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
     }
     async with serving(app) as client:
-        assert state.batcher is not None
-        hold = asyncio.ensure_future(state.batcher.run_exclusive(model_free.wait))
+        assert state.model_queue is not None
+        hold = asyncio.ensure_future(state.model_queue.run_exclusive(model_free.wait))
         pending = asyncio.ensure_future(client.post("/v1/recognize", files=[("files", ("a.png", word_bytes()))] * 2))
         await until(lambda: state.admission.images.used == 2)
         await app(scope, receive, send)
@@ -84,8 +84,8 @@ async def test_pixels_in_flight_are_bounded_beside_the_image_count(
     app = create_app(settings)
     state: ServiceState = app.state.service
     async with serving(app) as client:
-        assert state.batcher is not None
-        hold = asyncio.ensure_future(state.batcher.run_exclusive(model_free.wait))
+        assert state.model_queue is not None
+        hold = asyncio.ensure_future(state.model_queue.run_exclusive(model_free.wait))
         heavy = asyncio.ensure_future(client.post("/v1/recognize", files=gray(100, 60)))  # 6,000 pixels
         await until(lambda: state.admission.pixels.used == 6000)
         second_heavy = await client.post("/v1/recognize", files=gray(100, 60))

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from service_testing import make_settings, png_bytes, serving, word_bytes
 
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from service.app import create_app
 
 pytestmark = pytest.mark.anyio

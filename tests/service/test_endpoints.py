@@ -11,8 +11,8 @@ import httpx
 import pytest
 from service_testing import make_settings, serving, word_bytes
 
-from ocr_lstm.explain import explain_prepared
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.explain import explain_prepared
+from ocr_lstm.recognition.recognizer import Recognizer
 from service.app import create_app
 
 pytestmark = pytest.mark.anyio
@@ -206,7 +206,7 @@ async def test_explain_draws_its_picture_off_the_model_thread(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ~1 s matplotlib render must not hold the thread that reads every batch."""
-    from ocr_lstm.explain import Explanation
+    from ocr_lstm.recognition.explain import Explanation
     from service.routes import recognition as recognition_module
 
     threads: dict[str, str] = {}

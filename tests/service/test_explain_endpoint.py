@@ -1,4 +1,4 @@
-"""POST /v1/explain?format=json: the numbers behind the picture, as ocr_lstm.explain computes them, in the
+"""POST /v1/explain?format=json: the numbers behind the picture, as ocr_lstm.recognition.explain computes them, in the
 documented schema (ExplainOut), with each frame placed on the uploaded image."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from PIL import Image
 from service_testing import png_bytes, word_bytes
 from word_images import render_word
 
-from ocr_lstm.explain import explain_image
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.explain import explain_image
+from ocr_lstm.recognition.recognizer import Recognizer
 from service.schemas import ExplainOut
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,7 @@ from word_images import render_photo
 
 from ocr_lstm.detection import DBDetector
 from ocr_lstm.photo.pipeline import OCR, OCRConfig
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 
 pytestmark = pytest.mark.anyio
 
@@ -65,18 +65,18 @@ async def test_concurrent_photos_share_recognition_batches(client: httpx.AsyncCl
     import asyncio
     import threading
 
-    batcher = client._transport.app.state.service.batcher  # type: ignore[attr-defined]
+    queue = client._transport.app.state.service.model_queue  # type: ignore[attr-defined]
     sizes: list[int] = []
-    original = batcher._on_batch
-    batcher._on_batch = lambda size: (sizes.append(size), original(size))
+    original = queue._on_call
+    queue._on_call = lambda size: (sizes.append(size), original(size))
     release = threading.Event()
-    busy = asyncio.ensure_future(batcher.run_exclusive(lambda: release.wait(30)))
+    busy = asyncio.ensure_future(queue.run_exclusive(lambda: release.wait(30)))
     try:
         requests = [asyncio.ensure_future(client.post("/v1/ocr", files={"file": (f"{i}.png", photo)}))
                     for i in range(4)]
         # Until two photos' two lines each wait for the model thread.
         for _ in range(400):
-            if batcher.queued >= 4:
+            if queue.queued >= 4:
                 break
             await asyncio.sleep(0.05)
         release.set()
@@ -84,7 +84,7 @@ async def test_concurrent_photos_share_recognition_batches(client: httpx.AsyncCl
         await busy
     finally:
         release.set()
-        batcher._on_batch = original
+        queue._on_call = original
     assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
     assert sizes[0] == 4  # the lines of two requests in one model call
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from service_testing import CachedWithoutLock, make_settings, serving, until, word_bytes
 
-from ocr_lstm.explain import Explanation, explain_prepared
+from ocr_lstm.recognition.explain import Explanation, explain_prepared
 from service.app import create_app
 from service.routes import recognition as recognition_module
 
@@ -29,7 +29,7 @@ async def test_requests_past_max_pending_get_503_with_retry_after_and_the_rest_a
     model_free = threading.Event()
     async with serving(app) as client:
         # Hold the model thread so that admitted images stay pending.
-        hold = asyncio.ensure_future(state.batcher.run_exclusive(model_free.wait))
+        hold = asyncio.ensure_future(state.model_queue.run_exclusive(model_free.wait))
         try:
             admitted = [
                 asyncio.ensure_future(client.post("/v1/recognize", files=one_image())) for _ in range(2)

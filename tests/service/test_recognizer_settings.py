@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.recognition.options import RecognizerOptions
 from service.settings import ServiceSettings
 
 SHARED = ["device", "threads", "decoding", "word_prior", "backend"]

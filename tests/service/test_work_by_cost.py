@@ -20,7 +20,7 @@ from word_images import render_photo
 
 import service.routes.recognition as recognition_module
 from ocr_lstm.detection.base import DetectedLine
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from service.app import create_app
 from service.state import ServiceState
 
@@ -61,8 +61,8 @@ def model_free() -> Iterator[threading.Event]:
 async def held_model(state: ServiceState, model_free: threading.Event) -> AsyncIterator[None]:
     """The model thread held until ``model_free`` is set (at the latest when the block ends), so that
     admitted work stays pending; else the app's shutdown would wait for it for ever."""
-    assert state.batcher is not None
-    hold = asyncio.ensure_future(state.batcher.run_exclusive(model_free.wait))
+    assert state.model_queue is not None
+    hold = asyncio.ensure_future(state.model_queue.run_exclusive(model_free.wait))
     try:
         yield
     finally:
@@ -141,7 +141,7 @@ async def test_a_photo_without_room_for_its_lines_is_refused_before_they_are_sea
 
         monkeypatch.setattr(state, "detector", counted)
         first = asyncio.ensure_future(client.post("/v1/ocr", files={"file": ("a.png", sign)}))
-        await until(lambda: searches == 1 and state.batcher is not None and state.batcher.queued > 0)
+        await until(lambda: searches == 1 and state.model_queue is not None and state.model_queue.queued > 0)
         second = await asyncio.wait_for(client.post("/v1/ocr", files={"file": ("b.png", sign)}), 10)
         model_free.set()
         assert (await first).status_code == 200

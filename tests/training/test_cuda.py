@@ -15,7 +15,7 @@ from test_training_run import quick_config, word_folder
 from word_images import render_word
 
 from ocr_lstm.charset import Charset
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from training.crop_pool import CropPool
 from training.loader import training_batches
 from training.sampling import MixedBatches

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 import torch.multiprocessing as mp
-from word_images import render_word
+from training_testing import free_port, labelled_words
 
 from training.config import RealSet, TrainConfig
 
 WORLD_SIZE = 2
 STEPS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ddp_worker(rank: int, port: int, config: dict[str, Any], report_dir: str) -> None:
@@ -61,12 +54,7 @@ def ddp_worker(rank: int, port: int, config: dict[str, Any], report_dir: str) ->
 
 @pytest.mark.slow
 def test_two_gloo_processes_train_in_sync_and_save_once(tmp_path: Path) -> None:
-    data = tmp_path / "words"
-    data.mkdir()
-    words = ["one", "two", "three", "four"]
-    for i, word in enumerate(words):
-        render_word(word).save(data / f"{i}.png")
-    (data / "labels.tsv").write_text("".join(f"{i}.png\t{w}\n" for i, w in enumerate(words)))
+    data = labelled_words(tmp_path / "words")
     config = TrainConfig(
         output=str(tmp_path / "run"), synth_count=0, real_sets=[RealSet(str(data))], steps=STEPS, val_every=2,
         min_validations=1, batch_size=4, warmup_steps=1, log_every=1, threads=1, device="cpu", seed=0,
@@ -81,9 +69,11 @@ def test_two_gloo_processes_train_in_sync_and_save_once(tmp_path: Path) -> None:
         assert report["summary"]["samples_seen"] == STEPS * 4 * WORLD_SIZE
     # Gradients were averaged: both replicas end with the same weights (different seeds at start).
     assert reports[0]["checksum"] == pytest.approx(reports[1]["checksum"], rel=1e-6)
-    # Only rank 0 writes: best and last at each of the two validations.
-    assert sorted(reports[0]["saved"]) == ["best", "best", "last", "last"]
+    # Only rank 0 writes: last at each of the two validations, each a new best (no validation set), which
+    # is last linked or copied, not written again.
+    assert reports[0]["saved"] == ["last", "last"]
     assert reports[1]["saved"] == []
     run_dir = tmp_path / "run"
+    assert (run_dir / "best.safetensors").read_bytes() == (run_dir / "last.safetensors").read_bytes()
     assert (run_dir / "last.safetensors").is_file() and (run_dir / "state.pt").is_file()
     assert json.loads((run_dir / "last.json").read_text())["metadata"]["steps"] == STEPS

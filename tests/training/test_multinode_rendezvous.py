@@ -10,23 +10,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from word_images import DEJAVU, render_word
+from training_testing import free_port, labelled_words
+from word_images import DEJAVU
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS, BATCH, NODES = 4, 4, 2
 TIMEOUT_S = 240
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def launch(node_rank: int, port: int, options: dict[str, object], data: Path, log: Path) -> subprocess.Popen:
@@ -52,12 +46,7 @@ def summary_of(log: Path) -> dict[str, object]:
 @pytest.mark.slow
 @pytest.mark.skipif(not DEJAVU.is_file(), reason="needs the DejaVu fonts (make setup) for the synthetic pool")
 def test_two_nodes_meet_at_a_c10d_endpoint_and_train_together(tmp_path: Path) -> None:
-    data = tmp_path / "words"
-    data.mkdir()
-    words = ["one", "two", "three", "four"]
-    for i, word in enumerate(words):
-        render_word(word).save(data / f"{i}.png")
-    (data / "labels.tsv").write_text("".join(f"{i}.png\t{w}\n" for i, w in enumerate(words)))
+    data = labelled_words(tmp_path / "words")
     cache = tmp_path / "synth_pool"
     options = {
         "output": str(tmp_path / "run"), "synth_count": 32, "synth_cache": str(cache), "render_workers": 1,

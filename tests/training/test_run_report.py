@@ -13,7 +13,7 @@ from test_training_run import quick_config, read_log, word_folder
 
 from ocr_lstm.checkpoint import load_checkpoint, read_checkpoint_info
 from ocr_lstm.metrics import score
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from training.config import TrainConfig
 from training.trainer import Trainer, before_after_table, before_and_after, run
 

@@ -11,7 +11,7 @@ from word_images import DEJAVU, render_word
 
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import load_checkpoint
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 from training.config import RealSet, TrainConfig
 from training.trainer import Trainer, run
 
@@ -200,3 +200,33 @@ def test_a_run_validates_on_rendered_words_beside_its_own_sets(tmp_path: Path) -
                           val_sets=[str(data)])
     summary = run(config)
     assert "general_word_acc" in summary and "words_word_acc" in summary
+
+
+def test_each_set_of_weights_is_written_once(tmp_path: Path) -> None:
+    """A new best is ``last`` linked or copied, not serialised again, and ``state.pt`` holds no weights
+    that ``last`` holds: none without a moving average, only the raw ones with it."""
+    data = word_folder(tmp_path / "words", heights=(40,))
+    trainer = Trainer(quick_config(tmp_path, data, steps=1, val_every=1, val_sets=[str(data)]))
+    written: list[str] = []
+    saving = trainer.save
+
+    def recording(name: str) -> Path:
+        written.append(name)
+        return saving(name)
+
+    trainer.save = recording  # type: ignore[method-assign]
+    trainer.fit()
+    run = tmp_path / "run"
+    assert written == ["last"]  # at step 1's validation, a new best: `best` was not serialised
+    assert (run / "best.safetensors").read_bytes() == (run / "last.safetensors").read_bytes()
+    assert (run / "best.json").read_text() == (run / "last.json").read_text()
+    state = torch.load(run / "state.pt", weights_only=True)
+    assert state["last_is_average"] is False
+    assert not any(isinstance(value, torch.Tensor) and value.numel() > 1 for value in state.values())
+    assert "model" not in state and "ema" not in state
+
+    averaged = tmp_path / "averaged"
+    Trainer(quick_config(averaged, data, steps=2, val_every=2, ema_decay=0.5)).fit()
+    state = torch.load(averaged / "run" / "state.pt", weights_only=True)
+    assert state["last_is_average"] is True and set(state["model"]) == set(trainer.model.state_dict())
+    assert "ema" not in state and int(state["ema_n_averaged"]) == 2

@@ -9,7 +9,7 @@ from word_images import render_word
 
 from ocr_lstm.batch.reading import RowImage, crop_rows, photo_rows
 from ocr_lstm.preprocessing import load_image
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 
 
 class NoModel:

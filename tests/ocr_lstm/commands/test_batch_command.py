@@ -20,7 +20,7 @@ from ocr_lstm.batch.reading import RowImage, RowReader
 from ocr_lstm.batch.rows import Row
 from ocr_lstm.cli import main
 from ocr_lstm.commands import batch as batch_command
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 
 GOOD = ["good.png", "sub/nested.jpg", "sub/deeper/third.PNG"]
 # Of different widths, not in width order: the batch reorders and pads them.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ocr_lstm.commands.common import BATCHING, add_model_arguments, options_from_args, recognizer_from_args
-from ocr_lstm.options import RecognizerOptions
+from ocr_lstm.recognition.options import RecognizerOptions
 
 
 @pytest.fixture()

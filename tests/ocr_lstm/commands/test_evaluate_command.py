@@ -11,7 +11,7 @@ from word_images import labelled_folder, render_word
 
 from ocr_lstm.cli import main
 from ocr_lstm.metrics import score
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.recognizer import Recognizer
 
 WORDS = ["hello", "world", "42"]
 

@@ -117,7 +117,7 @@ def test_the_photo_options_reach_the_pipeline(tiny_model_path: Path) -> None:
 
     from ocr_lstm.commands.common import add_model_arguments, add_photo_arguments, ocr_from_args
     from ocr_lstm.photo.config import OCRConfig
-    from ocr_lstm.recognizer import Recognizer
+    from ocr_lstm.recognition.recognizer import Recognizer
 
     parser = argparse.ArgumentParser()
     add_photo_arguments(parser)

@@ -34,7 +34,7 @@ def test_settings_out_of_range_raise_value_errors_naming_them(settings: dict[str
 
 
 def test_a_max_side_under_min_side_is_taken_and_caps_the_scaling_up() -> None:
-    from ocr_lstm.detection.preprocessing import resize_for_detection
+    from ocr_lstm.detection.db_onnx import resize_for_detection
 
     config = DetectorConfig(max_side=640)  # min_side stays 736: scaling up stops at max_side
     resized, _, _ = resize_for_detection(np.zeros((300, 400, 3), np.uint8), config.max_side, min_side=config.min_side)

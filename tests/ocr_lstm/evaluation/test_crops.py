@@ -8,7 +8,7 @@ import pytest
 from word_images import labelled_folder
 
 from ocr_lstm.evaluation.crops import evaluate_dataset, read_dataset
-from ocr_lstm.recognizer import Recognition, Recognizer
+from ocr_lstm.recognition.recognizer import Recognition, Recognizer
 
 WORDS = ["hello", "world", "42"]
 

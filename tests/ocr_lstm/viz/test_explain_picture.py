@@ -16,8 +16,8 @@ from matplotlib.transforms import Bbox
 from PIL import Image
 from word_images import render_word
 
-from ocr_lstm.explain import Explanation, explain_image
-from ocr_lstm.recognizer import Recognizer
+from ocr_lstm.recognition.explain import Explanation, explain_image
+from ocr_lstm.recognition.recognizer import Recognizer
 from ocr_lstm.viz.explain_picture import ARTICLE, draw_figure, render_png
 
 if TYPE_CHECKING:
