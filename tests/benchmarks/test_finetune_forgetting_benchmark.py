@@ -36,17 +36,23 @@ def test_the_bundled_model_misreads_some_plates_so_a_fine_tune_has_something_to_
     assert 0.2 * len(samples) < right < 0.9 * len(samples)
 
 
+def offline_bundled(finetune_forgetting: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The benchmark as on a user's machine (no ../shared) with a small general check cached under
+    tmp_path; the bundled model's path."""
+    monkeypatch.setattr(finetune_forgetting, "SHARED", tmp_path / "no_shared")
+    monkeypatch.chdir(tmp_path)  # the general check's cache (data/) goes here
+    small_check = {"synth_val_count": 40, "synth_cache": "data/pool", "render_workers": 1}
+    monkeypatch.setattr(finetune_forgetting.TrainConfig, "from_file", classmethod(lambda cls, name: cls(**small_check)))
+    return Path(sys.modules["ocr_lstm.checkpoint"].BUNDLED_DIR) / "default"
+
+
 @pytest.mark.slow
 def test_scoring_checkpoints_prints_each_models_change_from_the_bundled_one(
     finetune_forgetting: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """--models scores without training; the bundled model against itself changes nothing."""
-    monkeypatch.setattr(finetune_forgetting, "SHARED", tmp_path / "no_shared")
-    monkeypatch.chdir(tmp_path)  # the general check's cache (data/) goes here
-    small_check = {"synth_val_count": 40, "synth_cache": "data/pool", "render_workers": 1}
-    monkeypatch.setattr(finetune_forgetting.TrainConfig, "from_file", classmethod(lambda cls, name: cls(**small_check)))
-    default = Path(sys.modules["ocr_lstm.checkpoint"].BUNDLED_DIR) / "default"
+    default = offline_bundled(finetune_forgetting, tmp_path, monkeypatch)
     monkeypatch.setattr(sys, "argv", ["finetune_forgetting.py", str(tmp_path / "work"), "--models", str(default)])
     finetune_forgetting.main()
     out = capsys.readouterr().out.splitlines()
@@ -62,11 +68,7 @@ def test_seeds_run_one_fine_tune_each_and_print_their_mean(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """--seeds fine-tunes once per seed, each into its own folder, then prints the seeds' mean."""
-    monkeypatch.setattr(finetune_forgetting, "SHARED", tmp_path / "no_shared")
-    monkeypatch.chdir(tmp_path)
-    small_check = {"synth_val_count": 40, "synth_cache": "data/pool", "render_workers": 1}
-    monkeypatch.setattr(finetune_forgetting.TrainConfig, "from_file", classmethod(lambda cls, name: cls(**small_check)))
-    default = Path(sys.modules["ocr_lstm.checkpoint"].BUNDLED_DIR) / "default"
+    default = offline_bundled(finetune_forgetting, tmp_path, monkeypatch)
     runs: list[tuple[list[str], int | None]] = []
 
     def fake_fine_tune(work: Path, steps: int, overrides: list[str], seed: int | None = None) -> Path:
