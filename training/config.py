@@ -109,9 +109,6 @@ class TrainConfig:
     # ("learning without forgetting") keeps the parent's reading where it was right and learns
     # the rest from the labels alone.
     distill_right_only: bool = False
-    # ... on the user's crops only: the synthetic ones are all distilled, so the student keeps its
-    # parent's reading of them, mistakes included, and with it the parent's sense of which symbols occur.
-    distill_all_synthetic: bool = False
     # Batch norm keeps its parent's statistics (the layers run as in inference) while the rest
     # learns: a fine-tune's batches, a third of them the user's crops, do not move them.
     freeze_norm_stats: bool = False

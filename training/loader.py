@@ -32,8 +32,7 @@ from ocr_lstm.charset import Charset
 from training.augmentation import CropAugmenter
 from training.sampling import MixedBatches
 
-# images, widths, targets, lengths, which crops are synthetic
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # images, widths, targets, lengths
 PREFETCH = 4  # batches each worker keeps ready
 
 

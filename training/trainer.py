@@ -315,10 +315,8 @@ class Trainer:
 
     # ---- loop -------------------------------------------------------------------------
     def train_step(
-        self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor,
-        synthetic: torch.Tensor | None = None,
+        self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor
     ) -> float:
-        """One optimiser step on a batch; ``synthetic`` marks its rendered crops (None: none are)."""
         self.train_model.train()
         if self.config.freeze_norm_stats:
             for module in self.model.modules():
@@ -342,8 +340,6 @@ class Trainer:
             # crops wrong as often as not, and must not pull the student back to that.
             right_only = self.config.distill_right_only
             crops = greedy_reads_right(teacher_log_probs, frames, targets, lengths) if right_only else None
-            if crops is not None and synthetic is not None and self.config.distill_all_synthetic:
-                crops = crops | synthetic.to(crops.device)
             loss = loss + self.config.distill_weight * distillation_loss(
                 log_probs, teacher_log_probs, frames, self.config.distill_temperature, crops
             )
