@@ -159,7 +159,7 @@ def test_init_without_a_config_starts_from_the_fine_tuning_recipe() -> None:
     from training.train import config_from_args
 
     config = config_from_args(fine_tune_args("--steps", "300"))
-    assert config.init == "default" and config.lr == 0.0001 and config.synth_lines > 0
+    assert config.init == "default" and config.lr == 0.0002 and config.synth_lines > 0
     assert config.synth_val_count > 0  # the general set is validated beside the user's
     assert config.warmup_steps == 30 and config.warnings() == []  # a tenth of the run
     assert config.synth_count == int(300 * 64 * 0.7)  # the pool holds the run's synthetic draws
