@@ -95,7 +95,7 @@ def test_a_fine_tune_records_its_real_size_its_parent_and_its_scores(tmp_path: P
 def test_a_saved_config_reads_back_as_the_run_it_was() -> None:
     """A fine-tune sized to its steps keeps those sizes when its config.json is read again."""
     sized = TrainConfig.from_file("finetune", ["real_sets=['my/']"], {"steps": 300})
-    assert (sized.warmup_steps, sized.synth_count) == (30, int(300 * 64 * 0.7))
+    assert (sized.warmup_steps, sized.synth_count) == (30, int(300 * 64 * (1 - sized.real_ratio)))
     assert TrainConfig.from_dict(sized.to_dict()).sized_to_run() == sized
 
 

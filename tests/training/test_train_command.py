@@ -16,7 +16,7 @@ def test_help_shows_each_default_and_what_init_changes(entry: str, capsys: pytes
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--steps STEPS total optimiser steps (default: 20000; with --init: 2000)" in text
-    assert "--lr LR (default: 0.001; with --init: 0.0002)" in text
+    assert "--lr LR (default: 0.001; with --init: 0.0003)" in text
     assert "--batch-size BATCH_SIZE (default: 64)" in text
     assert "--output OUTPUT run folder: checkpoints, logs, curves; an existing run there is resumed " \
         "(default: runs/default; with --init: runs/finetune)" in text

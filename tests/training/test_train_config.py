@@ -159,10 +159,10 @@ def test_init_without_a_config_starts_from_the_fine_tuning_recipe() -> None:
     from training.train import config_from_args
 
     config = config_from_args(fine_tune_args("--steps", "300"))
-    assert config.init == "default" and config.lr == 0.0002 and config.synth_lines > 0
+    assert config.init == "default" and config.lr == 0.0003 and config.synth_lines > 0
     assert config.synth_val_count > 0  # the general set is validated beside the user's
     assert config.warmup_steps == 30 and config.warnings() == []  # a tenth of the run
-    assert config.synth_count == int(300 * 64 * 0.7)  # the pool holds the run's synthetic draws
+    assert config.synth_count == round(300 * 64 * (1 - config.real_ratio))  # the pool holds the run's synthetic draws
     assert [r.path for r in config.real_sets] == ["my/"]
 
 
@@ -171,7 +171,7 @@ def test_a_fine_tune_keeps_what_it_is_told() -> None:
 
     config = config_from_args(fine_tune_args("--steps", "40", "--set", "warmup_steps=5", "--synth-count", "900"))
     assert config.warmup_steps == 5 and config.synth_count == 900
-    assert config_from_args(fine_tune_args("--steps", "40")).synth_count == 2000  # never below the floor
+    assert config_from_args(fine_tune_args("--steps", "30")).synth_count == 2000  # never below the floor
 
 
 def test_a_config_with_init_is_not_turned_into_a_fine_tune() -> None:
