@@ -3,11 +3,14 @@
     python benchmarks/finetune_forgetting.py WORK [--steps 300] [--set KEY=VALUE ...] [--seeds 11 12]
     python benchmarks/finetune_forgetting.py WORK --models runs/a/best runs/b/best   # score only
 
-renders 300 licence plates and 100 held out into WORK (below; kept between runs), fine-tunes
+renders 300 licence plates, 100 held out and 1,000 more held out for scoring into WORK (below;
+kept between runs), fine-tunes
 the bundled model on them as a user would (``ocr-lstm train --data WORK/plates --val
 WORK/plates_test --init default --steps 300 --output WORK/run``, any ``--set`` passed on), then
 reads with the bundled model and each fine-tuned one (WORK/run/best; WORK/run_s<seed> for each
-of ``--seeds``, and their mean; or ``--models``): the held-out plates, the trainer's general
+of ``--seeds``, and their mean; or ``--models``): the held-out plates (the run's 100, which
+chose its best checkpoint, and the 1,000 it never saw, whose standard error is a third of the
+100's), the trainer's general
 check (the fine-tuning recipe's rendered words and lines, ``training.trainer.general_check``)
 and, where ../shared is present, svt and ic13 (all 1,095; no word prior: the models
 themselves). It prints each model's word accuracy, its change from the bundled model's, and,
@@ -49,6 +52,10 @@ REAL_SETS = ("svt", "ic13")
 # text; photographed as a cropper cuts them: a little rotation and perspective, blur, noise
 # and JPEG. The bundled model reads about half of them right.
 PLATE_HEIGHT = 64
+# (folder, plates, seed): the user's 300 to train on and 100 to validate on (--val, which chooses
+# the run's best checkpoint), and 1,000 the run never sees, scored here: on 100 plates one
+# point is one plate and a recipe's figure moves by 3 from seed to seed.
+PLATE_SETS = (("plates", 300, 0), ("plates_test", 100, 1), ("plates_eval", 1000, 2))
 PREFERRED_FACES = ("DejaVuSansCondensed-Bold.ttf", "DejaVuSans-Bold.ttf", "FreeSansBold.ttf")
 COUNTRY_CODES = ("GB", "D", "F", "NL", "B", "PL", "CZ", "IRL")
 PLATE_COLOURS = ((245, 245, 240), (250, 205, 30))  # white front, yellow rear
@@ -120,7 +127,8 @@ def _photographed(image: np.ndarray, rng: random.Random) -> np.ndarray:
 
 
 def write_plates(folder: Path, count: int, seed: int) -> Path:
-    """``count`` plates in ``folder/images`` listed in ``folder/labels.tsv``; the folder."""
+    """``count`` plates in ``folder/images`` listed in ``folder/labels.tsv``; the folder.
+    Each seed draws its own registrations: 23^5 * 100 of them, so sets hardly share one."""
     rng = random.Random(seed)
     font_path = plate_font()
     (folder / "images").mkdir(parents=True, exist_ok=True)
@@ -153,9 +161,9 @@ def validation_sets(work: Path) -> dict[str, CropPool]:
     """The held-out plates, the general check and the real sets present, as the trainer reads them."""
     parent = read_checkpoint_info("default")  # its charset and preprocessing: no model built
     recipe = TrainConfig.from_file("finetune")
-    sets = {"plates_test": load_labelled_pool(work / "plates_test", parent.preprocess, parent.charset,
-                                              clean_labels=False),
-            "general": general_check(recipe, parent.preprocess, parent.charset)}
+    sets = {name: load_labelled_pool(work / name, parent.preprocess, parent.charset, clean_labels=False)
+            for name, _, _ in PLATE_SETS[1:]}
+    sets["general"] = general_check(recipe, parent.preprocess, parent.charset)
     for name in REAL_SETS:
         if (SHARED / name).is_dir():
             sets[name] = load_labelled_pool(SHARED / name, parent.preprocess, parent.charset, clean_labels=False)
@@ -191,9 +199,9 @@ def main() -> None:
                              "and one run move by 3 points from seed to seed (default: the recipe's seed, once)")
     parser.add_argument("--models", nargs="+", type=Path, help="score these checkpoints instead of training one")
     args = parser.parse_args()
-    if not (args.work / "plates_test").is_dir():
-        write_plates(args.work / "plates", 300, seed=0)
-        write_plates(args.work / "plates_test", 100, seed=1)
+    for name, count, seed in PLATE_SETS:
+        if not (args.work / name / LABEL_FILE).is_file():
+            write_plates(args.work / name, count, seed)
     models = args.models or [fine_tune(args.work, args.steps, args.set, seed) for seed in args.seeds or [None]]
     sets = validation_sets(args.work)
     parent_right = read_sets("default", sets)

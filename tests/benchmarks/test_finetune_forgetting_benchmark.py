@@ -40,6 +40,8 @@ def offline_bundled(finetune_forgetting: ModuleType, tmp_path: Path, monkeypatch
     """The benchmark as on a user's machine (no ../shared) with a small general check cached under
     tmp_path; the bundled model's path."""
     monkeypatch.setattr(finetune_forgetting, "SHARED", tmp_path / "no_shared")
+    small_plates = (("plates", 6, 0), ("plates_test", 20, 1), ("plates_eval", 30, 2))
+    monkeypatch.setattr(finetune_forgetting, "PLATE_SETS", small_plates)
     monkeypatch.chdir(tmp_path)  # the general check's cache (data/) goes here
     small_check = {"synth_val_count": 40, "synth_cache": "data/pool", "render_workers": 1}
     monkeypatch.setattr(finetune_forgetting.TrainConfig, "from_file", classmethod(lambda cls, name: cls(**small_check)))
@@ -56,10 +58,12 @@ def test_scoring_checkpoints_prints_each_models_change_from_the_bundled_one(
     monkeypatch.setattr(sys, "argv", ["finetune_forgetting.py", str(tmp_path / "work"), "--models", str(default)])
     finetune_forgetting.main()
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["model", "plates_test", "general", "general", "kept"]
+    assert out[0].split() == ["model", "plates_test", "plates_eval", "general", "general", "kept"]
     bundled = out[1].split()[2:]
-    assert bundled[2] == "100.00"  # the bundled model keeps all it reads
-    assert out[2].split()[1:] == [bundled[0], "(+0.00)", bundled[1], "(+0.00)", "100.00", "(+0.00)"]
+    assert bundled[3] == "100.00"  # the bundled model keeps all it reads
+    assert out[2].split()[1:] == [bundled[0], "(+0.00)", bundled[1], "(+0.00)", bundled[2], "(+0.00)",
+                                  "100.00", "(+0.00)"]
+    assert len((tmp_path / "work" / "plates_eval" / "labels.tsv").read_text().splitlines()) == 30
 
 
 @pytest.mark.slow
@@ -82,5 +86,5 @@ def test_seeds_run_one_fine_tune_each_and_print_their_mean(
     assert runs == [(["lr=2e-4"], 11), (["lr=2e-4"], 12)]
     out = capsys.readouterr().out.splitlines()
     assert out[-1].startswith("mean of 2 seeds")
-    plates, general = out[1].split()[2:4]
-    assert out[-1].split()[4:] == [plates, "(+0.00)", general, "(+0.00)", "100.00", "(+0.00)"]
+    plates, plates_eval, general = out[1].split()[2:5]
+    assert out[-1].split()[4:] == [plates, "(+0.00)", plates_eval, "(+0.00)", general, "(+0.00)", "100.00", "(+0.00)"]
