@@ -155,6 +155,8 @@ class TrainConfig:
                 raise ValueError(f"override {item!r} is not key=value")
             given[key.strip()] = _parse_value(value.strip())
         given.update(values or {})
+        if given.get("distill_weight") == 0 and "teacher" not in given:
+            given["teacher"] = ""  # a weight of 0 turns off the teacher a config file names (the recipe's parent)
         return cls.from_dict({**data, **given}).sized_to_run(explicit=given.keys())
 
     @classmethod

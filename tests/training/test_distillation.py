@@ -162,3 +162,12 @@ def test_distillation_needs_a_teacher_and_a_weight() -> None:
         TrainConfig.from_file(None, ["distill_weight=0.5"])
     with pytest.raises(ValueError, match="both teacher"):
         TrainConfig.from_file(None, ["teacher=runs/base/best"])
+
+
+def test_a_weight_of_0_turns_off_the_teacher_the_recipe_names() -> None:
+    """The fine-tuning recipe distils from its parent; --set distill_weight=0 is how a user turns it off."""
+    assert TrainConfig.from_file("finetune").teacher == "parent"
+    config = TrainConfig.from_file("finetune", ["distill_weight=0"])
+    assert (config.teacher, config.distill_weight) == ("", 0.0)
+    with pytest.raises(ValueError, match="both teacher"):  # a teacher named with no weight is a mistake
+        TrainConfig.from_file("finetune", ["distill_weight=0", "teacher=runs/base/best"])
