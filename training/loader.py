@@ -32,7 +32,8 @@ from ocr_lstm.charset import Charset
 from training.augmentation import CropAugmenter
 from training.sampling import MixedBatches
 
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # images, widths, targets, lengths
+# images, widths, targets, lengths, which crops are synthetic
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 PREFETCH = 4  # batches each worker keeps ready
 
 

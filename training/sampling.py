@@ -42,6 +42,7 @@ class MixedBatches:
         if synth is None and not real:
             raise ValueError("no training data: give a synthetic pool or real sets")
         self.pools: list[CropPool] = ([synth] if synth is not None else []) + list(real)
+        self.synthetic_sources = {0} if synth is not None else set()
         weights = np.array(real_weights, dtype=np.float64)
         share_real = (real_ratio if synth is not None else 1.0) if real else 0.0
         probs = [1.0 - share_real] if synth is not None else []
@@ -53,6 +54,7 @@ class MixedBatches:
         self.fresh = fresh
         if fresh is not None:  # the last pool holds the current group's fresh crops
             self.pools.append(CropPool.from_crops([], fresh.preprocess.height))
+            self.synthetic_sources.add(len(self.pools) - 1)
 
     def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         fresh_source = len(self.pools) - 1 if self.fresh is not None else -1
@@ -82,10 +84,11 @@ class MixedBatches:
 
     def materialise(
         self, picks: Sequence[tuple[int, int]], charset: Charset, augmenter: CropAugmenter | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Images, widths, concatenated targets and target lengths for one batch
-        (``augmenter``: None takes the crops as stored)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Images, widths, concatenated targets, target lengths and which crops are synthetic
+        (a (B,) mask) for one batch (``augmenter``: None takes the crops as stored)."""
         crops, targets, lengths = [], [], []
+        synthetic = torch.tensor([source in self.synthetic_sources for source, _ in picks], dtype=torch.bool)
         for source, index in picks:
             crop = self.pools[source].crop(index)
             if augmenter is not None:
@@ -95,4 +98,5 @@ class MixedBatches:
             targets.extend(encoded)
             lengths.append(len(encoded))
         images, widths = to_tensor(crops)
-        return images, widths, torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long)
+        return (images, widths, torch.tensor(targets, dtype=torch.long), torch.tensor(lengths, dtype=torch.long),
+                synthetic)

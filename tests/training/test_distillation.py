@@ -8,6 +8,7 @@ import pytest
 import torch
 from test_training_run import quick_config, word_folder
 
+import training.trainer as trainer_module
 from ocr_lstm.charset import Charset
 from ocr_lstm.checkpoint import load_checkpoint, save_checkpoint
 from ocr_lstm.model.config import preset
@@ -171,3 +172,24 @@ def test_a_weight_of_0_turns_off_the_teacher_the_recipe_names() -> None:
     assert (config.teacher, config.distill_weight) == ("", 0.0)
     with pytest.raises(ValueError, match="both teacher"):  # a teacher named with no weight is a mistake
         TrainConfig.from_file("finetune", ["distill_weight=0", "teacher=runs/base/best"])
+
+
+@pytest.mark.parametrize(("user_crops", "expected"), [(True, None), (False, [True, False])])
+def test_distill_user_crops_false_distils_the_rendered_crops_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_crops: bool, expected: list[bool] | None
+) -> None:
+    data = word_folder(tmp_path / "words", heights=(40,))
+    parent = save_checkpoint(tmp_path / "parent", tiny(1), CHARSET, PreprocessConfig())
+    trainer = Trainer(quick_config(tmp_path, data, steps=2, init=str(parent), teacher="parent", distill_weight=2.0,
+                                   distill_user_crops=user_crops))
+    masks: list[torch.Tensor | None] = []
+
+    def recorded(*args: torch.Tensor | float | None) -> torch.Tensor:
+        masks.append(args[4])  # type: ignore[arg-type]
+        return distillation_loss(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(trainer_module, "distillation_loss", recorded)
+    images = torch.rand(2, 1, 32, 48)
+    rendered = torch.tensor([True, False])  # the first crop rendered, the second the user's
+    trainer.train_step(images, torch.tensor([48, 40]), torch.tensor([1, 2, 2]), torch.tensor([2, 1]), rendered)
+    assert (masks[0] if masks[0] is None else masks[0].tolist()) == expected

@@ -62,7 +62,7 @@ def test_without_workers_batches_come_from_the_samplers_own_generator(tmp_path: 
 
 def test_a_worker_batch_is_ready_for_ctc(tmp_path: Path) -> None:
     sampler = MixedBatches(saved_pool(tmp_path / "pool"), [], [], 0.0, batch_size=5, seed=0)
-    images, widths, targets, lengths = next(iter(WorkerBatches(sampler, CHARSET, None, (0, 0, 0))))
+    images, widths, targets, lengths, _ = next(iter(WorkerBatches(sampler, CHARSET, None, (0, 0, 0))))
     assert images.shape[:3] == (5, 1, 32) and images.shape[3] == int(widths.max())
     assert int(lengths.sum()) == targets.numel() and targets.dtype == torch.long
 

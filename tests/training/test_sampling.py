@@ -55,12 +55,22 @@ def test_materialise_gives_ctc_ready_tensors() -> None:
     data = pool(["ab", "hello", "x"], [16, 40, 24])
     batches = MixedBatches(data, [], [], 0.0, batch_size=3, seed=0)
     picks = [(0, 0), (0, 1), (0, 2)]
-    images, widths, targets, lengths = batches.materialise(picks, charset, augmenter=None)
+    images, widths, targets, lengths, synthetic = batches.materialise(picks, charset, augmenter=None)
     assert images.shape == (3, 1, 32, 40)
     assert widths.tolist() == [16, 40, 24]
     assert lengths.tolist() == [2, 5, 1]
     assert targets.tolist() == charset.encode("ab") + charset.encode("hello") + charset.encode("x")
     assert targets.dtype == torch.long
+    assert synthetic.tolist() == [True, True, True]
+
+
+def test_materialise_marks_which_crops_are_synthetic() -> None:
+    synth, real = pool(["ab", "cd"], [16, 16]), pool(["xy"], [16])
+    batches = MixedBatches(synth, [real], [1.0], 0.5, batch_size=3, seed=0)
+    *_, synthetic = batches.materialise([(1, 0), (0, 1), (0, 0)], Charset(), augmenter=None)
+    assert synthetic.tolist() == [False, True, True]
+    *_, synthetic = MixedBatches(None, [real], [1.0], 1.0, 1, 0).materialise([(0, 0)], Charset(), None)
+    assert synthetic.tolist() == [False]  # without a synthetic pool, the first pool is a real one
 
 
 def test_same_seed_same_batches() -> None:
