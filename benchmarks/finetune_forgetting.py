@@ -4,18 +4,17 @@
     python benchmarks/finetune_forgetting.py WORK --models runs/a/best runs/b/best   # score only
 
 renders 300 licence plates, 100 held out and 1,000 more held out for scoring into WORK (below;
-kept between runs), fine-tunes
-the bundled model on them as a user would (``ocr-lstm train --data WORK/plates --val
-WORK/plates_test --init default --steps 300 --output WORK/run``, any ``--set`` passed on), then
-reads with the bundled model and each fine-tuned one (WORK/run/best; WORK/run_s<seed> for each
-of ``--seeds``, and their mean; or ``--models``): the held-out plates (the run's 100, which
-chose its best checkpoint, and the 1,000 it never saw, whose standard error is a third of the
-100's), the trainer's general
-check (the fine-tuning recipe's rendered words and lines, ``training.trainer.general_check``)
-and, where ../shared is present, svt and ic13 (all 1,095; no word prior: the models
-themselves). It prints each model's word accuracy, its change from the bundled model's, and,
-over several models, how closely the general check's change follows svt's and ic13's (Pearson
-r): the check is meant to show, on a machine without those sets, what a fine-tune unlearns.
+kept between runs), fine-tunes the bundled model on them as a user would (``ocr-lstm train
+--data WORK/plates --val WORK/plates_test --init default --steps 300 --output WORK/run``, any
+``--set`` passed on), then reads with the bundled model and each fine-tuned one (WORK/run/best;
+WORK/run_s<seed> for each of ``--seeds``, and their mean; or ``--models``): the held-out plates
+(the run's 100, which chose its best checkpoint, and the 1,000 it never saw, whose standard
+error is a third of the 100's), the trainer's general check (the fine-tuning recipe's rendered
+words and lines, ``training.trainer.general_check``) and, where ../shared is present, svt and
+ic13 (all 647 and 1,095 crops; no word prior: the models themselves). It prints each model's
+word accuracy, its change from the bundled model's, and, over several models, how closely the
+general check's change follows svt's and ic13's (Pearson r): the check is meant to show, on a
+machine without those sets, what a fine-tune unlearns.
 """
 
 from __future__ import annotations

@@ -109,11 +109,11 @@ class TrainConfig:
     # ("learning without forgetting") keeps the parent's reading where it was right and learns
     # the rest from the labels alone.
     distill_right_only: bool = False
-    # Distil on the user's crops too (where the parent reads them right); false: on the rendered
-    # ones only, and the user's crops learn from their labels alone.
+    # Distil on the real sets' crops (--data, real_sets) too, as far as distill_right_only allows;
+    # false: on the rendered ones only, and the user's crops learn from their labels alone.
     distill_user_crops: bool = True
     # Batch norm keeps its parent's statistics (the layers run as in inference) while the rest
-    # learns: a fine-tune's batches, a third of them the user's crops, do not move them.
+    # learns: a fine-tune's batches, a fifth of them the user's crops, do not move them.
     freeze_norm_stats: bool = False
 
     # validation and checkpoints

@@ -318,7 +318,8 @@ class Trainer:
         self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor,
         synthetic: torch.Tensor | None = None,
     ) -> float:
-        """One optimiser step on a batch; ``synthetic`` marks its rendered crops (None: none are)."""
+        """One optimiser step on a batch; ``synthetic`` marks its rendered crops (None: not known, so
+        no crop is kept from the teacher for being the user's)."""
         self.train_model.train()
         if self.config.freeze_norm_stats:
             for module in self.model.modules():

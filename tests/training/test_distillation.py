@@ -174,22 +174,30 @@ def test_a_weight_of_0_turns_off_the_teacher_the_recipe_names() -> None:
         TrainConfig.from_file("finetune", ["distill_weight=0", "teacher=runs/base/best"])
 
 
-@pytest.mark.parametrize(("user_crops", "expected"), [(True, None), (False, [True, False])])
+@pytest.mark.parametrize(("user_crops", "right_only", "expected"), [
+    (True, False, None),  # every crop
+    (False, False, [True, False, True, False]),  # the rendered ones
+    (True, True, [True, True, False, False]),  # those the teacher reads right
+    (False, True, [True, False, False, False]),  # the rendered ones the teacher reads right (the recipe)
+])
 def test_distill_user_crops_false_distils_the_rendered_crops_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_crops: bool, expected: list[bool] | None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_crops: bool, right_only: bool, expected: list[bool] | None
 ) -> None:
     data = word_folder(tmp_path / "words", heights=(40,))
     parent = save_checkpoint(tmp_path / "parent", tiny(1), CHARSET, PreprocessConfig())
     trainer = Trainer(quick_config(tmp_path, data, steps=2, init=str(parent), teacher="parent", distill_weight=2.0,
-                                   distill_user_crops=user_crops))
+                                   distill_user_crops=user_crops, distill_right_only=right_only))
     masks: list[torch.Tensor | None] = []
+    read_right = torch.tensor([True, True, False, False])
+    monkeypatch.setattr(trainer_module, "greedy_reads_right", lambda *args: read_right)
 
     def recorded(*args: torch.Tensor | float | None) -> torch.Tensor:
         masks.append(args[4])  # type: ignore[arg-type]
         return distillation_loss(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(trainer_module, "distillation_loss", recorded)
-    images = torch.rand(2, 1, 32, 48)
-    rendered = torch.tensor([True, False])  # the first crop rendered, the second the user's
-    trainer.train_step(images, torch.tensor([48, 40]), torch.tensor([1, 2, 2]), torch.tensor([2, 1]), rendered)
+    images = torch.rand(4, 1, 32, 48)
+    rendered = torch.tensor([True, False, True, False])
+    trainer.train_step(images, torch.tensor([48, 40, 48, 40]), torch.tensor([1, 2, 2, 1, 2, 1]),
+                       torch.tensor([2, 1, 2, 1]), rendered)
     assert (masks[0] if masks[0] is None else masks[0].tolist()) == expected

@@ -10,7 +10,9 @@ import pytest
 import torch
 
 from ocr_lstm.charset import Charset
-from training.crop_pool import CropPool
+from ocr_lstm.preprocessing import PreprocessConfig
+from ocr_lstm.synth.generator import SynthConfig
+from training.crop_pool import CropPool, FreshCrops
 from training.sampling import MixedBatches
 
 
@@ -71,6 +73,16 @@ def test_materialise_marks_which_crops_are_synthetic() -> None:
     assert synthetic.tolist() == [False, True, True]
     *_, synthetic = MixedBatches(None, [real], [1.0], 1.0, 1, 0).materialise([(0, 0)], Charset(), None)
     assert synthetic.tolist() == [False]  # without a synthetic pool, the first pool is a real one
+
+
+def test_the_fresh_synthetic_pool_is_marked_synthetic() -> None:
+    """With fresh_synth, crops rendered in the workers go in the last pool; they are synthetic too."""
+    synth, real = pool(["ab", "cd"], [16, 16]), pool(["xy"], [16])
+    fresh = FreshCrops(SynthConfig(), PreprocessConfig(height=16), Charset(), share=0.5)  # renders nothing here
+    batches = MixedBatches(synth, [real], [1.0], 0.5, batch_size=3, seed=0, fresh=fresh)
+    batches.pools[-1] = pool(["ef"], [16])  # the group a worker would have rendered
+    *_, synthetic = batches.materialise([(2, 0), (1, 0), (0, 0)], Charset(), augmenter=None)
+    assert synthetic.tolist() == [True, False, True]
 
 
 def test_same_seed_same_batches() -> None:
