@@ -53,7 +53,7 @@ REAL_SETS = ("svt", "ic13")
 PLATE_HEIGHT = 64
 # (folder, plates, seed): the user's 300 to train on and 100 to validate on (--val, which chooses
 # the run's best checkpoint), and 1,000 the run never sees, scored here: on 100 plates one
-# point is one plate and a recipe's figure moves by 3 from seed to seed.
+# point is one plate and a recipe's figure moved by up to 4 from seed to seed.
 PLATE_SETS = (("plates", 300, 0), ("plates_test", 100, 1), ("plates_eval", 1000, 2))
 PREFERRED_FACES = ("DejaVuSansCondensed-Bold.ttf", "DejaVuSans-Bold.ttf", "FreeSansBold.ttf")
 COUNTRY_CODES = ("GB", "D", "F", "NL", "B", "PL", "CZ", "IRL")

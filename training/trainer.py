@@ -316,10 +316,10 @@ class Trainer:
     # ---- loop -------------------------------------------------------------------------
     def train_step(
         self, images: torch.Tensor, widths: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor,
-        synthetic: torch.Tensor | None = None,
+        synthetic: torch.Tensor,
     ) -> float:
-        """One optimiser step on a batch; ``synthetic`` marks its rendered crops (None: not known, so
-        no crop is kept from the teacher for being the user's)."""
+        """One optimiser step on a batch, as ``MixedBatches.materialise`` makes it: ``synthetic``
+        marks its rendered crops (a (B,) mask)."""
         self.train_model.train()
         if self.config.freeze_norm_stats:
             for module in self.model.modules():
@@ -343,7 +343,7 @@ class Trainer:
             # crops wrong as often as not, and must not pull the student back to that.
             right_only = self.config.distill_right_only
             crops = greedy_reads_right(teacher_log_probs, frames, targets, lengths) if right_only else None
-            if synthetic is not None and not self.config.distill_user_crops:
+            if not self.config.distill_user_crops:
                 rendered = synthetic.to(log_probs.device)
                 crops = rendered if crops is None else crops & rendered
             loss = loss + self.config.distill_weight * distillation_loss(

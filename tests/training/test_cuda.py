@@ -29,7 +29,7 @@ def fake_batch(charset: Charset) -> tuple[torch.Tensor, ...]:
     widths = torch.tensor([96, 96, 88, 80, 80, 64, 64, 48])
     words = ["cat", "dog", "sun", "lamp", "bird", "tree", "sky", "ox"]
     targets = torch.tensor([i for w in words for i in charset.encode(w)])
-    return images, widths, targets, torch.tensor([len(w) for w in words])
+    return images, widths, targets, torch.tensor([len(w) for w in words]), torch.ones(len(words), dtype=torch.bool)
 
 
 @pytest.mark.parametrize("amp_dtype", ["bf16", "fp16"])

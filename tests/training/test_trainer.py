@@ -94,6 +94,7 @@ def test_freeze_norm_stats_keeps_the_batch_norm_statistics_while_the_weights_lea
     stats, scale = norm.running_mean.clone(), norm.weight.detach().clone()
     torch.manual_seed(0)
     images = torch.rand(2, 1, trainer.preprocess.height, 48)
-    trainer.train_step(images, torch.tensor([48, 40]), torch.tensor([1, 2, 2]), torch.tensor([2, 1]))
+    trainer.train_step(images, torch.tensor([48, 40]), torch.tensor([1, 2, 2]), torch.tensor([2, 1]),
+                       torch.tensor([True, False]))
     assert torch.equal(norm.running_mean, stats) == frozen
     assert not torch.equal(norm.weight, scale)  # its scale learns either way
